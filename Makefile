@@ -1,0 +1,73 @@
+# edgesteer — see README.md. `make` builds, `make test` and `make demo`
+# first install any missing Debian package (scripts/deps.sh).
+
+BUILD   ?= build
+Q       ?= @
+CC      ?= gcc
+PKGCONF ?= pkg-config
+
+DPDK_CFLAGS := $(shell $(PKGCONF) --cflags libdpdk 2>/dev/null)
+DPDK_LIBS   := $(shell $(PKGCONF) --libs libdpdk 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-address-of-packed-member \
+           -Wno-format-truncation
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API $(WARN) -Idataplane -Icontrol -MMD -MP
+# error messages are cut to ES_ERR_MAX on purpose (-Wno-format-truncation);
+# DPDK headers trip some of our stricter warnings; include them as system headers
+DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
+
+DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
+           dataplane/session.c dataplane/classify.c dataplane/worker.c \
+           dataplane/path.c dataplane/encap.c dataplane/parse.c \
+           dataplane/counters.c control/cmd.c
+DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
+
+# objects without DPDK, for the pure unit tests
+PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
+            $(BUILD)/control/cmd.o
+# the data plane less main(), for the DPDK unit tests
+LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
+
+UNIT_PURE := parse cmd
+UNIT_DPDK := classify encap
+UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/test_%)
+
+.PHONY: all deps test unit e2e demo clean
+all: $(BUILD)/edgesteer $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) $(DPDK_CFLAGS) -c $< -o $@
+
+$(BUILD)/edgesteer: $(DP_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
+
+$(BUILD)/tests/test_parse: $(BUILD)/tests/unit/test_parse.o $(PURE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/tests/test_cmd: $(BUILD)/tests/unit/test_cmd.o $(PURE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lcmocka -lm
+
+deps:
+	@scripts/deps.sh
+
+# One summary line over every suite: "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run_all.sh $(BUILD)
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
+	@/usr/bin/python3 scripts/demo.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

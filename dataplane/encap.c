@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Header push/pop; see encap.h. */
+#include <string.h>
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+#include "encap.h"
+#include "parse.h"
+
+int es_push_gtpu(struct rte_mbuf *m, uint8_t type, uint32_t teid, bool psc,
+		 uint8_t qfi)
+{
+	uint16_t hlen = psc ? ES_GTPU_HLEN_PSC : 8;
+	uint32_t payload = rte_pktmbuf_pkt_len(m);
+	uint8_t *g = (uint8_t *)rte_pktmbuf_prepend(m, hlen);
+	if (g == NULL)
+		return ES_CNT_NO_HEADROOM;
+	g[0] = ES_GTP_V1 | ES_GTP_FLAG_PT | (psc ? ES_GTP_FLAG_E : 0);
+	g[1] = type;
+	es_put_be16(g + 2, (uint16_t)(payload + hlen - 8));
+	es_put_be32(g + 4, teid);
+	if (psc) {
+		g[8] = 0;                 /* sequence number (not used) */
+		g[9] = 0;
+		g[10] = 0;                /* N-PDU number */
+		g[11] = ES_GTP_EXT_PSC;   /* next extension header type */
+		g[12] = 1;                /* length: one 4-octet unit */
+		g[13] = ES_PSC_DL << 4;   /* PDU type 0, no QMP/SNP */
+		g[14] = qfi & 0x3f;       /* PPP 0, RQI 0, QFI */
+		g[15] = ES_GTP_EXT_NONE;
+	}
+	return ES_CNT_NONE;
+}
+
+int es_push_outer(struct rte_mbuf *m, const struct es_port *port,
+		  const uint8_t *src, const struct es_peer *peer,
+		  uint16_t sport, uint16_t dport)
+{
+	uint32_t l4len = rte_pktmbuf_pkt_len(m) + sizeof(struct rte_udp_hdr);
+	uint16_t iplen = peer->v6 ? sizeof(struct rte_ipv6_hdr)
+				  : sizeof(struct rte_ipv4_hdr);
+	struct rte_ether_hdr *eth;
+	struct rte_udp_hdr *udp;
+
+	if (l4len + iplen > port->mtu)
+		return ES_CNT_MTU;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m,
+		(uint16_t)(sizeof(*eth) + iplen + sizeof(*udp)));
+	if (eth == NULL)
+		return ES_CNT_NO_HEADROOM;
+	udp = (struct rte_udp_hdr *)((uint8_t *)(eth + 1) + iplen);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)l4len);
+	udp->dgram_cksum = 0;
+	eth->dst_addr = peer->mac;
+	eth->src_addr = port->mac;
+	if (peer->v6) {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip->payload_len = rte_cpu_to_be_16((uint16_t)l4len);
+		ip->proto = IPPROTO_UDP;
+		ip->hop_limits = 64;
+		memcpy(ip->src_addr, src ? src : port->src6, 16);
+		memcpy(ip->dst_addr, peer->addr, 16);
+		/* RFC 8200 §8.1: UDP over IPv6 carries a checksum. */
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		m->l3_len = sizeof(*ip);
+	} else {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->type_of_service = 0;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(l4len + iplen));
+		ip->packet_id = 0;
+		ip->fragment_offset = 0;
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_UDP;
+		memcpy(&ip->src_addr, src ? src : port->src4, 4);
+		memcpy(&ip->dst_addr, peer->addr, 4);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		m->l3_len = sizeof(*ip);
+	}
+	m->l2_len = sizeof(*eth);
+	return ES_CNT_NONE;
+}
+
+int es_ip_dec_ttl(uint8_t *ip, bool v6)
+{
+	if (v6) {
+		if (ip[7] <= 1)
+			return ES_CNT_TTL;
+		ip[7]--;
+	} else {
+		uint32_t sum;
+		if (ip[8] <= 1)
+			return ES_CNT_TTL;
+		ip[8]--;
+		/* RFC 1624: TTL is the high byte of a 16-bit word; the
+		 * checksum goes up by 0x0100 in ones' complement. */
+		sum = (uint32_t)es_be16(ip + 10) + 0x0100;
+		sum = (sum & 0xffff) + (sum >> 16);
+		es_put_be16(ip + 10, (uint16_t)sum);
+	}
+	return ES_CNT_NONE;
+}
+
+int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
+		const struct es_port *port, const struct es_peer *hop)
+{
+	struct rte_ether_hdr *eth;
+	int rc;
+	if (rte_pktmbuf_pkt_len(m) > ip_len &&
+	    rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - ip_len)))
+		return ES_CNT_INNER_LEN;
+	if (ip_len > port->mtu)
+		return ES_CNT_MTU;
+	rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), v6);
+	if (rc)
+		return rc;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (eth == NULL)
+		return ES_CNT_NO_HEADROOM;
+	eth->dst_addr = hop->mac;
+	eth->src_addr = port->mac;
+	eth->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6
+					      : RTE_ETHER_TYPE_IPV4);
+	m->l2_len = sizeof(*eth);
+	return ES_CNT_NONE;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Header push/pop on mbufs: the GTP-U header with a DL PDU Session
+ * Container, the outer UDP/IP/Ethernet toward a peer, and the decap to a
+ * plain routed IP packet. All work on a single-segment mbuf whose data
+ * starts at the header in question; each returns ES_CNT_NONE (0) or the
+ * drop counter to count.
+ */
+#ifndef ES_ENCAP_H
+#define ES_ENCAP_H
+
+#include "es.h"
+
+#define ES_GTPU_HLEN_PSC 16   /* 12-byte header + 4-byte container */
+
+/* Prepend a GTP-U header of type with teid (host order). With psc, set
+ * E and add a DL PDU Session Container (TS 38.415 type 0) with qfi.
+ * The length field covers what follows the mandatory 8 octets. */
+int es_push_gtpu(struct rte_mbuf *m, uint8_t type, uint32_t teid, bool psc,
+		 uint8_t qfi);
+
+/* Prepend UDP (sport, dport), IPv4 or IPv6 (peer's family) and
+ * Ethernet from port toward peer. src: source address in network order
+ * (4 or 16 bytes) or NULL for the port's first address of the family.
+ * Checks the port MTU. UDP checksum: 0 over IPv4, computed over IPv6. */
+int es_push_outer(struct rte_mbuf *m, const struct es_port *port,
+		  const uint8_t *src, const struct es_peer *peer,
+		  uint16_t sport, uint16_t dport);
+
+/* Turn m, whose data starts with an IP packet of ip_len bytes (v6 or
+ * not), into a routed frame toward hop from port: trim padding, decrement
+ * TTL / hop limit (incremental IPv4 checksum), push Ethernet. */
+int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
+		const struct es_port *port, const struct es_peer *hop);
+
+/* Decrement the TTL / hop limit of the IP header at ip; ES_CNT_TTL when
+ * it would reach 0. */
+int es_ip_dec_ttl(uint8_t *ip, bool v6);
+
+#endif

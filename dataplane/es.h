@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Runtime types shared by the data plane stages: ports, peers (F-TEIDs),
+ * sessions, apps, rules and the tables that hold them.
+ *
+ * The tables a control change touches sit behind one pointer
+ * (es_tables_live); workers load it once per burst and report a
+ * quiescent state to es_rcu after each loop, so a new table set can be
+ * published with an atomic store and the old one freed after
+ * rte_rcu_qsbr_synchronize().
+ */
+#ifndef ES_H
+#define ES_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include "counters.h"
+#include "../control/cmd.h"
+
+#define ES_MAX_PORTS      16
+#define ES_MAX_APPS       256
+#define ES_MAX_NEIGH      1024
+#define ES_BURST          32
+#define ES_MAX_WORKERS    RTE_MAX_LCORE
+
+/* A port as the workers see it. */
+struct es_port {
+	char name[ES_NAME_MAX];
+	char dev[ES_DEV_MAX];
+	uint16_t port_id;        /* DPDK port id */
+	uint8_t role;            /* enum es_role */
+	uint8_t n_addr;
+	uint16_t mtu;            /* IP MTU */
+	uint16_t nb_queues;
+	struct rte_ether_addr mac;
+	struct es_addr addr[ES_PORT_ADDRS];
+	/* first IPv4 / IPv6 address: the source of packets we originate */
+	uint8_t has4, has6;
+	uint8_t src4[4];
+	uint8_t src6[16];
+	uint8_t has_gw4, has_gw6;
+	struct es_addr gw4, gw6;
+};
+
+/* A peer to send to: an F-TEID, an app's next hop or a request's source. */
+struct es_peer {
+	uint8_t v6;
+	uint8_t port;            /* index into es_ports[] */
+	uint8_t addr[16];        /* network order; IPv4 in addr[0..3] */
+	struct rte_ether_addr mac;
+};
+
+/* A session (BRIEF §3). Kept small: see docs/architecture.md. */
+struct es_session {
+	uint32_t id;
+	uint32_t ue4_be;
+	uint8_t  ue6[8];         /* /64 prefix */
+	uint8_t  has_ue4, has_ue6, has_cloud, qfi;
+	uint32_t ul_teid;        /* local N3 TEID, gNBs send uplink to it */
+	uint32_t n9_teid;        /* local N9 TEID, cloud sends downlink to it */
+	uint32_t gnb_teid;
+	uint32_t cloud_teid;
+	struct es_peer gnb;
+	struct es_peer cloud;
+};
+
+struct es_app {
+	char name[ES_NAME_MAX];
+	struct es_addr via;
+	struct es_peer hop;
+	volatile uint8_t down;   /* health: read by workers, set by control */
+};
+
+/* A rule after references are resolved. */
+struct es_rule {
+	struct es_cmd_rule c;    /* as written (for show / save) */
+	uint16_t app;            /* index into apps (local/mirror) */
+	uint16_t then_app;
+};
+
+struct rte_hash;
+struct rte_acl_ctx;
+
+struct es_tables {
+	/* sessions */
+	uint32_t n_sessions, max_sessions;
+	struct es_session *sessions;
+	struct rte_hash *by_ul_teid;   /* key: uint32 TEID (host) -> index */
+	struct rte_hash *by_n9_teid;
+	struct rte_hash *by_ue4;       /* key: uint32 UE IPv4 (network) */
+	struct rte_hash *by_ue6;       /* key: 8-byte /64 prefix */
+	struct rte_hash *by_id;        /* key: uint32 session id */
+	/* rules, sorted by priority */
+	uint32_t n_rules, max_rules;
+	struct es_rule *rules;
+	struct rte_acl_ctx *acl4, *acl6;
+	/* apps */
+	uint16_t n_apps;
+	struct es_app *apps;
+};
+
+/* Global configuration values ("set KEY VALUE"). */
+struct es_settings {
+	uint32_t sessions_max;
+	uint32_t rules_max;
+	uint32_t mbufs;
+	uint32_t mbuf_size;       /* data room after headroom */
+	uint32_t recovery;        /* Restart Counter sent in Echo Response */
+	uint32_t errind_rate;     /* Error Indications per second per worker */
+	uint32_t frag_timeout_ms;
+	uint32_t frag_max;        /* packets in reassembly per worker */
+	uint32_t rxd, txd;
+};
+
+extern struct es_port es_ports[ES_MAX_PORTS];
+extern uint16_t es_n_ports;
+extern struct es_settings es_set;
+extern struct es_tables *es_tables_live;
+extern struct rte_mempool *es_pool;
+extern struct rte_rcu_qsbr *es_rcu;
+
+/* config.c: read a config file into es_ports, es_set and a new table
+ * set. On error prints "FILE:LINE: reason" to stderr and returns -1. */
+int es_config_load(const char *path, struct es_tables **out);
+/* Apply one parsed command to the tables being built. */
+int es_config_apply(struct es_tables *t, const struct es_cmd *c,
+		    char err[ES_ERR_MAX]);
+void es_settings_default(struct es_settings *s);
+
+/* session.c */
+int es_sessions_create(struct es_tables *t, uint32_t max, int socket);
+int es_session_add(struct es_tables *t, const struct es_session *s,
+		   char err[ES_ERR_MAX]);
+void es_sessions_free(struct es_tables *t);
+
+/* classify.c: build the ACL contexts from t->rules (sorted here). */
+int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX]);
+void es_classify_free(struct es_tables *t);
+
+/* Resolve the next hop (port, MAC) toward addr on a port of role. */
+int es_resolve_peer(const struct es_addr *addr, uint8_t role,
+		    struct es_peer *out, char err[ES_ERR_MAX]);
+
+#endif

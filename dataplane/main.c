@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * edgesteer [EAL options] -- -c CONFIG [--idle-exit MS] [--stats FILE]
+ *                            [--stats-interval S]
+ *
+ * Start-up: EAL, config (fatal with FILE:LINE), mbuf pool, ports,
+ * workers (one per worker lcore), RCU. The main lcore then only
+ * watches: signals, periodic counter lines, --idle-exit. On SIGINT or
+ * SIGTERM it stops the workers, closes the ports and prints the final
+ * counters (and writes them as JSON with --stats).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include "es.h"
+#include "port.h"
+#include "worker.h"
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	es_quit = 1;
+}
+
+static void usage(const char *prog)
+{
+	printf("Usage: %s [EAL options] -- -c CONFIG [options]\n"
+	       "  -c, --config FILE        config file (docs/config.md)\n"
+	       "      --idle-exit MS       stop after MS ms without a received packet\n"
+	       "      --stats FILE         write the final counters as JSON to FILE\n"
+	       "      --stats-interval S   print the counters every S seconds\n"
+	       "  -h, --help               this text\n", prog);
+}
+
+static void print_counters(FILE *f)
+{
+	fprintf(f, "%-28s %14s  %s\n", "counter", "value", "meaning");
+	for (int i = 1; i < ES_CNT_MAX; i++) {
+		uint64_t v = es_counter_sum(i);
+		if (v == 0)
+			continue;
+		fprintf(f, "%-28s %14llu  %s\n", es_cnt_desc[i].name,
+			(unsigned long long)v, es_cnt_desc[i].help);
+	}
+}
+
+static int write_stats(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL) {
+		perror(path);
+		return -1;
+	}
+	fprintf(f, "{\n  \"counters\": {");
+	for (int i = 1; i < ES_CNT_MAX; i++)
+		fprintf(f, "%s\n    \"%s\": %llu", i > 1 ? "," : "",
+			es_cnt_desc[i].name,
+			(unsigned long long)es_counter_sum(i));
+	fprintf(f, "\n  },\n  \"ports\": {");
+	for (uint16_t p = 0; p < es_n_ports; p++) {
+		struct rte_eth_stats st;
+		memset(&st, 0, sizeof(st));
+		rte_eth_stats_get(es_ports[p].port_id, &st);
+		fprintf(f, "%s\n    \"%s\": {\"rx\": %llu, \"tx\": %llu, \"rx_missed\": %llu, \"tx_errors\": %llu}",
+			p ? "," : "", es_ports[p].name,
+			(unsigned long long)st.ipackets,
+			(unsigned long long)st.opackets,
+			(unsigned long long)st.imissed,
+			(unsigned long long)st.oerrors);
+	}
+	fprintf(f, "\n  }\n}\n");
+	return fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "idle-exit", required_argument, NULL, 'i' },
+		{ "stats", required_argument, NULL, 's' },
+		{ "stats-interval", required_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *stats = NULL;
+	uint64_t idle_ms = 0, interval_s = 0;
+	unsigned int lcore, q = 0;
+	struct es_tables *t = NULL;
+	size_t rcu_sz;
+	int opt, ret;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0)
+		rte_exit(EXIT_FAILURE, "EAL init failed: %s\n", rte_strerror(rte_errno));
+	argc -= ret;
+	argv += ret;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'i':
+			idle_ms = strtoull(optarg, &end, 10);
+			if (*end || end == optarg)
+				rte_exit(EXIT_FAILURE, "--idle-exit: bad number '%s'\n", optarg);
+			break;
+		case 's':
+			stats = optarg;
+			break;
+		case 'I':
+			interval_s = strtoull(optarg, &end, 10);
+			if (*end || end == optarg)
+				rte_exit(EXIT_FAILURE, "--stats-interval: bad number '%s'\n", optarg);
+			break;
+		case 'h':
+			usage(argv[0]);
+			rte_eal_cleanup();
+			return 0;
+		default:
+			usage(argv[0]);
+			rte_exit(EXIT_FAILURE, "bad option\n");
+		}
+	}
+	if (config == NULL) {
+		usage(argv[0]);
+		rte_exit(EXIT_FAILURE, "no config file (-c FILE)\n");
+	}
+	es_n_workers = rte_lcore_count() - 1;
+	if (es_n_workers == 0)
+		rte_exit(EXIT_FAILURE,
+			 "no worker lcore: give at least two lcores (e.g. -l 0,1); the first one only watches\n");
+	if (es_config_load(config, &t) != 0)
+		rte_exit(EXIT_FAILURE, "config not loaded: nothing started\n");
+	es_tables_live = t;
+
+	es_pool = rte_pktmbuf_pool_create("es_pool", es_set.mbufs, 256, 0,
+		(uint16_t)(es_set.mbuf_size + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
+	if (es_pool == NULL)
+		rte_exit(EXIT_FAILURE,
+			 "cannot create a pool of %u mbufs of %u bytes: %s (raise EAL -m or lower 'set mbufs')\n",
+			 es_set.mbufs, es_set.mbuf_size, rte_strerror(rte_errno));
+	for (uint16_t p = 0; p < es_n_ports; p++)
+		if (es_port_init(&es_ports[p], (uint16_t)es_n_workers, es_pool))
+			rte_exit(EXIT_FAILURE, "port set-up failed\n");
+
+	rcu_sz = rte_rcu_qsbr_get_memsize(es_n_workers);
+	es_rcu = rte_zmalloc("es_rcu", rcu_sz, RTE_CACHE_LINE_SIZE);
+	if (es_rcu == NULL || rte_rcu_qsbr_init(es_rcu, es_n_workers))
+		rte_exit(EXIT_FAILURE, "cannot create the RCU variable\n");
+	es_workers = rte_zmalloc("es_workers", es_n_workers * sizeof(*es_workers),
+				 RTE_CACHE_LINE_SIZE);
+	if (es_workers == NULL)
+		rte_exit(EXIT_FAILURE, "out of memory for worker state\n");
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (es_worker_init(&es_workers[q], lcore, (uint16_t)q))
+			rte_exit(EXIT_FAILURE, "worker %u: out of memory (tx buffers, reassembly table)\n", q);
+		q++;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("edgesteer: %u ports, %u workers, %u sessions, %u rules, %u apps\n",
+	       es_n_ports, es_n_workers, t->n_sessions, t->n_rules, t->n_apps);
+	fflush(stdout);
+
+	q = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		rte_eal_remote_launch(es_worker_main, &es_workers[q++], lcore);
+
+	{
+		uint64_t hz = rte_get_tsc_hz(), next_print = rte_rdtsc() + interval_s * hz;
+		while (!es_quit) {
+			uint64_t now, last = 0;
+			usleep(10000);
+			now = rte_rdtsc();
+			for (unsigned int i = 0; i < es_n_workers; i++)
+				last = RTE_MAX(last, es_workers[i].last_rx_tsc);
+			if (idle_ms && now > last && (now - last) / (hz / 1000) >= idle_ms)
+				es_quit = 1;
+			if (interval_s && now >= next_print) {
+				print_counters(stdout);
+				fflush(stdout);
+				next_print = now + interval_s * hz;
+			}
+		}
+	}
+	rte_eal_mp_wait_lcore();
+	printf("edgesteer: stopped; final counters:\n");
+	print_counters(stdout);
+	fflush(stdout);
+	ret = 0;
+	if (stats && write_stats(stats))
+		ret = 1;
+	for (uint16_t p = 0; p < es_n_ports; p++)
+		es_port_close(&es_ports[p]);
+	rte_eal_cleanup();
+	return ret;
+}

@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker: rx a burst per port, run it through the pipeline in
+ * phases, tx, report quiescence. See docs/architecture.md.
+ *
+ *   1. outer   parse L2/L3/UDP, reassemble fragments, answer ARP/ICMP,
+ *              parse GTP-U and answer path management, parse the inner
+ *              packet (parse.c, path.c)
+ *   2. session look the session up: uplink TEIDs in one bulk lookup,
+ *              N9 TEID or UE address for downlink (session.c tables);
+ *              anti-spoofing
+ *   3. classify build rte_acl keys and classify IPv4 and IPv6 in one
+ *              call each (classify.c)
+ *   4. action  local / cloud / drop / mirror / encap / relay (encap.c)
+ *
+ * Every packet ends in exactly one place: queued for tx, held by the
+ * reassembly table, or dropped with exactly one DROP counter raised.
+ */
+#include <rte_cycles.h>
+#include <rte_hash.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include "classify.h"
+#include "encap.h"
+#include "parse.h"
+#include "worker.h"
+
+struct es_worker *es_workers;
+unsigned int es_n_workers;
+volatile int es_quit;
+struct es_tables *es_tables_live;
+struct rte_mempool *es_pool;
+struct rte_rcu_qsbr *es_rcu;
+
+#define CONSUMED (-1)
+
+enum path { P_UL, P_DL_APP, P_DL_CLOUD, P_END_MARKER };
+
+struct pctx {
+	struct rte_mbuf *m;
+	struct es_outer o;
+	struct es_gtpu g;
+	struct es_inner in;
+	uint16_t inner_off;   /* from the frame start */
+	uint8_t path;         /* enum path */
+	uint8_t in_port;
+	uint32_t sess;
+	uint32_t rule;        /* rule index + 1, 0: none */
+	union {
+		struct es_key4 k4;
+		struct es_key6 k6;
+	} key;
+};
+
+uint64_t es_counter_sum(enum es_cnt id)
+{
+	uint64_t s = 0;
+	for (unsigned int i = 0; i < es_n_workers; i++)
+		s += es_workers[i].cnt[id];
+	return s;
+}
+
+static bool outer_dst_local(const uint8_t *b, const struct es_outer *o,
+			    uint8_t port)
+{
+	return es_port_has_addr(port, b + o->l2_len + (o->v6 ? 24 : 16),
+				o->v6);
+}
+
+/* Hand a fragment to the reassembly table. Returns CONSUMED (held or
+ * dropped with its counter raised), or 0 with *mp the whole packet. */
+static int reassemble(struct es_worker *w, struct rte_mbuf **mp,
+		      const struct es_outer *o, uint64_t tsc)
+{
+	struct rte_mbuf *m = *mp, *r;
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, o->l2_len);
+	uint32_t before = w->dr.cnt;
+
+	m->l2_len = o->l2_len;
+	m->l3_len = o->l3_len;
+	w->cnt[ES_CNT_FRAG_IN]++;
+	if (o->v6) {
+		struct rte_ipv6_fragment_ext *fh =
+			rte_ipv6_frag_get_ipv6_fragment_header(
+				(struct rte_ipv6_hdr *)ip);
+		if (fh == NULL) {
+			/* a fragment header after other extension headers */
+			w->cnt[ES_CNT_FRAG_FAIL]++;
+			rte_pktmbuf_free(m);
+			return CONSUMED;
+		}
+		/* rte_ipv6_frag_reassemble_packet removes the fragment
+		 * header by moving l2_len + l3_len - 8 bytes: l3_len must
+		 * cover the IPv6 header and the fragment header */
+		m->l3_len = sizeof(struct rte_ipv6_hdr) +
+			    sizeof(struct rte_ipv6_fragment_ext);
+		r = rte_ipv6_frag_reassemble_packet(w->frag, &w->dr, m, tsc,
+			(struct rte_ipv6_hdr *)ip, fh);
+	} else {
+		r = rte_ipv4_frag_reassemble_packet(w->frag, &w->dr, m, tsc,
+			(struct rte_ipv4_hdr *)ip);
+	}
+	w->cnt[ES_CNT_FRAG_FAIL] += w->dr.cnt - before;
+	if (r == NULL)
+		return CONSUMED;
+	w->cnt[ES_CNT_FRAG_DONE]++;
+	if (r->nb_segs > 1 && rte_pktmbuf_linearize(r) != 0) {
+		w->cnt[ES_CNT_FRAG_BIG]++;
+		rte_pktmbuf_free(r);
+		return CONSUMED;
+	}
+	*mp = r;
+	return 0;
+}
+
+/*
+ * Phase 1 for one packet. Returns 0 when c holds a packet for phases 2-4,
+ * CONSUMED when the packet is already queued or held, or a drop counter.
+ * On return c->m is the packet to free on a drop (reassembly may have
+ * replaced it).
+ */
+static int stage_outer(struct es_worker *w, uint8_t in_port,
+		       struct pctx *c, uint64_t tsc)
+{
+	const uint8_t role = es_ports[in_port].role;
+	struct rte_mbuf *m = c->m;
+	bool verify = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) !=
+		      RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+	const uint8_t *b;
+	int rc;
+
+	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)
+		return ES_CNT_RX_MULTISEG;
+again:
+	b = rte_pktmbuf_mtod(m, const uint8_t *);
+	rc = es_parse_outer(b, rte_pktmbuf_data_len(m), verify, &c->o);
+	if (rc)
+		return rc;
+	c->in_port = in_port;
+	switch (c->o.kind) {
+	case ES_K_ARP:
+		rc = es_path_arp(w, in_port, m, &c->o);
+		return rc == 1 ? CONSUMED : rc;
+	case ES_K_FRAG:
+		if (role == ES_ROLE_LOCAL && !outer_dst_local(b, &c->o, in_port))
+			break;  /* a fragmented IP packet toward a UE */
+		if (!outer_dst_local(b, &c->o, in_port))
+			return ES_CNT_NOT_LOCAL;
+		if (reassemble(w, &c->m, &c->o, tsc) == CONSUMED)
+			return CONSUMED;
+		m = c->m;
+		verify = false;  /* the library rewrote the header */
+		goto again;
+	case ES_K_IP:
+	case ES_K_GTPU:
+		break;
+	}
+
+	if (outer_dst_local(b, &c->o, in_port)) {
+		if (c->o.kind != ES_K_GTPU) {
+			rc = es_path_host(w, in_port, m, &c->o);
+			return rc == 1 ? CONSUMED : rc;
+		}
+		if (role == ES_ROLE_LOCAL)
+			return ES_CNT_ROLE;
+	} else {
+		if (role != ES_ROLE_LOCAL)
+			return ES_CNT_NOT_LOCAL;
+		/* downlink from a local app: a routed IP packet to a UE */
+		c->inner_off = c->o.l2_len;
+		rc = es_parse_inner(b + c->o.l2_len,
+				    rte_pktmbuf_data_len(m) - c->o.l2_len,
+				    false, &c->in);
+		if (rc)
+			return rc;
+		if (c->in.proto == IPPROTO_UDP && !c->in.is_frag &&
+		    (c->in.dport == ES_GTPU_PORT || c->in.sport == ES_GTPU_PORT))
+			return ES_CNT_INNER_GTPU;
+		c->path = P_DL_APP;
+		return 0;
+	}
+
+	/* GTP-U to one of our addresses on an access or core port */
+	rc = es_parse_gtpu(b + c->o.l4_off + 8,
+			   (uint32_t)(c->o.ip_end - c->o.l4_off - 8), &c->g);
+	if (rc)
+		return rc;
+	switch (c->g.type) {
+	case ES_GTP_GPDU:
+		break;
+	case ES_GTP_ECHO_REQ:
+		rc = es_path_echo(w, in_port, m, &c->o, &c->g);
+		return rc == 1 ? CONSUMED : rc;
+	case ES_GTP_ECHO_RESP:
+		return ES_CNT_ECHO_RESP;
+	case ES_GTP_ERROR_IND:
+		return ES_CNT_ERRIND_RX;
+	case ES_GTP_SUPP_EXT:
+		return ES_CNT_SUPP_EXT_RX;
+	case ES_GTP_END_MARKER:
+		if (role != ES_ROLE_CORE)
+			return ES_CNT_END_MARKER_RX;
+		c->path = P_END_MARKER;
+		return 0;
+	default:
+		return ES_CNT_GTP_MSG_UNKNOWN;
+	}
+	if (c->g.payload_len == 0)
+		return ES_CNT_GTP_NO_TPDU;
+	c->inner_off = (uint16_t)(c->o.l4_off + 8 + c->g.hdr_len);
+	rc = es_parse_inner(b + c->inner_off, c->g.payload_len, true, &c->in);
+	if (rc)
+		return rc;
+	/* BRIEF §4: never decapsulate twice */
+	if (c->in.proto == IPPROTO_UDP && !c->in.is_frag &&
+	    (c->in.dport == ES_GTPU_PORT || c->in.sport == ES_GTPU_PORT))
+		return ES_CNT_INNER_GTPU;
+	c->path = role == ES_ROLE_ACCESS ? P_UL : P_DL_CLOUD;
+	return 0;
+}
+
+static void build_key(struct pctx *c, const struct es_session *s)
+{
+	uint8_t dir = c->path == P_UL ? ES_DIR_UL : ES_DIR_DL;
+	if (c->in.v6) {
+		struct es_key6 *k = &c->key.k6;
+		memset(k, 0, sizeof(*k));
+		k->proto = c->in.proto;
+		k->dir = dir;
+		k->qfi = c->g.qfi;
+		k->dscp = c->in.dscp;
+		memcpy(k->ue, dir == ES_DIR_UL ? c->in.a.v6a.src : c->in.a.v6a.dst, 8);
+		memcpy(k->src, c->in.a.v6a.src, 16);
+		memcpy(k->dst, c->in.a.v6a.dst, 16);
+		k->sport_be = rte_cpu_to_be_16(c->in.sport);
+		k->dport_be = rte_cpu_to_be_16(c->in.dport);
+		k->teid_be = rte_cpu_to_be_32(dir == ES_DIR_UL ? s->ul_teid : 0);
+	} else {
+		struct es_key4 *k = &c->key.k4;
+		memset(k, 0, sizeof(*k));
+		k->proto = c->in.proto;
+		k->dir = dir;
+		k->qfi = c->g.qfi;
+		k->dscp = c->in.dscp;
+		k->ue_be = dir == ES_DIR_UL ? c->in.a.v4.src_be : c->in.a.v4.dst_be;
+		k->src_be = c->in.a.v4.src_be;
+		k->dst_be = c->in.a.v4.dst_be;
+		k->sport_be = rte_cpu_to_be_16(c->in.sport);
+		k->dport_be = rte_cpu_to_be_16(c->in.dport);
+		k->teid_be = rte_cpu_to_be_32(dir == ES_DIR_UL ? s->ul_teid : 0);
+	}
+}
+
+/* Downlink toward the gNB of s: m starts at the inner IP packet. */
+static int to_gnb(struct es_worker *w, struct rte_mbuf *m,
+		  const struct es_session *s, uint8_t type, bool psc,
+		  uint8_t qfi)
+{
+	int rc = es_push_gtpu(m, type, s->gnb_teid, psc, qfi);
+	if (rc == 0)
+		rc = es_push_outer(m, &es_ports[s->gnb.port], NULL, &s->gnb,
+				   ES_GTPU_PORT, ES_GTPU_PORT);
+	if (rc == 0)
+		es_tx(w, s->gnb.port, m);
+	return rc;
+}
+
+/* A decapsulated copy of the inner packet to an app (mirror). */
+static void mirror_to(struct es_worker *w, const struct pctx *c,
+		      const struct es_app *app)
+{
+	struct rte_mbuf *cp;
+	if (app->down)
+		return;
+	cp = rte_pktmbuf_copy(c->m, es_pool, c->inner_off, c->in.ip_len);
+	if (cp == NULL) {
+		w->cnt[ES_CNT_MIRROR_FAIL]++;
+		return;
+	}
+	if (es_route_ip(cp, c->in.ip_len, c->in.v6, &es_ports[app->hop.port],
+			&app->hop) != 0) {
+		w->cnt[ES_CNT_MIRROR_FAIL]++;
+		rte_pktmbuf_free(cp);
+		return;
+	}
+	w->cnt[ES_CNT_MIRROR]++;
+	es_tx(w, app->hop.port, cp);
+}
+
+static int act_uplink(struct es_worker *w, const struct es_tables *t,
+		      struct pctx *c, const struct es_session *s,
+		      const struct es_rule *r)
+{
+	struct rte_mbuf *m = c->m;
+	uint8_t act = r ? r->c.action : ES_ACT_CLOUD;
+	uint16_t app_i = r ? r->app : 0;
+	int rc;
+
+	if (act == ES_ACT_MIRROR) {
+		mirror_to(w, c, &t->apps[r->app]);
+		act = r->c.then_action;
+		app_i = r->then_app;
+	}
+	if (act == ES_ACT_LOCAL && t->apps[app_i].down) {
+		w->cnt[ES_CNT_UL_FALLBACK]++;
+		act = r->c.fallback;
+	}
+	switch (act) {
+	case ES_ACT_LOCAL: {
+		const struct es_app *app = &t->apps[app_i];
+		rte_pktmbuf_adj(m, c->inner_off);
+		rc = es_route_ip(m, c->in.ip_len, c->in.v6,
+				 &es_ports[app->hop.port], &app->hop);
+		if (rc)
+			return rc;
+		w->cnt[ES_CNT_UL_LOCAL]++;
+		es_tx(w, app->hop.port, m);
+		return CONSUMED;
+	}
+	case ES_ACT_FORWARD:
+	case ES_ACT_CLOUD: {
+		uint8_t *g;
+		if (!s->has_cloud)
+			return ES_CNT_NO_CLOUD;
+		/* relay: keep the GTP-U header and its extension headers
+		 * (the PDU Session Container), rewrite TEID and outer */
+		g = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(c->o.l4_off + 8));
+		es_put_be32(g + 4, s->cloud_teid);
+		rc = es_push_outer(m, &es_ports[s->cloud.port], NULL, &s->cloud,
+				   ES_GTPU_PORT, ES_GTPU_PORT);
+		if (rc)
+			return rc;
+		w->cnt[ES_CNT_UL_CLOUD]++;
+		es_tx(w, s->cloud.port, m);
+		return CONSUMED;
+	}
+	case ES_ACT_DROP:
+		return r && r->c.action == ES_ACT_LOCAL ? ES_CNT_APP_DOWN_DROP
+							: ES_CNT_RULE_DROP;
+	default:
+		return ES_CNT_RULE_DROP;
+	}
+}
+
+static int act_downlink(struct es_worker *w, struct pctx *c,
+			const struct es_session *s, const struct es_rule *r)
+{
+	struct rte_mbuf *m = c->m;
+	int rc;
+
+	if (r && r->c.action == ES_ACT_DROP)
+		return ES_CNT_RULE_DROP;
+	rte_pktmbuf_adj(m, c->inner_off);
+	if (rte_pktmbuf_pkt_len(m) > c->in.ip_len)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - c->in.ip_len));
+	if (c->path == P_DL_APP) {
+		/* routed from the app network into the tunnel */
+		rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), c->in.v6);
+		if (rc == 0)
+			rc = to_gnb(w, m, s, ES_GTP_GPDU, true, s->qfi);
+		if (rc == 0)
+			w->cnt[ES_CNT_DL_ENCAP]++;
+	} else {
+		/* TS 38.415: every downlink G-PDU to the gNB carries a DL
+		 * PDU Session Container; the cloud's QFI is kept */
+		rc = to_gnb(w, m, s, ES_GTP_GPDU, true,
+			    c->g.has_psc ? c->g.qfi : s->qfi);
+		if (rc == 0)
+			w->cnt[ES_CNT_DL_RELAY]++;
+	}
+	return rc ? rc : CONSUMED;
+}
+
+static int act_end_marker(struct es_worker *w, struct pctx *c,
+			  const struct es_session *s)
+{
+	struct rte_mbuf *m = c->m;
+	int rc;
+	rte_pktmbuf_adj(m, (uint16_t)(c->o.l4_off + 8 + c->g.hdr_len));
+	rte_pktmbuf_trim(m, (uint16_t)rte_pktmbuf_pkt_len(m));
+	rc = to_gnb(w, m, s, ES_GTP_END_MARKER, false, 0);
+	if (rc)
+		return rc;
+	w->cnt[ES_CNT_END_MARKER_RELAY]++;
+	return CONSUMED;
+}
+
+static inline void drop(struct es_worker *w, struct rte_mbuf **dq,
+			uint16_t *nd, struct rte_mbuf *m, int reason)
+{
+	w->cnt[reason]++;
+	dq[(*nd)++] = m;
+}
+
+void es_process_burst(struct es_worker *w, const struct es_tables *t,
+		      uint8_t in_port, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct pctx c[ES_BURST];
+	struct rte_mbuf *dq[ES_BURST];
+	const void *ul_keys[ES_BURST];
+	void *ul_data[ES_BURST];
+	const uint8_t *k4[ES_BURST], *k6[ES_BURST];
+	uint32_t r4[ES_BURST], r6[ES_BURST];
+	uint16_t ci4[ES_BURST], ci6[ES_BURST], ul_ci[ES_BURST];
+	uint16_t nc = 0, nd = 0, nul = 0, n4 = 0, n6 = 0;
+	uint64_t tsc = rte_rdtsc();
+	uint64_t hits = 0;
+
+	w->cnt[ES_CNT_RX] += n;
+	/* phase 1: outer, path management, inner */
+	for (uint16_t i = 0; i < n; i++) {
+		int rc;
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		c[nc].m = pkts[i];
+		rc = stage_outer(w, in_port, &c[nc], tsc);
+		if (rc == CONSUMED)
+			continue;
+		if (rc) {
+			drop(w, dq, &nd, c[nc].m, rc);
+			continue;
+		}
+		if (c[nc].path == P_UL) {
+			ul_keys[nul] = &c[nc].g.teid;
+			ul_ci[nul++] = nc;
+		}
+		nc++;
+	}
+
+	/* phase 2: sessions */
+	if (nul)
+		rte_hash_lookup_bulk_data(t->by_ul_teid, ul_keys, nul, &hits,
+					  ul_data);
+	for (uint16_t j = 0; j < nul; j++)
+		c[ul_ci[j]].sess = (hits >> j) & 1 ? (uint32_t)(uintptr_t)ul_data[j]
+						   : UINT32_MAX;
+	for (uint16_t i = 0; i < nc; i++) {
+		struct pctx *p = &c[i];
+		void *d = NULL;
+		int found;
+		switch (p->path) {
+		case P_UL:
+			found = p->sess != UINT32_MAX;
+			break;
+		case P_DL_APP:
+			found = p->in.v6 ?
+				rte_hash_lookup_data(t->by_ue6, p->in.a.v6a.dst, &d) >= 0 :
+				rte_hash_lookup_data(t->by_ue4, &p->in.a.v4.dst_be, &d) >= 0;
+			p->sess = (uint32_t)(uintptr_t)d;
+			break;
+		default: /* P_DL_CLOUD, P_END_MARKER */
+			found = rte_hash_lookup_data(t->by_n9_teid, &p->g.teid, &d) >= 0;
+			p->sess = (uint32_t)(uintptr_t)d;
+			break;
+		}
+		if (!found || p->sess >= t->n_sessions) {
+			uint8_t path = p->path;
+			p->path = 0xff;
+			if (path == P_DL_APP) {
+				drop(w, dq, &nd, p->m, ES_CNT_DL_NO_SESSION);
+			} else if (path == P_END_MARKER) {
+				drop(w, dq, &nd, p->m, ES_CNT_GTP_TEID_UNKNOWN);
+			} else {
+				/* TS 29.281 §7.3.1: Error Indication back to
+				 * the sender (rate-limited); the G-PDU itself
+				 * is dropped and counted */
+				w->cnt[ES_CNT_GTP_TEID_UNKNOWN]++;
+				if (es_path_errind(w, in_port, p->m, &p->o, &p->g) != 1)
+					dq[nd++] = p->m;
+			}
+			continue;
+		}
+		if (p->path == P_UL) {
+			const struct es_session *s = &t->sessions[p->sess];
+			bool ok = p->in.v6 ?
+				s->has_ue6 && memcmp(p->in.a.v6a.src, s->ue6, 8) == 0 :
+				s->has_ue4 && p->in.a.v4.src_be == s->ue4_be;
+			if (!ok) {
+				p->path = 0xff;
+				drop(w, dq, &nd, p->m, ES_CNT_SPOOF);
+				continue;
+			}
+		}
+		if (p->path == P_END_MARKER) {
+			p->rule = 0;
+			continue;
+		}
+		/* phase 3 input */
+		build_key(p, &t->sessions[p->sess]);
+		if (p->in.v6) {
+			k6[n6] = (const uint8_t *)&p->key.k6;
+			ci6[n6++] = i;
+		} else {
+			k4[n4] = (const uint8_t *)&p->key.k4;
+			ci4[n4++] = i;
+		}
+		p->rule = 0;
+	}
+
+	/* phase 3: classify */
+	es_classify(t->acl4, k4, r4, n4);
+	es_classify(t->acl6, k6, r6, n6);
+	for (uint16_t j = 0; j < n4; j++)
+		c[ci4[j]].rule = r4[j];
+	for (uint16_t j = 0; j < n6; j++)
+		c[ci6[j]].rule = r6[j];
+
+	/* phase 4: actions */
+	for (uint16_t i = 0; i < nc; i++) {
+		struct pctx *p = &c[i];
+		const struct es_session *s;
+		const struct es_rule *r;
+		int rc;
+		if (p->path == 0xff)
+			continue;
+		s = &t->sessions[p->sess];
+		/* a table result is bounded before it indexes */
+		r = p->rule && p->rule <= t->n_rules ? &t->rules[p->rule - 1] : NULL;
+		switch (p->path) {
+		case P_UL:
+			rc = act_uplink(w, t, p, s, r);
+			break;
+		case P_END_MARKER:
+			rc = act_end_marker(w, p, s);
+			break;
+		default:
+			rc = act_downlink(w, p, s, r);
+			break;
+		}
+		if (rc != CONSUMED)
+			drop(w, dq, &nd, p->m, rc);
+	}
+	if (nd)
+		rte_pktmbuf_free_bulk(dq, nd);
+}
+
+void es_worker_flush(struct es_worker *w)
+{
+	for (uint16_t p = 0; p < es_n_ports; p++)
+		if (w->qid < es_ports[p].nb_queues)
+			rte_eth_tx_buffer_flush(es_ports[p].port_id, w->qid, w->txb[p]);
+}
+
+int es_worker_init(struct es_worker *w, unsigned int lcore, uint16_t qid)
+{
+	int socket = (int)rte_lcore_to_socket_id(lcore);
+	uint64_t hz = rte_get_tsc_hz();
+	memset(w, 0, sizeof(*w));
+	w->lcore = lcore;
+	w->qid = qid;
+	w->rcu_id = qid;
+	for (uint16_t p = 0; p < es_n_ports; p++) {
+		w->txb[p] = rte_zmalloc_socket("es_txb",
+			RTE_ETH_TX_BUFFER_SIZE(ES_BURST), 0, socket);
+		if (w->txb[p] == NULL)
+			return -1;
+		rte_eth_tx_buffer_init(w->txb[p], ES_BURST);
+		/* packets a full queue refuses are freed and counted */
+		rte_eth_tx_buffer_set_err_callback(w->txb[p],
+			rte_eth_tx_buffer_count_callback, &w->cnt[ES_CNT_TX_FULL]);
+	}
+	w->frag_cycles = hz / 1000 * es_set.frag_timeout_ms;
+	w->frag = rte_ip_frag_table_create((es_set.frag_max + 15) / 16, 16,
+					   es_set.frag_max, w->frag_cycles,
+					   socket);
+	if (w->frag == NULL)
+		return -1;
+	w->ei_period = es_set.errind_rate ? hz / es_set.errind_rate : 0;
+	w->ei_tokens = es_set.errind_rate;
+	w->ei_last = rte_rdtsc();
+	w->last_rx_tsc = rte_rdtsc();
+	return 0;
+}
+
+int es_worker_main(void *arg)
+{
+	struct es_worker *w = arg;
+	struct rte_mbuf *pkts[ES_BURST];
+	uint64_t expire_period = rte_get_tsc_hz() / 10, next_expire = 0;
+
+	rte_rcu_qsbr_thread_register(es_rcu, w->rcu_id);
+	rte_rcu_qsbr_thread_online(es_rcu, w->rcu_id);
+	while (!es_quit) {
+		const struct es_tables *t =
+			__atomic_load_n(&es_tables_live, __ATOMIC_ACQUIRE);
+		uint64_t tsc;
+		for (uint16_t p = 0; p < es_n_ports; p++) {
+			uint16_t n;
+			if (w->qid >= es_ports[p].nb_queues)
+				continue;
+			n = rte_eth_rx_burst(es_ports[p].port_id, w->qid, pkts,
+					     ES_BURST);
+			if (n == 0)
+				continue;
+			w->last_rx_tsc = rte_rdtsc();
+			es_process_burst(w, t, (uint8_t)p, pkts, n);
+		}
+		/* flush every round: latency over batching; a buffer that
+		 * filled has already been sent by rte_eth_tx_buffer */
+		es_worker_flush(w);
+		tsc = rte_rdtsc();
+		if (tsc >= next_expire) {
+			uint32_t before = w->dr.cnt;
+			rte_ip_frag_table_del_expired_entries(w->frag, &w->dr, tsc);
+			w->cnt[ES_CNT_FRAG_TIMEOUT] += w->dr.cnt - before;
+			next_expire = tsc + expire_period;
+		}
+		if (w->dr.cnt)
+			rte_ip_frag_free_death_row(&w->dr, 0);
+		rte_rcu_qsbr_quiescent(es_rcu, w->rcu_id);
+	}
+	es_worker_flush(w);
+	rte_rcu_qsbr_thread_offline(es_rcu, w->rcu_id);
+	rte_rcu_qsbr_thread_unregister(es_rcu, w->rcu_id);
+	return 0;
+}

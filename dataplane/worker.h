@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker lcores: per-lcore state and the run-to-completion loop.
+ * Each worker polls rx queue 'qid' of every port and owns tx queue 'qid'
+ * of every port, so no queue is shared and nothing in the loop takes a
+ * lock. Counters are per worker and summed by readers.
+ */
+#ifndef ES_WORKER_H
+#define ES_WORKER_H
+
+#include <rte_ethdev.h>
+#include <rte_ip_frag.h>
+#include "es.h"
+
+struct es_worker {
+	uint64_t cnt[ES_CNT_MAX];           /* written by this worker only */
+	unsigned int lcore;
+	uint16_t qid;                        /* rx/tx queue of every port */
+	uint16_t rcu_id;
+	struct rte_eth_dev_tx_buffer *txb[ES_MAX_PORTS];
+	uint64_t txb_drops[ES_MAX_PORTS];    /* bumped by the tx error callback */
+	struct rte_ip_frag_tbl *frag;
+	struct rte_ip_frag_death_row dr;
+	uint64_t frag_cycles;                /* reassembly timeout in TSC cycles */
+	/* Error Indication token bucket */
+	uint64_t ei_tokens, ei_last, ei_period;
+	uint64_t last_rx_tsc;                /* for --idle-exit */
+} __rte_cache_aligned;
+
+extern struct es_worker *es_workers;
+extern unsigned int es_n_workers;
+extern volatile int es_quit;
+
+int es_worker_init(struct es_worker *w, unsigned int lcore, uint16_t qid);
+int es_worker_main(void *arg);
+
+/* Process one received burst from config port index in_port. Sends what
+ * is to be sent through w's tx buffers and frees the rest; counts every
+ * packet's fate. Exposed for tests. */
+void es_process_burst(struct es_worker *w, const struct es_tables *t,
+		      uint8_t in_port, struct rte_mbuf **pkts, uint16_t n);
+
+/* Flush w's tx buffers on every port. */
+void es_worker_flush(struct es_worker *w);
+
+/* Sum a counter over all workers. */
+uint64_t es_counter_sum(enum es_cnt id);
+
+/* path.c: host and GTP-U path management on one packet. Each returns 1
+ * if the packet was queued for tx, else the drop counter to count. */
+struct es_outer;
+struct es_gtpu;
+int es_path_arp(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
+		const struct es_outer *o);
+int es_path_host(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
+		 const struct es_outer *o);
+int es_path_echo(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
+		 const struct es_outer *o, const struct es_gtpu *g);
+int es_path_errind(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
+		   const struct es_outer *o, const struct es_gtpu *g);
+
+/* Queue m for tx on config port p (counts ES_CNT_TX). */
+static inline void es_tx(struct es_worker *w, uint8_t p, struct rte_mbuf *m)
+{
+	w->cnt[ES_CNT_TX]++;
+	rte_eth_tx_buffer(es_ports[p].port_id, w->qid, w->txb[p], m);
+}
+
+/* Is addr (4 or 16 bytes, network order) one of port p's addresses? */
+static inline bool es_port_has_addr(uint8_t p, const uint8_t *addr, bool v6)
+{
+	const struct es_port *pt = &es_ports[p];
+	for (int i = 0; i < pt->n_addr; i++)
+		if (pt->addr[i].v6 == v6 &&
+		    memcmp(pt->addr[i].a, addr, v6 ? 16 : 4) == 0)
+			return true;
+	return false;
+}
+
+#endif
