@@ -98,10 +98,14 @@ int es_ip_dec_ttl(uint8_t *ip, bool v6)
 		if (ip[8] <= 1)
 			return ES_CNT_TTL;
 		ip[8]--;
-		/* RFC 1624: TTL is the high byte of a 16-bit word; the
-		 * checksum goes up by 0x0100 in ones' complement. */
-		sum = (uint32_t)es_be16(ip + 10) + 0x0100;
+		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'); the TTL is the
+		 * high byte of its word, so ~m + m' = ~0x0100 = 0xfeff.
+		 * (The older HC + 0x0100 can give 0xffff where a full
+		 * recompute gives 0x0000.) */
+		sum = (uint32_t)(uint16_t)~es_be16(ip + 10) + 0xfeff;
 		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (uint16_t)~sum;
 		es_put_be16(ip + 10, (uint16_t)sum);
 	}
 	return ES_CNT_NONE;
