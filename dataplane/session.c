@@ -23,8 +23,11 @@ static struct rte_hash *hash_new(const char *tag, uint32_t entries,
 		.key_len = key_len,
 		.hash_func = rte_jhash,
 		.socket_id = socket,
-		/* lock-free readers: workers look up while control adds */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+		/* lock-free readers: workers look up while control adds;
+		 * the extendable bucket table makes 'entries' a guaranteed
+		 * capacity (plain cuckoo can fail a little below it) */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
+			      RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 	snprintf(name, sizeof(name), "es_%s_%u", tag, gen++);
 	return rte_hash_create(&p);
