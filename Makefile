@@ -33,9 +33,13 @@ LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
 UNIT_PURE := parse cmd
 UNIT_DPDK := classify encap
 UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/test_%)
+# the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
+PURE_SRC  := dataplane/parse.c dataplane/counters.c control/cmd.c
 
-.PHONY: all deps test unit e2e demo clean
-all: $(BUILD)/edgesteer $(UNIT_BIN)
+.PHONY: all deps test demo clean
+all: $(BUILD)/edgesteer $(UNIT_BIN) $(SAN_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,6 +58,11 @@ $(BUILD)/tests/test_cmd: $(BUILD)/tests/unit/test_cmd.o $(PURE_OBJ)
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lcmocka -lm
+
+$(BUILD)/tests-san/test_%: tests/unit/test_%.c $(PURE_SRC)
+	@mkdir -p $(dir $@)
+	@echo "  CCSAN $@"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(SAN) -Idataplane -Icontrol -o $@ $^ -lcmocka
 
 deps:
 	@scripts/deps.sh

@@ -54,6 +54,8 @@ static void print_counters(FILE *f)
 	}
 }
 
+static double run_seconds;
+
 static int write_stats(const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -61,7 +63,8 @@ static int write_stats(const char *path)
 		perror(path);
 		return -1;
 	}
-	fprintf(f, "{\n  \"counters\": {");
+	fprintf(f, "{\n  \"elapsed_s\": %.6f,\n  \"tsc_hz\": %llu,\n  \"workers\": %u,\n  \"counters\": {",
+		run_seconds, (unsigned long long)rte_get_tsc_hz(), es_n_workers);
 	for (int i = 1; i < ES_CNT_MAX; i++)
 		fprintf(f, "%s\n    \"%s\": %llu", i > 1 ? "," : "",
 			es_cnt_desc[i].name,
@@ -97,6 +100,7 @@ int main(int argc, char **argv)
 	unsigned int lcore, q = 0;
 	struct es_tables *t = NULL;
 	size_t rcu_sz;
+	uint64_t start_tsc;
 	int opt, ret;
 
 	ret = rte_eal_init(argc, argv);
@@ -176,6 +180,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	q = 0;
+	start_tsc = rte_rdtsc();
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(es_worker_main, &es_workers[q++], lcore);
 
@@ -197,6 +202,7 @@ int main(int argc, char **argv)
 		}
 	}
 	rte_eal_mp_wait_lcore();
+	run_seconds = (double)(rte_rdtsc() - start_tsc) / (double)rte_get_tsc_hz();
 	printf("edgesteer: stopped; final counters:\n");
 	print_counters(stdout);
 	fflush(stdout);

@@ -3,7 +3,7 @@
 # Runs as root without a terminal (CI); as another user it names what
 # to install and fails.
 set -eu
-PKGS="pkg-config libdpdk-dev dpdk libbpf-dev libnuma-dev libcmocka-dev
+PKGS="pkg-config libdpdk-dev dpdk dpdk-dev libbpf-dev libnuma-dev libcmocka-dev
 libpcap-dev libelf-dev zlib1g-dev clang llvm python3-scapy tshark iproute2"
 missing=""
 for p in $PKGS; do

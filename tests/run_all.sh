@@ -1,0 +1,48 @@
+#!/bin/sh
+# Run every suite and end with one line over all of them: "N passed, N failed".
+# Usage: tests/run_all.sh BUILD_DIR
+set -u
+BUILD=${1:-build}
+cd "$(dirname "$0")/.."
+LOG=$(mktemp -d)
+total_p=0; total_f=0; status=0
+
+add() { # name passed failed
+	printf '%-22s %4s passed, %s failed\n' "$1" "$2" "$3" >> "$LOG/summary"
+	total_p=$((total_p + $2)); total_f=$((total_f + $3))
+}
+
+# cmocka suites: "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)"
+for t in "$BUILD"/tests/test_* "$BUILD"/tests-san/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$(dirname "$t")")/$(basename "$t")
+	echo "== $name"
+	timeout 600 "$t" > "$LOG/out" 2>&1
+	rc=$?
+	cat "$LOG/out"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$LOG/out" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$LOG/out" | tail -1)
+	p=${p:-0}; f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi  # crashed
+	[ "$f" -ne 0 ] && status=1
+	add "$name" "$p" "$f"
+done
+
+# end-to-end suites on the real binary
+echo "== e2e"
+ES_BUILD="$PWD/$BUILD" timeout 1800 /usr/bin/python3 tests/e2e/run.py > "$LOG/out" 2>&1
+rc=$?
+cat "$LOG/out"
+line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' "$LOG/out" | tail -1)
+p=$(echo "$line" | sed -n 's/^e2e: \([0-9]*\) passed.*/\1/p'); p=${p:-0}
+f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p'); f=${f:-0}
+if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+[ "$f" -ne 0 ] && status=1
+add e2e "$p" "$f"
+
+echo
+echo "== summary"
+cat "$LOG/summary"
+rm -rf "$LOG"
+echo "$total_p passed, $total_f failed"
+exit $status
