@@ -169,6 +169,7 @@ again:
 		if (role != ES_ROLE_LOCAL)
 			return ES_CNT_NOT_LOCAL;
 		/* downlink from a local app: a routed IP packet to a UE */
+		memset(&c->g, 0, sizeof(c->g));  /* no tunnel: no QFI */
 		c->inner_off = c->o.l2_len;
 		rc = es_parse_inner(b + c->o.l2_len,
 				    rte_pktmbuf_data_len(m) - c->o.l2_len,
