@@ -39,11 +39,18 @@ int es_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' ||
-	    isspace((unsigned char)*s))
+	int base = 10;
+	/* decimal, or hex with 0x; never octal (a leading 0 is decimal) */
+	if (s == NULL)
+		return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!isxdigit((unsigned char)*s) || (base == 10 && !isdigit((unsigned char)*s)))
 		return -1;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, base);
 	if (errno || *end != '\0' || v > max)
 		return -1;
 	*out = v;
@@ -91,16 +98,28 @@ int es_parse_addr(const char *s, int want_prefix, struct es_addr *out)
 	return 0;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int es_parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned int b[6];
-	char tail;
-	if (s == NULL || strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5], &tail) != 6)
+	/* exactly xx:xx:xx:xx:xx:xx, two hex digits per octet */
+	if (s == NULL || strlen(s) != 17)
 		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
+	for (int i = 0; i < 6; i++) {
+		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -1;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
 	return 0;
 }
 

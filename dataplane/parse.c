@@ -292,8 +292,11 @@ static int parse_l4(const uint8_t *buf, uint32_t off, uint32_t end,
 	case IPPROTO_SCTP_: need = 12; break;
 	case IPPROTO_ICMP_:
 	case IPPROTO_ICMPV6_:
+		/* type and code stand in for the ports */
 		if (off + 4 > end)
 			return ES_CNT_INNER_L4_TRUNC;
+		in->sport = buf[off];
+		in->dport = buf[off + 1];
 		return ES_CNT_NONE;
 	default:
 		return ES_CNT_NONE;
