@@ -1,0 +1,897 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The command grammar (control/cmd.c): every object parsed with all its
+ * fields, the defaults, every class of error (each a -1 with a one-line
+ * message quoting the offending word), and the value parsers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include "cmd.h"
+
+#define T(name) static void name(void **state_ __attribute__((unused)))
+
+/* ---- helpers ---- */
+
+static struct es_cmd parse_ok(const char *line)
+{
+	struct es_cmd c;
+	char err[ES_ERR_MAX];
+	int rc = es_cmd_parse(line, &c, err);
+	if (rc != 1)
+		fail_msg("\"%s\": rc %d, want 1 (err \"%s\")", line, rc, err);
+	return c;
+}
+
+/* -1 with a non-empty one-line message containing want (a quoted word). */
+static void expect_err(const char *line, const char *want)
+{
+	struct es_cmd c;
+	char err[ES_ERR_MAX];
+	int rc;
+
+	memset(err, 'Z', sizeof(err));
+	err[ES_ERR_MAX - 1] = '\0';
+	rc = es_cmd_parse(line, &c, err);
+	if (rc != -1)
+		fail_msg("\"%s\": rc %d, want -1", line, rc);
+	if (err[0] == '\0' || strchr(err, '\n') != NULL ||
+	    strlen(err) >= ES_ERR_MAX)
+		fail_msg("\"%s\": error \"%s\" is not one non-empty line", line,
+			 err);
+	if (strchr(err, 'Z') == err)
+		fail_msg("\"%s\": error message not written", line);
+	if (strstr(err, want) == NULL)
+		fail_msg("\"%s\": error \"%s\" does not contain \"%s\"", line,
+			 err, want);
+}
+
+static void assert_addr(const struct es_addr *a, const char *text,
+			unsigned plen)
+{
+	uint8_t want[16] = { 0 };
+	int v6 = strchr(text, ':') != NULL;
+	assert_int_equal(inet_pton(v6 ? AF_INET6 : AF_INET, text, want), 1);
+	assert_int_equal(a->v6, v6);
+	assert_int_equal(a->plen, plen);
+	assert_memory_equal(a->a, want, v6 ? 16 : 4);
+}
+
+static const uint8_t MAC_A[6] = { 0x02, 0x00, 0x5e, 0x10, 0xab, 0xcd };
+
+/* ================= objects ================= */
+
+T(cmd_set__parses_key_and_value)
+{
+	struct es_cmd c = parse_ok("set mbuf-pool-size 65536");
+	assert_int_equal(c.obj, ES_OBJ_SET);
+	assert_int_equal(c.verb, ES_VERB_SET);
+	assert_string_equal(c.u.set.key, "mbuf-pool-size");
+	assert_int_equal(c.u.set.value, 65536);
+
+	c = parse_ok("set x 4294967295");
+	assert_int_equal(c.u.set.value, 4294967295u);
+	c = parse_ok("set x 0");
+	assert_int_equal(c.u.set.value, 0);
+}
+
+T(cmd_port__parses_every_field)
+{
+	struct es_cmd c = parse_ok(
+		"port add n3 dev 0000:3b:00.0 role access addr 192.0.2.2/24 "
+		"addr 2001:db8:1::2/64 gw 192.0.2.1 gw6 2001:db8:1::1 "
+		"mtu 9000 mac 02:00:5e:10:ab:cd");
+	struct es_cmd_port *p = &c.u.port;
+
+	assert_int_equal(c.obj, ES_OBJ_PORT);
+	assert_int_equal(c.verb, ES_VERB_ADD);
+	assert_string_equal(p->name, "n3");
+	assert_string_equal(p->dev, "0000:3b:00.0");
+	assert_int_equal(p->role, ES_ROLE_ACCESS);
+	assert_int_equal(p->n_addr, 2);
+	assert_addr(&p->addr[0], "192.0.2.2", 24);
+	assert_addr(&p->addr[1], "2001:db8:1::2", 64);
+	assert_int_equal(p->has_gw4, 1);
+	assert_addr(&p->gw4, "192.0.2.1", 32);
+	assert_int_equal(p->has_gw6, 1);
+	assert_addr(&p->gw6, "2001:db8:1::1", 128);
+	assert_int_equal(p->mtu, 9000);
+	assert_int_equal(p->has_mac, 1);
+	assert_memory_equal(p->mac, MAC_A, 6);
+}
+
+T(cmd_port__keeps_host_bits_of_an_address_and_has_defaults)
+{
+	struct es_cmd c = parse_ok("port add up0 dev net_tap0,iface=up0 role core "
+				   "addr 10.0.0.1/8 addr 10.0.0.9");
+	struct es_cmd_port *p = &c.u.port;
+
+	assert_string_equal(p->dev, "net_tap0,iface=up0");
+	assert_int_equal(p->role, ES_ROLE_CORE);
+	assert_int_equal(p->n_addr, 2);
+	assert_addr(&p->addr[0], "10.0.0.1", 8);
+	assert_addr(&p->addr[1], "10.0.0.9", 32);
+	assert_int_equal(p->has_gw4, 0);
+	assert_int_equal(p->has_gw6, 0);
+	assert_int_equal(p->has_mac, 0);
+	assert_int_equal(p->mtu, 0);
+
+	c = parse_ok("port add l dev x role local addr 1.2.3.4/32 addr 1.2.3.5/32 "
+		     "addr 1.2.3.6/32 addr ::1/128 mtu 576");
+	assert_int_equal(c.u.port.role, ES_ROLE_LOCAL);
+	assert_int_equal(c.u.port.n_addr, ES_PORT_ADDRS);
+	assert_int_equal(c.u.port.mtu, 576);
+	c = parse_ok("port add l dev x role local addr 1.2.3.4/0 mtu 9600");
+	assert_int_equal(c.u.port.addr[0].plen, 0);
+	assert_int_equal(c.u.port.mtu, 9600);
+}
+
+T(cmd_neigh__parses_every_field)
+{
+	struct es_cmd c = parse_ok("neigh add 192.0.2.1 lladdr 02:00:5E:10:AB:cd port n3");
+	assert_int_equal(c.obj, ES_OBJ_NEIGH);
+	assert_int_equal(c.verb, ES_VERB_ADD);
+	assert_addr(&c.u.neigh.addr, "192.0.2.1", 32);
+	assert_memory_equal(c.u.neigh.mac, MAC_A, 6);
+	assert_string_equal(c.u.neigh.port, "n3");
+
+	c = parse_ok("neigh add fe80::1 port n6 lladdr 02:00:5e:10:ab:cd");
+	assert_addr(&c.u.neigh.addr, "fe80::1", 128);
+	assert_string_equal(c.u.neigh.port, "n6");
+	assert_memory_equal(c.u.neigh.mac, MAC_A, 6);
+}
+
+T(cmd_app__parses_every_field)
+{
+	struct es_cmd c = parse_ok("app add video-cache via 10.1.0.5 state down");
+	assert_int_equal(c.obj, ES_OBJ_APP);
+	assert_int_equal(c.verb, ES_VERB_ADD);
+	assert_string_equal(c.u.app.name, "video-cache");
+	assert_addr(&c.u.app.via, "10.1.0.5", 32);
+	assert_int_equal(c.u.app.down, 1);
+
+	c = parse_ok("app add ids via 2001:db8::5");
+	assert_addr(&c.u.app.via, "2001:db8::5", 128);
+	assert_int_equal(c.u.app.down, 0);
+	c = parse_ok("app add ids via 10.1.0.6 state down state up");
+	assert_int_equal(c.u.app.down, 0);
+}
+
+T(cmd_session__parses_every_field)
+{
+	struct es_cmd c = parse_ok(
+		"session add 42 ue 10.45.0.7 ue6 2001:db8:aa:1::/64 ul-teid 4097 "
+		"gnb 192.0.2.10 gnb-teid 7 cloud 198.51.100.1 cloud-teid 9 "
+		"n9-teid 11 qfi 9");
+	struct es_cmd_session *s = &c.u.session;
+
+	assert_int_equal(c.obj, ES_OBJ_SESSION);
+	assert_int_equal(c.verb, ES_VERB_ADD);
+	assert_int_equal(s->id, 42);
+	assert_int_equal(s->has_ue4, 1);
+	assert_addr(&s->ue4, "10.45.0.7", 32);
+	assert_int_equal(s->has_ue6, 1);
+	assert_addr(&s->ue6, "2001:db8:aa:1::", 64);
+	assert_int_equal(s->ul_teid, 4097);
+	assert_addr(&s->gnb, "192.0.2.10", 32);
+	assert_int_equal(s->gnb_teid, 7);
+	assert_int_equal(s->has_cloud, 1);
+	assert_addr(&s->cloud, "198.51.100.1", 32);
+	assert_int_equal(s->cloud_teid, 9);
+	assert_int_equal(s->has_n9, 1);
+	assert_int_equal(s->n9_teid, 11);
+	assert_int_equal(s->qfi, 9);
+}
+
+T(cmd_session__minimal_session_has_no_optional_parts)
+{
+	struct es_cmd c = parse_ok("session add 4294967295 ue6 2001:db8::/64 "
+				   "ul-teid 4294967295 gnb 2001:db8:ff::1 gnb-teid 0");
+	struct es_cmd_session *s = &c.u.session;
+
+	assert_int_equal(s->id, 4294967295u);
+	assert_int_equal(s->has_ue4, 0);
+	assert_int_equal(s->has_ue6, 1);
+	assert_int_equal(s->ul_teid, 4294967295u);
+	assert_addr(&s->gnb, "2001:db8:ff::1", 128);
+	assert_int_equal(s->gnb_teid, 0);
+	assert_int_equal(s->has_cloud, 0);
+	assert_int_equal(s->has_n9, 0);
+	assert_int_equal(s->qfi, 0);
+}
+
+T(cmd_rule__parses_every_field)
+{
+	struct es_cmd c = parse_ok(
+		"rule add 100 dir ul ue 10.45.0.0/16 src 10.45.0.0/24 "
+		"dst 198.51.100.0/24 proto udp sport 1000-2000 dport 443 qfi 9 "
+		"dscp 46 teid 4097 action mirror ids then local video "
+		"fallback drop");
+	struct es_cmd_rule *r = &c.u.rule;
+
+	assert_int_equal(c.obj, ES_OBJ_RULE);
+	assert_int_equal(c.verb, ES_VERB_ADD);
+	assert_int_equal(r->prio, 100);
+	assert_int_equal(r->dir, ES_DIR_UL);
+	assert_int_equal(r->has_ue, 1);
+	assert_addr(&r->ue, "10.45.0.0", 16);
+	assert_int_equal(r->has_src, 1);
+	assert_addr(&r->src, "10.45.0.0", 24);
+	assert_int_equal(r->has_dst, 1);
+	assert_addr(&r->dst, "198.51.100.0", 24);
+	assert_int_equal(r->has_proto, 1);
+	assert_int_equal(r->proto, 17);
+	assert_int_equal(r->sport_lo, 1000);
+	assert_int_equal(r->sport_hi, 2000);
+	assert_int_equal(r->dport_lo, 443);
+	assert_int_equal(r->dport_hi, 443);
+	assert_int_equal(r->has_qfi, 1);
+	assert_int_equal(r->qfi, 9);
+	assert_int_equal(r->has_dscp, 1);
+	assert_int_equal(r->dscp, 46);
+	assert_int_equal(r->has_teid, 1);
+	assert_int_equal(r->teid, 4097);
+	assert_int_equal(r->action, ES_ACT_MIRROR);
+	assert_string_equal(r->app, "ids");
+	assert_int_equal(r->then_action, ES_ACT_LOCAL);
+	assert_string_equal(r->then_app, "video");
+	assert_int_equal(r->fallback, ES_ACT_DROP);
+}
+
+T(cmd_rule__defaults_are_dir_ul_any_ports_fallback_cloud)
+{
+	struct es_cmd c = parse_ok("rule add 5 action cloud");
+	struct es_cmd_rule *r = &c.u.rule;
+
+	assert_int_equal(r->prio, 5);
+	assert_int_equal(r->dir, ES_DIR_UL);
+	assert_int_equal(r->has_ue + r->has_src + r->has_dst + r->has_proto +
+			 r->has_qfi + r->has_dscp + r->has_teid, 0);
+	assert_int_equal(r->sport_lo, 0);
+	assert_int_equal(r->sport_hi, 65535);
+	assert_int_equal(r->dport_lo, 0);
+	assert_int_equal(r->dport_hi, 65535);
+	assert_int_equal(r->action, ES_ACT_CLOUD);
+	assert_int_equal(r->then_action, ES_ACT_NONE);
+	assert_int_equal(r->fallback, ES_ACT_CLOUD);
+	assert_string_equal(r->app, "");
+}
+
+T(cmd_rule__mirror_gets_then_forward_by_default)
+{
+	struct es_cmd c = parse_ok("rule add 7 action mirror ids");
+	assert_int_equal(c.u.rule.action, ES_ACT_MIRROR);
+	assert_string_equal(c.u.rule.app, "ids");
+	assert_int_equal(c.u.rule.then_action, ES_ACT_FORWARD);
+	assert_string_equal(c.u.rule.then_app, "");
+
+	c = parse_ok("rule add 7 action mirror ids then drop");
+	assert_int_equal(c.u.rule.then_action, ES_ACT_DROP);
+	c = parse_ok("rule add 7 action mirror ids then cloud");
+	assert_int_equal(c.u.rule.then_action, ES_ACT_CLOUD);
+	c = parse_ok("rule add 7 then forward action mirror ids");
+	assert_int_equal(c.u.rule.then_action, ES_ACT_FORWARD);
+}
+
+T(cmd_rule__each_action)
+{
+	struct es_cmd c = parse_ok("rule add 1 action local video");
+	assert_int_equal(c.u.rule.action, ES_ACT_LOCAL);
+	assert_string_equal(c.u.rule.app, "video");
+	c = parse_ok("rule add 1 action drop");
+	assert_int_equal(c.u.rule.action, ES_ACT_DROP);
+	c = parse_ok("rule add 1 action forward");
+	assert_int_equal(c.u.rule.action, ES_ACT_FORWARD);
+	c = parse_ok("rule add 1 action cloud fallback cloud");
+	assert_int_equal(c.u.rule.fallback, ES_ACT_CLOUD);
+}
+
+T(cmd_rule__dl_rule_takes_forward_or_drop)
+{
+	struct es_cmd c = parse_ok("rule add 3 dir dl dst 10.45.0.0/16 "
+				   "sport 53 proto udp action drop");
+	assert_int_equal(c.u.rule.dir, ES_DIR_DL);
+	assert_int_equal(c.u.rule.action, ES_ACT_DROP);
+	assert_int_equal(c.u.rule.sport_lo, 53);
+	assert_int_equal(c.u.rule.sport_hi, 53);
+	c = parse_ok("rule add 3 dir dl action forward");
+	assert_int_equal(c.u.rule.action, ES_ACT_FORWARD);
+}
+
+T(cmd_rule__proto_by_name_or_number)
+{
+	static const struct { const char *w; uint8_t n; } p[] = {
+		{ "icmp", 1 }, { "tcp", 6 }, { "udp", 17 }, { "icmp6", 58 },
+		{ "sctp", 132 }, { "47", 47 }, { "0", 0 }, { "255", 255 },
+	};
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		char line[128];
+		struct es_cmd c;
+		snprintf(line, sizeof(line), "rule add 1 proto %s action drop",
+			 p[i].w);
+		c = parse_ok(line);
+		assert_int_equal(c.u.rule.has_proto, 1);
+		assert_int_equal(c.u.rule.proto, p[i].n);
+	}
+}
+
+T(cmd_rule__ipv6_prefixes_and_port_range_edges)
+{
+	struct es_cmd c = parse_ok("rule add 536870910 ue 2001:db8:aa::/48 "
+				   "dst 2001:db8::/32 sport 0-65535 dport 0 "
+				   "action drop");
+	struct es_cmd_rule *r = &c.u.rule;
+
+	assert_int_equal(r->prio, 536870910);
+	assert_addr(&r->ue, "2001:db8:aa::", 48);
+	assert_addr(&r->dst, "2001:db8::", 32);
+	assert_int_equal(r->sport_lo, 0);
+	assert_int_equal(r->sport_hi, 65535);
+	assert_int_equal(r->dport_lo, 0);
+	assert_int_equal(r->dport_hi, 0);
+
+	c = parse_ok("rule add 0 src 0.0.0.0/0 dport 7-7 action drop");
+	assert_int_equal(c.u.rule.prio, 0);
+	assert_int_equal(c.u.rule.src.plen, 0);
+	assert_int_equal(c.u.rule.dport_lo, 7);
+	assert_int_equal(c.u.rule.dport_hi, 7);
+}
+
+T(cmd__comment_and_blank_lines_return_0)
+{
+	static const char *const lines[] = {
+		"", " ", "\t \t", "\n", "\r\n", "#", "# a comment",
+		"   # indented comment", "#rule add 1 action drop",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct es_cmd c;
+		char err[ES_ERR_MAX];
+		int rc = es_cmd_parse(lines[i], &c, err);
+		if (rc != 0)
+			fail_msg("\"%s\": rc %d, want 0 (%s)", lines[i], rc, err);
+	}
+}
+
+T(cmd__trailing_comment_and_tabs_and_crlf_are_blanks)
+{
+	struct es_cmd c = parse_ok("app\tadd  cache via 10.0.0.5 # the cache\r\n");
+	assert_string_equal(c.u.app.name, "cache");
+	assert_addr(&c.u.app.via, "10.0.0.5", 32);
+	c = parse_ok("rule add 1 action drop#no blank before");
+	assert_int_equal(c.u.rule.action, ES_ACT_DROP);
+}
+
+/* ================= errors ================= */
+
+T(cmd__rejects_unknown_object)
+{
+	expect_err("sesion add 1", "'sesion'");
+	expect_err("ports add p", "'ports'");
+	expect_err("Rule add 1 action drop", "'Rule'");
+}
+
+T(cmd__rejects_unknown_verb)
+{
+	expect_err("port del n3", "'del'");
+	expect_err("rule ad 1 action drop", "'ad'");
+	expect_err("session show 1", "'show'");
+	expect_err("neigh", "'neigh'");
+	expect_err("app", "'app'");
+}
+
+T(cmd__rejects_unknown_keyword)
+{
+	expect_err("port add p dev x role access addr 1.2.3.4/24 speed 10",
+		   "'speed'");
+	expect_err("neigh add 1.2.3.4 mac 02:00:5e:10:ab:cd port p", "'mac'");
+	expect_err("app add a via 1.2.3.4 colour red", "'colour'");
+	expect_err("session add 1 ue 10.0.0.1 ul-teid 1 gnb 1.1.1.1 "
+		   "gnb-teid 1 teid 5", "'teid'");
+	expect_err("rule add 1 action drop prio 5", "'prio'");
+	expect_err("set a 1 2", "'2'");
+}
+
+T(cmd__rejects_prefix_matched_keywords)
+{
+	expect_err("rule add 1 act drop", "'act'");
+	expect_err("rule add 1 action drop fall cloud", "'fall'");
+	expect_err("rule add 1 action drop d dl", "'d'");
+	expect_err("ses add 1 ue 10.0.0.1 ul-teid 1 gnb 1.1.1.1 gnb-teid 1",
+		   "'ses'");
+	expect_err("session add 1 ue 10.0.0.1 ul 1 gnb 1.1.1.1 gnb-teid 1",
+		   "'ul'");
+	expect_err("port add p dev x role acc addr 1.2.3.4/24", "'acc'");
+	expect_err("rule add 1 dir u action drop", "'u'");
+	expect_err("rule add 1 action loc a", "'loc'");
+	expect_err("rule add 1 action drop fallback cl", "'cl'");
+	expect_err("rule add 1 proto tc action drop", "'tc'");
+	expect_err("app add a via 1.2.3.4 state dow", "'dow'");
+	expect_err("rule a 1 action drop", "'a'");
+	expect_err("rul add 1 action drop", "'rul'");
+}
+
+T(cmd__rejects_missing_value)
+{
+	expect_err("rule add 1 action", "'action'");
+	expect_err("rule add 1 action drop sport", "'sport'");
+	expect_err("rule add 1 action drop then", "'then'");
+	expect_err("rule add 1 action local", "'local'");
+	expect_err("port add p dev", "'dev'");
+	expect_err("port add p dev x role", "'role'");
+	expect_err("session add 1 ue", "'ue'");
+	expect_err("neigh add 1.2.3.4 lladdr", "'lladdr'");
+	expect_err("app add a via", "'via'");
+	expect_err("set key", "'key'");
+	expect_err("set", "'set'");
+	expect_err("rule add", "'rule add'");
+	expect_err("session add", "'session add'");
+	expect_err("neigh add", "'neigh add'");
+	expect_err("port add", "'port add'");
+}
+
+T(cmd__rejects_bad_numbers)
+{
+	expect_err("set burst 12x", "'12x'");
+	expect_err("set burst 99999999999999999999999", "'99999999999999999999999'");
+	expect_err("set burst 4294967296", "'4294967296'");
+	expect_err("set burst -1", "'-1'");
+	expect_err("set burst +1", "'+1'");
+	expect_err("rule add 1 qfi 64 action drop", "'64'");
+	expect_err("rule add 1 dscp 64 action drop", "'64'");
+	expect_err("rule add 1 teid 4294967296 action drop", "'4294967296'");
+	expect_err("rule add 536870911 action drop", "'536870911'");
+	expect_err("rule add x action drop", "'x'");
+	expect_err("rule add 1 proto 256 action drop", "'256'");
+	expect_err("session add 1 ue 10.0.0.1 ul-teid -1 gnb 1.1.1.1 gnb-teid 1",
+		   "'-1'");
+	expect_err("session add 1 ue 10.0.0.1 ul-teid 1 gnb 1.1.1.1 gnb-teid 1 "
+		   "qfi 64", "'64'");
+	expect_err("port add p dev x role access addr 1.2.3.4/24 mtu 9601",
+		   "'9601'");
+	expect_err("port add p dev x role access addr 1.2.3.4/24 mtu 575",
+		   "575");
+	expect_err("port add p dev x role access addr 1.2.3.4/24 mtu 1500b",
+		   "'1500b'");
+}
+
+T(parse_u64__rejects_empty_junk_overflow_and_sign)
+{
+	uint64_t v = 77;
+
+	assert_int_equal(es_parse_u64("", 100, &v), -1);
+	assert_int_equal(es_parse_u64(NULL, 100, &v), -1);
+	assert_int_equal(es_parse_u64("12x", 100, &v), -1);
+	assert_int_equal(es_parse_u64("1 ", 100, &v), -1);
+	assert_int_equal(es_parse_u64(" 1", 100, &v), -1);
+	assert_int_equal(es_parse_u64("-1", UINT64_MAX, &v), -1);
+	assert_int_equal(es_parse_u64("-0", UINT64_MAX, &v), -1);
+	assert_int_equal(es_parse_u64("+1", UINT64_MAX, &v), -1);
+	assert_int_equal(es_parse_u64("18446744073709551616", UINT64_MAX, &v), -1);
+	assert_int_equal(es_parse_u64("101", 100, &v), -1);
+	assert_int_equal(v, 77);       /* untouched on error */
+
+	assert_int_equal(es_parse_u64("100", 100, &v), 0);
+	assert_int_equal(v, 100);
+	assert_int_equal(es_parse_u64("0", 0, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(es_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+}
+
+T(cmd__rejects_bad_addresses)
+{
+	expect_err("app add a via 300.1.1.1", "'300.1.1.1'");
+	expect_err("app add a via example.com", "'example.com'");
+	expect_err("app add a via 10.0.0.1/32", "'10.0.0.1/32'");
+	expect_err("neigh add 1.2.3 lladdr 02:00:5e:10:ab:cd port p", "'1.2.3'");
+	expect_err("neigh add 10.0.0.0/8 lladdr 02:00:5e:10:ab:cd port p",
+		   "'10.0.0.0/8'");
+	expect_err("session add 1 ue 10.0.0.1 ul-teid 1 gnb 2001:db8::g "
+		   "gnb-teid 1", "'2001:db8::g'");
+	expect_err("port add p dev x role access addr 10.0.0.1/33", "'10.0.0.1/33'");
+	expect_err("port add p dev x role access addr 10.0.0.1/", "'10.0.0.1/'");
+	expect_err("port add p dev x role access addr 2001:db8::1/129",
+		   "'2001:db8::1/129'");
+	expect_err("port add p dev x role access addr /24", "'/24'");
+	expect_err("port add p dev x role access addr 1.2.3.4/24 gw 2001:db8::1",
+		   "'gw'");
+	expect_err("port add p dev x role access addr 1.2.3.4/24 gw6 1.2.3.1",
+		   "'gw6'");
+	expect_err("session add 1 ue 2001:db8::1 ul-teid 1 gnb 1.1.1.1 gnb-teid 1",
+		   "'ue'");
+	expect_err("session add 1 ue6 2001:db8::/48 ul-teid 1 gnb 1.1.1.1 "
+		   "gnb-teid 1", "'ue6'");
+	expect_err("session add 1 ue6 10.0.0.0/24 ul-teid 1 gnb 1.1.1.1 "
+		   "gnb-teid 1", "'ue6'");
+}
+
+T(parse_addr__prefix_lengths_and_host_bits)
+{
+	struct es_addr a;
+
+	assert_int_equal(es_parse_addr("10.0.0.0/8", 1, &a), 0);
+	assert_addr(&a, "10.0.0.0", 8);
+	assert_int_equal(es_parse_addr("10.0.0.1/8", 1, &a), -1);
+	assert_int_equal(es_parse_addr("10.0.0.1/8", 2, &a), 0);
+	assert_addr(&a, "10.0.0.1", 8);
+	assert_int_equal(es_parse_addr("10.0.0.1/8", 0, &a), -1);
+	assert_int_equal(es_parse_addr("10.0.0.1/32", 1, &a), 0);
+	assert_int_equal(es_parse_addr("0.0.0.0/0", 1, &a), 0);
+	assert_int_equal(a.plen, 0);
+	assert_int_equal(es_parse_addr("10.0.0.0/08", 1, &a), -1);
+	assert_int_equal(es_parse_addr("10.0.0.0/0x8", 1, &a), -1);
+	assert_int_equal(es_parse_addr("10.0.0.0/+8", 1, &a), -1);
+	assert_int_equal(es_parse_addr("10.0.0.0/-8", 1, &a), -1);
+	assert_int_equal(es_parse_addr("10.0.0.0/33", 1, &a), -1);
+	assert_int_equal(es_parse_addr("10.0.0.0/8/8", 1, &a), -1);
+	assert_int_equal(es_parse_addr("2001:db8::/32", 1, &a), 0);
+	assert_addr(&a, "2001:db8::", 32);
+	assert_int_equal(es_parse_addr("2001:db8::1/127", 1, &a), -1);
+	assert_int_equal(es_parse_addr("2001:db8::1/128", 1, &a), 0);
+	assert_int_equal(es_parse_addr("2001:db8::1/127", 2, &a), 0);
+	assert_int_equal(es_parse_addr("2001:db8::/129", 1, &a), -1);
+	assert_int_equal(es_parse_addr("", 0, &a), -1);
+	assert_int_equal(es_parse_addr(NULL, 0, &a), -1);
+	assert_int_equal(es_parse_addr(
+		"1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:ddd",
+		0, &a), -1);
+	assert_int_equal(es_parse_addr("::ffff:192.0.2.1", 0, &a), 0);
+	assert_int_equal(a.v6, 1);
+}
+
+T(cmd_rule__rejects_prefix_with_host_bits_set)
+{
+	expect_err("rule add 1 src 10.0.0.1/24 action drop", "'10.0.0.1/24'");
+	expect_err("rule add 1 dst 10.0.0.128/24 action drop", "'10.0.0.128/24'");
+	expect_err("rule add 1 ue 10.45.0.7/16 action drop", "'10.45.0.7/16'");
+	expect_err("rule add 1 dst 2001:db8::1/64 action drop", "'2001:db8::1/64'");
+	expect_err("session add 1 ue6 2001:db8::1/64 ul-teid 1 gnb 1.1.1.1 "
+		   "gnb-teid 1", "'2001:db8::1/64'");
+}
+
+T(cmd__rejects_bad_mac)
+{
+	expect_err("neigh add 1.2.3.4 lladdr 02:00:5e:10:ab port p",
+		   "'02:00:5e:10:ab'");
+	expect_err("neigh add 1.2.3.4 lladdr 02:00:5e:10:ab:zz port p",
+		   "'02:00:5e:10:ab:zz'");
+	expect_err("neigh add 1.2.3.4 lladdr 02-00-5e-10-ab-cd port p",
+		   "'02-00-5e-10-ab-cd'");
+	expect_err("neigh add 1.2.3.4 lladdr 02:00:5e:10:ab:cd:ef port p",
+		   "'02:00:5e:10:ab:cd:ef'");
+	expect_err("neigh add 1.2.3.4 lladdr 2:0:5e:10:ab:cdd port p",
+		   "'2:0:5e:10:ab:cdd'");
+	expect_err("port add p dev x role access addr 1.2.3.4/24 mac xyz", "'xyz'");
+}
+
+T(parse_mac__accepts_both_cases)
+{
+	uint8_t m[6];
+	assert_int_equal(es_parse_mac("02:00:5e:10:ab:cd", m), 0);
+	assert_memory_equal(m, MAC_A, 6);
+	assert_int_equal(es_parse_mac("02:00:5E:10:AB:CD", m), 0);
+	assert_memory_equal(m, MAC_A, 6);
+	assert_int_equal(es_parse_mac("", m), -1);
+	assert_int_equal(es_parse_mac(NULL, m), -1);
+	assert_int_equal(es_parse_mac("02:00:5e:10:ab:c", m), -1);
+}
+
+/* cmd.h: value parsers return -1 on trailing junk; an octet is two hex
+ * digits, so a sign, a blank or a 0x is junk. */
+T(parse_mac__rejects_signs_blanks_and_0x_in_octets)
+{
+	static const char *const bad[] = {
+		"-1:00:5e:10:ab:cd", "+1:00:5e:10:ab:cd", " 1:00:5e:10:ab:cd",
+		"0x:00:5e:10:ab:cd", "02:-1:5e:10:ab:cd", "02:00:5e:10:ab:+d",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t m[6] = { 0 };
+		int rc = es_parse_mac(bad[i], m);
+		if (rc != -1)
+			fail_msg("es_parse_mac(\"%s\") = %d (%02x:%02x:...), want -1",
+				 bad[i], rc, m[0], m[1]);
+	}
+	expect_err("neigh add 1.2.3.4 lladdr -1:00:5e:10:ab:cd port p",
+		   "'-1:00:5e:10:ab:cd'");
+}
+
+T(cmd_rule__rejects_bad_port_range)
+{
+	expect_err("rule add 1 sport 5-3 action drop", "'5-3'");
+	expect_err("rule add 1 dport 70000 action drop", "'70000'");
+	expect_err("rule add 1 dport 1-70000 action drop", "'1-70000'");
+	expect_err("rule add 1 dport 65536-65536 action drop", "'65536-65536'");
+	expect_err("rule add 1 sport -5 action drop", "'-5'");
+	expect_err("rule add 1 sport 5- action drop", "'5-'");
+	expect_err("rule add 1 sport 1-2-3 action drop", "'1-2-3'");
+	expect_err("rule add 1 sport 1x-3 action drop", "'1x-3'");
+	expect_err("rule add 1 sport 00000000000000001-3 action drop",
+		   "'00000000000000001-3'");
+}
+
+T(cmd_rule__rejects_rule_without_action)
+{
+	expect_err("rule add 1", "'action");
+	expect_err("rule add 1 src 10.0.0.0/8 dport 80", "'action");
+	expect_err("rule add 1 then forward", "'action");
+	expect_err("rule add 1 action launch", "'launch'");
+}
+
+T(cmd_rule__rejects_then_without_mirror)
+{
+	expect_err("rule add 1 action drop then forward", "'then'");
+	expect_err("rule add 1 action local a then cloud", "'then'");
+	expect_err("rule add 1 action cloud then drop", "'then'");
+	/* and 'then' cannot itself mirror */
+	expect_err("rule add 1 action mirror a then mirror b", "'mirror'");
+}
+
+T(cmd_rule__rejects_dl_rule_with_action_local_cloud_or_mirror)
+{
+	expect_err("rule add 1 dir dl action local a", "'dir dl'");
+	expect_err("rule add 1 dir dl action cloud", "'dir dl'");
+	expect_err("rule add 1 dir dl action mirror a", "'dir dl'");
+	expect_err("rule add 1 action local a dir dl", "'dir dl'");
+	expect_err("rule add 1 dir down action drop", "'down'");
+}
+
+T(cmd_rule__rejects_dl_rule_matching_qfi_or_teid)
+{
+	expect_err("rule add 1 dir dl qfi 5 action drop", "'qfi'");
+	expect_err("rule add 1 dir dl teid 5 action forward", "'teid'");
+}
+
+T(cmd_rule__rejects_mixing_ipv4_and_ipv6_prefixes)
+{
+	expect_err("rule add 9 ue 10.0.0.0/8 dst 2001:db8::/32 action drop",
+		   "IPv4 and IPv6");
+	expect_err("rule add 9 src 2001:db8::/32 dst 10.0.0.0/8 action drop",
+		   "IPv4 and IPv6");
+	expect_err("rule add 9 ue 2001:db8::/32 src 10.0.0.0/8 action drop",
+		   "IPv4 and IPv6");
+}
+
+T(cmd_rule__rejects_bad_fallback)
+{
+	expect_err("rule add 1 action local a fallback forward", "'forward'");
+	expect_err("rule add 1 action local a fallback local", "'local'");
+}
+
+T(cmd_session__rejects_session_without_ue)
+{
+	expect_err("session add 5 ul-teid 1 gnb 1.1.1.1 gnb-teid 1", "'ue");
+}
+
+T(cmd_session__rejects_missing_or_zero_ul_teid)
+{
+	expect_err("session add 5 ue 10.0.0.1 gnb 1.1.1.1 gnb-teid 1",
+		   "'ul-teid");
+	expect_err("session add 5 ue 10.0.0.1 ul-teid 0 gnb 1.1.1.1 gnb-teid 1",
+		   "'ul-teid");
+}
+
+T(cmd_session__rejects_missing_gnb_or_gnb_teid)
+{
+	expect_err("session add 5 ue 10.0.0.1 ul-teid 1 gnb-teid 1", "'gnb");
+	expect_err("session add 5 ue 10.0.0.1 ul-teid 1 gnb 1.1.1.1", "'gnb");
+}
+
+T(cmd_session__rejects_cloud_without_cloud_teid_and_back)
+{
+	expect_err("session add 5 ue 10.0.0.1 ul-teid 1 gnb 1.1.1.1 gnb-teid 1 "
+		   "cloud 2.2.2.2", "'cloud-teid'");
+	expect_err("session add 5 ue 10.0.0.1 ul-teid 1 gnb 1.1.1.1 gnb-teid 1 "
+		   "cloud-teid 3", "'cloud-teid'");
+}
+
+T(cmd_session__rejects_n9_teid_0)
+{
+	expect_err("session add 5 ue 10.0.0.1 ul-teid 1 gnb 1.1.1.1 gnb-teid 1 "
+		   "n9-teid 0", "'n9-teid'");
+}
+
+T(cmd_port__rejects_missing_parts_and_bad_role)
+{
+	expect_err("port add p role access addr 1.2.3.4/24", "'dev");
+	expect_err("port add p dev x addr 1.2.3.4/24", "'role");
+	expect_err("port add p dev x role access", "'addr");
+	expect_err("port add p dev x role n3 addr 1.2.3.4/24", "'n3'");
+	expect_err("port add p dev x role access addr 1.0.0.1/8 addr 2.0.0.1/8 "
+		   "addr 3.0.0.1/8 addr 4.0.0.1/8 addr 5.0.0.1/8", "'addr'");
+}
+
+T(cmd_neigh_and_app__reject_missing_parts)
+{
+	expect_err("neigh add 1.2.3.4 port p", "'lladdr");
+	expect_err("neigh add 1.2.3.4 lladdr 02:00:5e:10:ab:cd", "'port");
+	expect_err("app add a", "'via");
+	expect_err("app add a state up", "'via");
+}
+
+T(cmd__rejects_bad_names)
+{
+	char line[160];
+
+	expect_err("app add vi/deo via 1.2.3.4", "'vi/deo'");
+	expect_err("port add p dev x! role access addr 1.2.3.4/24", "'x!'");
+	expect_err("set a$b 1", "'a$b'");
+	expect_err("rule add 1 action local a@b", "'a@b'");
+
+	/* ES_NAME_MAX - 1 characters fit, ES_NAME_MAX do not */
+	snprintf(line, sizeof(line), "app add %.*s via 1.2.3.4",
+		 ES_NAME_MAX - 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ");
+	parse_ok(line);
+	snprintf(line, sizeof(line), "app add %.*s via 1.2.3.4",
+		 ES_NAME_MAX, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ");
+	expect_err(line, "'abcdefghijklmnopqrstuvwxyzABCDEF'");
+}
+
+T(cmd__rejects_line_too_long_and_too_many_words)
+{
+	char line[2048];
+	size_t n = 0;
+	struct es_cmd c;
+	char err[ES_ERR_MAX];
+
+	memset(line, ' ', 1100);
+	memcpy(line, "set a 1", 7);
+	line[1100] = '\0';
+	assert_int_equal(es_cmd_parse(line, &c, err), -1);
+	assert_true(err[0] != '\0');
+
+	line[1023] = '\0';             /* 1023 characters: fits */
+	assert_int_equal(es_cmd_parse(line, &c, err), 1);
+
+	n = (size_t)snprintf(line, sizeof(line), "rule add 1 action drop");
+	for (int i = 0; i < ES_MAX_WORDS; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " x");
+	assert_int_equal(es_cmd_parse(line, &c, err), -1);
+	assert_non_null(strstr(err, "words"));
+	assert_null(strchr(err, '\n'));
+}
+
+T(cmd__error_is_cleared_on_success)
+{
+	struct es_cmd c;
+	char err[ES_ERR_MAX];
+
+	assert_int_equal(es_cmd_parse("bogus", &c, err), -1);
+	assert_true(err[0] != '\0');
+	assert_int_equal(es_cmd_parse("app add a via 1.2.3.4", &c, err), 1);
+	assert_string_equal(err, "");
+	assert_int_equal(es_cmd_parse("# c", &c, err), 0);
+	assert_string_equal(err, "");
+}
+
+/* ================= es_addr_in_prefix / es_addr_str ================= */
+
+static int in_prefix(const char *p, const char *a)
+{
+	struct es_addr pp, aa;
+	assert_int_equal(es_parse_addr(p, 1, &pp), 0);
+	assert_int_equal(es_parse_addr(a, 0, &aa), 0);
+	return es_addr_in_prefix(&pp, &aa);
+}
+
+T(addr_in_prefix__ipv4)
+{
+	assert_true(in_prefix("10.45.0.0/16", "10.45.0.7"));
+	assert_true(in_prefix("10.45.0.0/16", "10.45.255.255"));
+	assert_false(in_prefix("10.45.0.0/16", "10.46.0.0"));
+	assert_false(in_prefix("10.45.0.0/16", "10.44.255.255"));
+	assert_true(in_prefix("10.45.0.128/25", "10.45.0.200"));
+	assert_false(in_prefix("10.45.0.128/25", "10.45.0.127"));
+	assert_true(in_prefix("0.0.0.0/0", "255.255.255.255"));
+	assert_true(in_prefix("192.0.2.1/32", "192.0.2.1"));
+	assert_false(in_prefix("192.0.2.1/32", "192.0.2.0"));
+	assert_true(in_prefix("192.0.2.1", "192.0.2.1"));
+}
+
+T(addr_in_prefix__ipv6)
+{
+	assert_true(in_prefix("2001:db8:aa:1::/64", "2001:db8:aa:1::7"));
+	assert_true(in_prefix("2001:db8:aa:1::/64",
+			      "2001:db8:aa:1:ffff:ffff:ffff:ffff"));
+	assert_false(in_prefix("2001:db8:aa:1::/64", "2001:db8:aa:2::7"));
+	assert_true(in_prefix("2001:db8::/33", "2001:db8:7fff::1"));
+	assert_false(in_prefix("2001:db8::/33", "2001:db8:8000::1"));
+	assert_true(in_prefix("::/0", "fe80::1"));
+	assert_true(in_prefix("2001:db8::1/128", "2001:db8::1"));
+	assert_false(in_prefix("2001:db8::1/128", "2001:db8::2"));
+}
+
+T(addr_in_prefix__never_matches_across_families)
+{
+	assert_false(in_prefix("0.0.0.0/0", "::"));
+	assert_false(in_prefix("::/0", "0.0.0.0"));
+	assert_false(in_prefix("::/0", "10.0.0.1"));
+}
+
+T(addr_str__formats_with_and_without_prefix_length)
+{
+	struct es_addr a;
+	char buf[64];
+
+	assert_int_equal(es_parse_addr("10.0.0.1/8", 2, &a), 0);
+	assert_string_equal(es_addr_str(&a, 1, buf, sizeof(buf)), "10.0.0.1/8");
+	assert_string_equal(es_addr_str(&a, 0, buf, sizeof(buf)), "10.0.0.1");
+	assert_int_equal(es_parse_addr("2001:db8::/32", 1, &a), 0);
+	assert_string_equal(es_addr_str(&a, 1, buf, sizeof(buf)), "2001:db8::/32");
+}
+
+T(names__roles_and_actions_match_the_enums)
+{
+	assert_string_equal(es_role_names[ES_ROLE_ACCESS], "access");
+	assert_string_equal(es_role_names[ES_ROLE_CORE], "core");
+	assert_string_equal(es_role_names[ES_ROLE_LOCAL], "local");
+	assert_string_equal(es_act_names[ES_ACT_NONE], "none");
+	assert_string_equal(es_act_names[ES_ACT_LOCAL], "local");
+	assert_string_equal(es_act_names[ES_ACT_CLOUD], "cloud");
+	assert_string_equal(es_act_names[ES_ACT_DROP], "drop");
+	assert_string_equal(es_act_names[ES_ACT_FORWARD], "forward");
+	assert_string_equal(es_act_names[ES_ACT_MIRROR], "mirror");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(cmd_set__parses_key_and_value),
+		cmocka_unit_test(cmd_port__parses_every_field),
+		cmocka_unit_test(cmd_port__keeps_host_bits_of_an_address_and_has_defaults),
+		cmocka_unit_test(cmd_neigh__parses_every_field),
+		cmocka_unit_test(cmd_app__parses_every_field),
+		cmocka_unit_test(cmd_session__parses_every_field),
+		cmocka_unit_test(cmd_session__minimal_session_has_no_optional_parts),
+		cmocka_unit_test(cmd_rule__parses_every_field),
+		cmocka_unit_test(cmd_rule__defaults_are_dir_ul_any_ports_fallback_cloud),
+		cmocka_unit_test(cmd_rule__mirror_gets_then_forward_by_default),
+		cmocka_unit_test(cmd_rule__each_action),
+		cmocka_unit_test(cmd_rule__dl_rule_takes_forward_or_drop),
+		cmocka_unit_test(cmd_rule__proto_by_name_or_number),
+		cmocka_unit_test(cmd_rule__ipv6_prefixes_and_port_range_edges),
+		cmocka_unit_test(cmd__comment_and_blank_lines_return_0),
+		cmocka_unit_test(cmd__trailing_comment_and_tabs_and_crlf_are_blanks),
+		cmocka_unit_test(cmd__rejects_unknown_object),
+		cmocka_unit_test(cmd__rejects_unknown_verb),
+		cmocka_unit_test(cmd__rejects_unknown_keyword),
+		cmocka_unit_test(cmd__rejects_prefix_matched_keywords),
+		cmocka_unit_test(cmd__rejects_missing_value),
+		cmocka_unit_test(cmd__rejects_bad_numbers),
+		cmocka_unit_test(parse_u64__rejects_empty_junk_overflow_and_sign),
+		cmocka_unit_test(cmd__rejects_bad_addresses),
+		cmocka_unit_test(parse_addr__prefix_lengths_and_host_bits),
+		cmocka_unit_test(cmd_rule__rejects_prefix_with_host_bits_set),
+		cmocka_unit_test(cmd__rejects_bad_mac),
+		cmocka_unit_test(parse_mac__accepts_both_cases),
+		cmocka_unit_test(parse_mac__rejects_signs_blanks_and_0x_in_octets),
+		cmocka_unit_test(cmd_rule__rejects_bad_port_range),
+		cmocka_unit_test(cmd_rule__rejects_rule_without_action),
+		cmocka_unit_test(cmd_rule__rejects_then_without_mirror),
+		cmocka_unit_test(cmd_rule__rejects_dl_rule_with_action_local_cloud_or_mirror),
+		cmocka_unit_test(cmd_rule__rejects_dl_rule_matching_qfi_or_teid),
+		cmocka_unit_test(cmd_rule__rejects_mixing_ipv4_and_ipv6_prefixes),
+		cmocka_unit_test(cmd_rule__rejects_bad_fallback),
+		cmocka_unit_test(cmd_session__rejects_session_without_ue),
+		cmocka_unit_test(cmd_session__rejects_missing_or_zero_ul_teid),
+		cmocka_unit_test(cmd_session__rejects_missing_gnb_or_gnb_teid),
+		cmocka_unit_test(cmd_session__rejects_cloud_without_cloud_teid_and_back),
+		cmocka_unit_test(cmd_session__rejects_n9_teid_0),
+		cmocka_unit_test(cmd_port__rejects_missing_parts_and_bad_role),
+		cmocka_unit_test(cmd_neigh_and_app__reject_missing_parts),
+		cmocka_unit_test(cmd__rejects_bad_names),
+		cmocka_unit_test(cmd__rejects_line_too_long_and_too_many_words),
+		cmocka_unit_test(cmd__error_is_cleared_on_success),
+		cmocka_unit_test(addr_in_prefix__ipv4),
+		cmocka_unit_test(addr_in_prefix__ipv6),
+		cmocka_unit_test(addr_in_prefix__never_matches_across_families),
+		cmocka_unit_test(addr_str__formats_with_and_without_prefix_length),
+		cmocka_unit_test(names__roles_and_actions_match_the_enums),
+	};
+	return cmocka_run_group_tests_name("cmd", tests, NULL, NULL);
+}
