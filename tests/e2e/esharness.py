@@ -70,23 +70,36 @@ class Result:
 
 
 def run(config, inputs=None, ports=PORTS, timeout=60, idle_ms=300,
-        extra_eal=(), expect_fail=False):
-    """Run edgesteer with config; inputs maps port name -> packets."""
+        extra_eal=(), expect_fail=False, workers=1):
+    """Run edgesteer with config; inputs maps port name -> packets.
+
+    workers > 1 maps that many worker lcores onto the second CPU (EAL
+    --lcores), gives every port one rx/tx pcap per queue, deals each port's
+    input round-robin over its queues and concatenates the outputs."""
     inputs = inputs or {}
     with tempfile.TemporaryDirectory(prefix="es-e2e-") as d:
         cfg = os.path.join(d, "es.conf")
         with open(cfg, "w") as f:
             f.write(config)
-        eal = ["-l", "0,1", "--no-huge", "-m", "256", "--no-shconf",
-               "--no-pci", "--log-level=error"]
+        if workers == 1:
+            eal = ["-l", "0,1"]
+        else:
+            eal = ["--lcores", f"0@0,(1-{workers})@1"]
+        eal += ["--no-huge", "-m", "256", "--no-shconf", "--no-pci", "--log-level=error"]
         for i, p in enumerate(ports):
-            rx = os.path.join(d, f"in_{p}.pcap")
             pkts = inputs.get(p, [])
-            if pkts:
-                wrpcap(rx, pkts)
-            else:
-                _empty_pcap(rx)
-            eal += ["--vdev", f"net_pcap{i},rx_pcap={rx},tx_pcap={os.path.join(d, f'out_{p}.pcap')}"]
+            args = []
+            for q in range(workers):
+                rx = os.path.join(d, f"in_{p}_{q}.pcap")
+                share = pkts[q::workers]
+                if share:
+                    wrpcap(rx, share)
+                else:
+                    _empty_pcap(rx)
+                args.append(f"rx_pcap={rx}")
+            for q in range(workers):
+                args.append(f"tx_pcap={os.path.join(d, f'out_{p}_{q}.pcap')}")
+            eal += ["--vdev", f"net_pcap{i}," + ",".join(args)]
         eal += list(extra_eal)
         stats = os.path.join(d, "stats.json")
         cmd = [BINARY] + eal + ["--", "-c", cfg, "--idle-exit", str(idle_ms),
@@ -101,8 +114,11 @@ def run(config, inputs=None, ports=PORTS, timeout=60, idle_ms=300,
             st = json.load(f)
         out = {}
         for p in ports:
-            o = os.path.join(d, f"out_{p}.pcap")
-            out[p] = list(rdpcap(o)) if os.path.getsize(o) > 24 else []
+            out[p] = []
+            for q in range(workers):
+                o = os.path.join(d, f"out_{p}_{q}.pcap")
+                if os.path.getsize(o) > 24:
+                    out[p] += list(rdpcap(o))
         return Result(out, st["counters"], st["ports"], pr.stdout, pr.stderr,
                       pr.returncode)
 

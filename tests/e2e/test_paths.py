@@ -371,6 +371,23 @@ class Robustness(h.TestCase):
         self.assertDrops(res, {"drop_dst_not_local": 1})
 
 
+class MultiWorker(h.TestCase):
+    def test_three_workers_share_nothing_and_lose_nothing(self):
+        """Three worker lcores (on one CPU here), each with its own rx/tx
+        queue on every port: every packet is steered exactly once."""
+        ul_local = [gtpu_ul(inner4("10.200.1.1", sport=i), 0x100) for i in range(60)]
+        ul_cloud = [gtpu_ul(inner4("8.8.8.8", src=UE2, sport=i), 0x101, qfi=5) for i in range(60)]
+        dl = [Ether(src=MAC_APP, dst=MAC_LAN) / IP(src="10.200.1.1", dst=UE) / UDP(sport=i, dport=9)
+              for i in range(60)]
+        res = h.run(cfg(), {"n3": ul_local + ul_cloud, "lan": dl}, workers=3, idle_ms=500)
+        self.assertEqual(sorted(p[UDP].sport for p in res.out["lan"]),
+                         list(range(60)))
+        self.assertEqual(sorted(p[UDP:2].sport for p in res.out["n9"]), list(range(60)))
+        self.assertEqual(sorted(p[UDP:2].sport for p in res.out["n3"]), list(range(60)))
+        self.assertEqual(res.counters["rx"], 180)
+        self.assertDrops(res, {})
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()
