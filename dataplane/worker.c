@@ -139,6 +139,10 @@ again:
 	if (rc)
 		return rc;
 	c->in_port = in_port;
+	/* an Ethernet trailer (padding, FCS) is not part of the packet: no
+	 * path may carry it on */
+	if (c->o.kind != ES_K_ARP && rte_pktmbuf_data_len(m) > c->o.ip_end)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - c->o.ip_end));
 	switch (c->o.kind) {
 	case ES_K_ARP:
 		rc = es_path_arp(w, in_port, m, &c->o);
