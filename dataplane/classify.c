@@ -101,6 +101,27 @@ static void fill_common(struct rte_acl_field *f, const struct es_cmd_rule *r)
 			      (r->has_dscp ? 0x0000ff00u : 0);
 }
 
+/* Port ranges and TEID: the same fields at family-specific indexes. */
+static void fill_tail(struct rte_acl_field *f, int sport, int dport, int teid,
+		      const struct es_cmd_rule *r)
+{
+	f[sport].value.u16 = r->sport_lo;
+	f[sport].mask_range.u16 = r->sport_hi;
+	f[dport].value.u16 = r->dport_lo;
+	f[dport].mask_range.u16 = r->dport_hi;
+	set_bm(&f[teid], r->has_teid, r->teid, UINT32_MAX);
+}
+
+static int add_rule(struct rte_acl_ctx *ctx, const void *rule,
+		    const struct es_cmd_rule *r, char err[ES_ERR_MAX])
+{
+	int rc = rte_acl_add_rules(ctx, rule, 1);
+	if (rc)
+		snprintf(err, ES_ERR_MAX, "rule %u: rte_acl_add_rules: %s",
+			 r->prio, rte_strerror(-rc));
+	return rc ? -1 : 0;
+}
+
 static int rule_cmp(const void *a, const void *b)
 {
 	const struct es_rule *x = a, *y = b;
@@ -163,17 +184,9 @@ int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX])
 			set_pfx_word(&a.field[F4_UE], &r->ue, r->has_ue, 0);
 			set_pfx_word(&a.field[F4_SRC], &r->src, r->has_src, 0);
 			set_pfx_word(&a.field[F4_DST], &r->dst, r->has_dst, 0);
-			a.field[F4_SPORT].value.u16 = r->sport_lo;
-			a.field[F4_SPORT].mask_range.u16 = r->sport_hi;
-			a.field[F4_DPORT].value.u16 = r->dport_lo;
-			a.field[F4_DPORT].mask_range.u16 = r->dport_hi;
-			set_bm(&a.field[F4_TEID], r->has_teid, r->teid, UINT32_MAX);
-			rc = rte_acl_add_rules(t->acl4, (struct rte_acl_rule *)&a, 1);
-			if (rc) {
-				snprintf(err, ES_ERR_MAX, "rule %u: rte_acl_add_rules: %s",
-					 r->prio, rte_strerror(-rc));
+			fill_tail(a.field, F4_SPORT, F4_DPORT, F4_TEID, r);
+			if (add_rule(t->acl4, &a, r, err))
 				return -1;
-			}
 		}
 		if (!has_addr || v6) {
 			struct es_acl_rule6 a;
@@ -186,17 +199,9 @@ int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX])
 				set_pfx_word(&a.field[F6_SRC0 + w], &r->src, r->has_src, w);
 				set_pfx_word(&a.field[F6_DST0 + w], &r->dst, r->has_dst, w);
 			}
-			a.field[F6_SPORT].value.u16 = r->sport_lo;
-			a.field[F6_SPORT].mask_range.u16 = r->sport_hi;
-			a.field[F6_DPORT].value.u16 = r->dport_lo;
-			a.field[F6_DPORT].mask_range.u16 = r->dport_hi;
-			set_bm(&a.field[F6_TEID], r->has_teid, r->teid, UINT32_MAX);
-			rc = rte_acl_add_rules(t->acl6, (struct rte_acl_rule *)&a, 1);
-			if (rc) {
-				snprintf(err, ES_ERR_MAX, "rule %u: rte_acl_add_rules: %s",
-					 r->prio, rte_strerror(-rc));
+			fill_tail(a.field, F6_SPORT, F6_DPORT, F6_TEID, r);
+			if (add_rule(t->acl6, &a, r, err))
 				return -1;
-			}
 		}
 	}
 	memset(&cfg4, 0, sizeof(cfg4));
