@@ -2,8 +2,8 @@
 /*
  * The config file: a list of commands in the grammar of control/cmd.h.
  * Loading is order-independent: 'set' lines apply first, then ports and
- * neighbours, then apps, sessions and rules, so a rule may name an app
- * defined further down. The first error stops start-up with
+ * neighbours, then apps, then sessions and rules, so a rule may name an
+ * app defined further down. The first error stops start-up with
  * "FILE:LINE: reason".
  */
 #include <errno.h>
@@ -55,6 +55,7 @@ static const struct {
 	{ "frag-timeout-ms", offsetof(struct es_settings, frag_timeout_ms), 1, 60000 },
 	{ "frag-max", offsetof(struct es_settings, frag_max), 16, 1u << 20 },
 	{ "rxd", offsetof(struct es_settings, rxd), 64, 16384 },
+	{ "gtpu-padding", offsetof(struct es_settings, gtpu_padding), 0, 1 },
 	{ "txd", offsetof(struct es_settings, txd), 64, 16384 },
 };
 
@@ -409,8 +410,13 @@ int es_config_load(const char *path, struct es_tables **out)
 		if (r == 1)
 			cmds[n++].line = lineno;
 	}
-	/* pass 1: settings; pass 2: ports and neighbours; pass 3: the rest */
-	for (int pass = 1; pass <= 3; pass++) {
+	/* pass 1: settings; 2: ports and neighbours; 3: apps; 4: sessions
+	 * and rules (which may name any app) */
+	for (int pass = 1; pass <= 4; pass++) {
+		if (pass == 3 && es_n_ports == 0) {
+			fprintf(stderr, "%s: no 'port add' line: nothing to do\n", path);
+			goto out;
+		}
 		if (pass == 3 && (t = tables_new(err)) == NULL) {
 			fprintf(stderr, "%s: %s\n", path, err);
 			goto out;
@@ -418,7 +424,8 @@ int es_config_load(const char *path, struct es_tables **out)
 		for (size_t i = 0; i < n; i++) {
 			uint8_t o = cmds[i].cmd.obj;
 			int want = o == ES_OBJ_SET ? 1 :
-				   (o == ES_OBJ_PORT || o == ES_OBJ_NEIGH) ? 2 : 3;
+				   (o == ES_OBJ_PORT || o == ES_OBJ_NEIGH) ? 2 :
+				   o == ES_OBJ_APP ? 3 : 4;
 			if (want != pass)
 				continue;
 			if (es_config_apply(t, &cmds[i].cmd, err)) {
@@ -426,10 +433,6 @@ int es_config_load(const char *path, struct es_tables **out)
 				goto out;
 			}
 		}
-	}
-	if (es_n_ports == 0) {
-		fprintf(stderr, "%s: no 'port add' line: nothing to do\n", path);
-		goto out;
 	}
 	if (es_classify_build(t, err)) {
 		fprintf(stderr, "%s: %s\n", path, err);

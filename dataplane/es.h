@@ -113,6 +113,7 @@ struct es_settings {
 	uint32_t frag_timeout_ms;
 	uint32_t frag_max;        /* packets in reassembly per worker */
 	uint32_t rxd, txd;
+	uint32_t gtpu_padding;    /* 1: bytes after the GTP-U length are padding */
 };
 
 extern struct es_port es_ports[ES_MAX_PORTS];

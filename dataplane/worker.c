@@ -129,6 +129,7 @@ static int stage_outer(struct es_worker *w, uint8_t in_port,
 	bool verify = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) !=
 		      RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 	const uint8_t *b;
+	uint32_t glen;
 	int rc;
 
 	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)
@@ -188,8 +189,19 @@ again:
 	}
 
 	/* GTP-U to one of our addresses on an access or core port */
-	rc = es_parse_gtpu(b + c->o.l4_off + 8,
-			   (uint32_t)(c->o.ip_end - c->o.l4_off - 8), &c->g);
+	glen = (uint32_t)(c->o.ip_end - c->o.l4_off - 8);
+	rc = es_parse_gtpu(b + c->o.l4_off + 8, glen, &c->g);
+	if (rc == ES_CNT_GTP_LEN && es_set.gtpu_padding && glen >= 8 &&
+	    8u + es_be16(b + c->o.l4_off + 8 + 2) < glen) {
+		/* 'set gtpu-padding 1': a peer that pads the UDP payload
+		 * past the GTP-U message (seen from open5gs) */
+		glen = 8u + es_be16(b + c->o.l4_off + 8 + 2);
+		w->cnt[ES_CNT_GTP_PADDING]++;
+		rc = es_parse_gtpu(b + c->o.l4_off + 8, glen, &c->g);
+		/* the padding goes no further than here */
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) -
+					       (c->o.l4_off + 8 + glen)));
+	}
 	if (rc)
 		return rc;
 	switch (c->g.type) {
@@ -215,9 +227,12 @@ again:
 	if (c->g.payload_len == 0)
 		return ES_CNT_GTP_NO_TPDU;
 	c->inner_off = (uint16_t)(c->o.l4_off + 8 + c->g.hdr_len);
-	rc = es_parse_inner(b + c->inner_off, c->g.payload_len, true, &c->in);
+	rc = es_parse_inner(b + c->inner_off, c->g.payload_len,
+			    !es_set.gtpu_padding, &c->in);
 	if (rc)
 		return rc;
+	if (c->in.ip_len < c->g.payload_len)
+		w->cnt[ES_CNT_GTP_PADDING]++;  /* only with gtpu-padding 1 */
 	/* BRIEF §4: never decapsulate twice */
 	if (c->in.proto == IPPROTO_UDP && !c->in.is_frag &&
 	    (c->in.dport == ES_GTPU_PORT || c->in.sport == ES_GTPU_PORT))
@@ -548,6 +563,16 @@ void es_worker_flush(struct es_worker *w)
 			rte_eth_tx_buffer_flush(es_ports[p].port_id, w->qid, w->txb[p]);
 }
 
+/* tx buffer error callback: what tx_burst refused is freed, moved from
+ * 'tx' to 'drop_tx_full' */
+static void tx_refused(struct rte_mbuf **pkts, uint16_t unsent, void *arg)
+{
+	struct es_worker *w = arg;
+	rte_pktmbuf_free_bulk(pkts, unsent);
+	w->cnt[ES_CNT_TX] -= unsent;
+	w->cnt[ES_CNT_TX_FULL] += unsent;
+}
+
 int es_worker_init(struct es_worker *w, unsigned int lcore, uint16_t qid)
 {
 	int socket = (int)rte_lcore_to_socket_id(lcore);
@@ -563,8 +588,7 @@ int es_worker_init(struct es_worker *w, unsigned int lcore, uint16_t qid)
 			return -1;
 		rte_eth_tx_buffer_init(w->txb[p], ES_BURST);
 		/* packets a full queue refuses are freed and counted */
-		rte_eth_tx_buffer_set_err_callback(w->txb[p],
-			rte_eth_tx_buffer_count_callback, &w->cnt[ES_CNT_TX_FULL]);
+		rte_eth_tx_buffer_set_err_callback(w->txb[p], tx_refused, w);
 	}
 	w->frag_cycles = hz / 1000 * es_set.frag_timeout_ms;
 	w->frag = rte_ip_frag_table_create((es_set.frag_max + 15) / 16, 16,
