@@ -371,6 +371,28 @@ class Robustness(h.TestCase):
         self.assertDrops(res, {"drop_dst_not_local": 1})
 
 
+class Accounting(h.TestCase):
+    def test_every_frame_in_and_out_is_accounted_for(self):
+        """rx + mirror + gtpu_errind_tx = tx + the DROP counters
+        (docs/counters.md), over a mix of every fate."""
+        kinds = {}
+        for line in open(h.ROOT + "/dataplane/counters.def"):
+            if line.startswith("ES_CNT("):
+                parts = [x.strip() for x in line[7:].split(",")]
+                kinds[parts[2].strip('"')] = parts[1]
+        pk = [gtpu_ul(inner4("10.200.1.1"), 0x100), gtpu_ul(inner4("8.8.8.8"), 0x100),
+              gtpu_ul(inner4("10.201.0.5"), 0x100), gtpu_ul(inner4("8.8.8.8", dport=5001), 0x100),
+              gtpu_ul(inner4("8.8.8.8"), 0xdead), gtpu_ul(inner4("8.8.8.8", src="1.2.3.4"), 0x100),
+              Ether(src=MAC_GNB, dst=MAC_N3) / IP(src=GNB_4, dst=N3_4) / ICMP()]
+        dl = [Ether(src=MAC_APP, dst=MAC_LAN) / IP(src="10.200.1.1", dst=UE) / UDP()]
+        res = h.run(cfg(), {"n3": pk, "lan": dl})
+        c = res.counters
+        drops = sum(v for k, v in c.items() if kinds[k] == "DROP")
+        self.assertEqual(c["rx"], 8)
+        self.assertEqual(c["rx"] + c["mirror"] + c["gtpu_errind_tx"], c["tx"] + drops)
+        self.assertEqual(c["tx"], sum(len(v) for v in res.out.values()))
+
+
 class MultiWorker(h.TestCase):
     def test_three_workers_share_nothing_and_lose_nothing(self):
         """Three worker lcores (on one CPU here), each with its own rx/tx
