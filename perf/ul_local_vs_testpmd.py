@@ -73,9 +73,11 @@ def run_testpmd(d, seconds, mode):
     # per-second Rx-pps of port 0 (the first port in each stats block)
     blocks = re.findall(r"Rx-pps:\s+(\d+)", out)
     port0 = [int(x) for x in blocks[0::2] if int(x) > 0]
-    if len(port0) < 3:
-        sys.exit(f"testpmd gave too few samples:\n{out[-2000:]}")
-    port0 = sorted(port0[1:])  # drop the first (partial) second
+    if len(port0) >= 3:
+        port0 = port0[1:]  # drop the first (partial) second
+    if not port0:
+        sys.exit(f"testpmd gave no sample (run longer than its start-up):\n{out[-2000:]}")
+    port0.sort()
     return port0[len(port0) // 2]
 
 

@@ -13,7 +13,7 @@ class PerfSmoke(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "r.json")
             r = subprocess.run(["/usr/bin/python3", os.path.join(h.ROOT, "perf", "ul_local_vs_testpmd.py"),
-                                "--seconds", "3", "--sessions", "16", "--rules", "3",
+                                "--seconds", "5", "--sessions", "16", "--rules", "3",
                                 "--build", h.BUILD, "--json", out],
                                capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
