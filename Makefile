@@ -21,22 +21,22 @@ DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
-           dataplane/counters.c control/cmd.c
+           dataplane/counters.c dataplane/latency.c control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
 PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
-            $(BUILD)/control/cmd.o
+            $(BUILD)/dataplane/latency.o $(BUILD)/control/cmd.o
 # the data plane less main(), for the DPDK unit tests
 LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
 
-UNIT_PURE := parse cmd
+UNIT_PURE := parse cmd latency
 UNIT_DPDK := classify encap
 UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/test_%)
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
-PURE_SRC  := dataplane/parse.c dataplane/counters.c control/cmd.c
+PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
 .PHONY: all deps test demo clean
 all: $(BUILD)/edgesteer $(UNIT_BIN) $(SAN_BIN)
@@ -53,6 +53,9 @@ $(BUILD)/tests/test_parse: $(BUILD)/tests/unit/test_parse.o $(PURE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/tests/test_cmd: $(BUILD)/tests/unit/test_cmd.o $(PURE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/tests/test_latency: $(BUILD)/tests/unit/test_latency.o $(PURE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJ)

@@ -10,6 +10,7 @@
  * counters (and writes them as JSON with --stats).
  */
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ static void usage(const char *prog)
 	       "      --idle-exit MS       stop after MS ms without a received packet\n"
 	       "      --stats FILE         write the final counters as JSON to FILE\n"
 	       "      --stats-interval S   print the counters every S seconds\n"
+	       "      --stage-cycles       time each pipeline stage (TSC; adds ~5 reads per burst)\n"
 	       "  -h, --help               this text\n", prog);
 }
 
@@ -56,6 +58,49 @@ static void print_counters(FILE *f)
 
 static double run_seconds;
 
+static void write_latency(FILE *f)
+{
+	struct es_lat_hist h;
+	double ns = 1e9 / (double)rte_get_tsc_hz(), mean = 0, var = 0;
+	static const struct { const char *k; double q; } qs[] = {
+		{ "p50", .5 }, { "p90", .9 }, { "p99", .99 }, { "p999", .999 },
+	};
+	memset(&h, 0, sizeof(h));
+	for (unsigned int i = 0; i < es_n_workers; i++)
+		es_lat_merge(&h, &es_workers[i].lat);
+	if (h.count) {
+		mean = h.sum / (double)h.count;
+		var = h.sumsq / (double)h.count - mean * mean;
+	}
+	fprintf(f, "  \"latency\": {\"packets\": %llu", (unsigned long long)h.count);
+	for (size_t i = 0; i < RTE_DIM(qs); i++)
+		fprintf(f, ", \"%s_ns\": %.0f", qs[i].k,
+			(double)es_lat_quantile(&h, qs[i].q) * ns);
+	fprintf(f, ", \"max_ns\": %.0f, \"mean_ns\": %.1f, \"jitter_ns\": %.1f,\n    \"buckets\": [",
+		(double)h.max * ns, mean * ns, (var > 0 ? sqrt(var) : 0) * ns);
+	for (unsigned int b = 0, first = 1; b < ES_LAT_BUCKETS; b++) {
+		if (!h.n[b])
+			continue;
+		fprintf(f, "%s[%.1f, %llu]", first ? "" : ", ",
+			(double)es_lat_bucket_low(b) * ns, (unsigned long long)h.n[b]);
+		first = 0;
+	}
+	fprintf(f, "]},\n");
+}
+
+static void write_stages(FILE *f)
+{
+	fprintf(f, "  \"stage_cycles\": {");
+	for (int s = 0; s < ES_ST_MAX; s++) {
+		uint64_t c = 0;
+		for (unsigned int i = 0; i < es_n_workers; i++)
+			c += es_workers[i].stage[s];
+		fprintf(f, "%s\"%s\": %llu", s ? ", " : "", es_stage_names[s],
+			(unsigned long long)c);
+	}
+	fprintf(f, "},\n");
+}
+
 static int write_stats(const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -69,7 +114,10 @@ static int write_stats(const char *path)
 		fprintf(f, "%s\n    \"%s\": %llu", i > 1 ? "," : "",
 			es_cnt_desc[i].name,
 			(unsigned long long)es_counter_sum(i));
-	fprintf(f, "\n  },\n  \"ports\": {");
+	fprintf(f, "\n  },\n");
+	write_latency(f);
+	write_stages(f);
+	fprintf(f, "  \"ports\": {");
 	for (uint16_t p = 0; p < es_n_ports; p++) {
 		struct rte_eth_stats st;
 		memset(&st, 0, sizeof(st));
@@ -92,6 +140,7 @@ int main(int argc, char **argv)
 		{ "idle-exit", required_argument, NULL, 'i' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "stats-interval", required_argument, NULL, 'I' },
+		{ "stage-cycles", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -127,6 +176,9 @@ int main(int argc, char **argv)
 			interval_s = strtoull(optarg, &end, 10);
 			if (*end || end == optarg)
 				rte_exit(EXIT_FAILURE, "--stats-interval: bad number '%s'\n", optarg);
+			break;
+		case 'S':
+			es_stage_cycles = 1;
 			break;
 		case 'h':
 			usage(argv[0]);

@@ -34,6 +34,11 @@ struct es_tables *es_tables_live;
 struct rte_mempool *es_pool;
 struct rte_rcu_qsbr *es_rcu;
 
+const char *const es_stage_names[ES_ST_MAX] = {
+	"rx", "parse", "classify", "action", "tx",
+};
+int es_stage_cycles;
+
 #define CONSUMED (-1)
 
 enum path { P_UL, P_DL_APP, P_DL_CLOUD, P_END_MARKER };
@@ -425,7 +430,7 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	uint32_t r4[ES_BURST], r6[ES_BURST];
 	uint16_t ci4[ES_BURST], ci6[ES_BURST], ul_ci[ES_BURST];
 	uint16_t nc = 0, nd = 0, nul = 0, n4 = 0, n6 = 0;
-	uint64_t tsc = rte_rdtsc();
+	uint64_t tsc = rte_rdtsc(), t1 = 0, t2 = 0;
 	uint64_t hits = 0;
 
 	w->cnt[ES_CNT_RX] += n;
@@ -449,6 +454,8 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		nc++;
 	}
 
+	if (es_stage_cycles)
+		t1 = rte_rdtsc();
 	/* phase 2: sessions */
 	if (nul)
 		rte_hash_lookup_bulk_data(t->by_ul_teid, ul_keys, nul, &hits,
@@ -527,6 +534,8 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	for (uint16_t j = 0; j < n6; j++)
 		c[ci6[j]].rule = r6[j];
 
+	if (es_stage_cycles)
+		t2 = rte_rdtsc();
 	/* phase 4: actions */
 	for (uint16_t i = 0; i < nc; i++) {
 		struct pctx *p = &c[i];
@@ -554,6 +563,12 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	}
 	if (nd)
 		rte_pktmbuf_free_bulk(dq, nd);
+	if (es_stage_cycles) {
+		uint64_t t3 = rte_rdtsc();
+		w->stage[ES_ST_PARSE] += t1 - tsc;
+		w->stage[ES_ST_CLASSIFY] += t2 - t1;
+		w->stage[ES_ST_ACTION] += t3 - t2;
+	}
 }
 
 void es_worker_flush(struct es_worker *w)
@@ -614,21 +629,44 @@ int es_worker_main(void *arg)
 	while (!es_quit) {
 		const struct es_tables *t =
 			__atomic_load_n(&es_tables_live, __ATOMIC_ACQUIRE);
-		uint64_t tsc;
+		uint64_t t_rx[ES_MAX_PORTS], tsc, t0 = 0;
+		uint32_t n_tx[ES_MAX_PORTS];
+		uint16_t nb = 0;
 		for (uint16_t p = 0; p < es_n_ports; p++) {
+			uint64_t tx_before;
 			uint16_t n;
 			if (w->qid >= es_ports[p].nb_queues)
 				continue;
+			if (es_stage_cycles)
+				t0 = rte_rdtsc();
 			n = rte_eth_rx_burst(es_ports[p].port_id, w->qid, pkts,
 					     ES_BURST);
 			if (n == 0)
 				continue;
 			w->last_rx_tsc = rte_rdtsc();
+			if (es_stage_cycles)
+				w->stage[ES_ST_RX] += w->last_rx_tsc - t0;
+			tx_before = w->cnt[ES_CNT_TX];
 			es_process_burst(w, t, (uint8_t)p, pkts, n);
+			t_rx[nb] = w->last_rx_tsc;
+			n_tx[nb++] = (uint32_t)(w->cnt[ES_CNT_TX] - tx_before);
 		}
 		/* flush every round: latency over batching; a buffer that
 		 * filled has already been sent by rte_eth_tx_buffer */
+		if (es_stage_cycles)
+			t0 = rte_rdtsc();
 		es_worker_flush(w);
+		if (nb) {
+			/* rx -> tx of every packet sent this round: from the
+			 * return of its rx burst to the return of the flush (an
+			 * upper bound for packets a full buffer sent earlier) */
+			tsc = rte_rdtsc();
+			if (es_stage_cycles)
+				w->stage[ES_ST_TX] += tsc - t0;
+			for (uint16_t b = 0; b < nb; b++)
+				if (n_tx[b])
+					es_lat_add(&w->lat, tsc - t_rx[b], n_tx[b]);
+		}
 		tsc = rte_rdtsc();
 		if (tsc >= next_expire) {
 			uint32_t before = w->dr.cnt;

@@ -11,6 +11,12 @@
 #include <rte_ethdev.h>
 #include <rte_ip_frag.h>
 #include "es.h"
+#include "latency.h"
+
+/* Pipeline stages timed with --stage-cycles. */
+enum es_stage { ES_ST_RX, ES_ST_PARSE, ES_ST_CLASSIFY, ES_ST_ACTION, ES_ST_TX, ES_ST_MAX };
+extern const char *const es_stage_names[ES_ST_MAX];
+extern int es_stage_cycles;  /* set before launch; read-only after */
 
 struct es_worker {
 	uint64_t cnt[ES_CNT_MAX];           /* written by this worker only */
@@ -25,6 +31,8 @@ struct es_worker {
 	/* Error Indication token bucket */
 	uint64_t ei_tokens, ei_last, ei_period;
 	uint64_t last_rx_tsc;                /* for --idle-exit */
+	uint64_t stage[ES_ST_MAX];           /* TSC cycles per stage (--stage-cycles) */
+	struct es_lat_hist lat;              /* rx -> tx latency of sent packets */
 } __rte_cache_aligned;
 
 extern struct es_worker *es_workers;

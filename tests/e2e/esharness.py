@@ -62,6 +62,7 @@ class Result:
         self.stdout = stdout
         self.stderr = stderr
         self.rc = rc
+        self.stats = {}             # the whole --stats JSON
 
     def raised(self, kind_prefix="drop_"):
         """Counters with the prefix that are non-zero."""
@@ -70,7 +71,7 @@ class Result:
 
 
 def run(config, inputs=None, ports=PORTS, timeout=60, idle_ms=300,
-        extra_eal=(), expect_fail=False, workers=1):
+        extra_eal=(), expect_fail=False, workers=1, extra_args=()):
     """Run edgesteer with config; inputs maps port name -> packets.
 
     workers > 1 maps that many worker lcores onto the second CPU (EAL
@@ -103,7 +104,7 @@ def run(config, inputs=None, ports=PORTS, timeout=60, idle_ms=300,
         eal += list(extra_eal)
         stats = os.path.join(d, "stats.json")
         cmd = [BINARY] + eal + ["--", "-c", cfg, "--idle-exit", str(idle_ms),
-                                "--stats", stats]
+                                "--stats", stats] + list(extra_args)
         pr = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                             stdin=subprocess.DEVNULL)
         if expect_fail:
@@ -119,8 +120,10 @@ def run(config, inputs=None, ports=PORTS, timeout=60, idle_ms=300,
                 o = os.path.join(d, f"out_{p}_{q}.pcap")
                 if os.path.getsize(o) > 24:
                     out[p] += list(rdpcap(o))
-        return Result(out, st["counters"], st["ports"], pr.stdout, pr.stderr,
-                      pr.returncode)
+        r = Result(out, st["counters"], st["ports"], pr.stdout, pr.stderr,
+                   pr.returncode)
+        r.stats = st
+        return r
 
 
 def _empty_pcap(path):

@@ -391,6 +391,20 @@ class Accounting(h.TestCase):
         self.assertEqual(c["rx"], 8)
         self.assertEqual(c["rx"] + c["mirror"] + c["gtpu_errind_tx"], c["tx"] + drops)
         self.assertEqual(c["tx"], sum(len(v) for v in res.out.values()))
+        # the rx -> tx histogram holds every frame sent, and nothing else
+        lat = res.stats["latency"]
+        self.assertEqual(lat["packets"], c["tx"])
+        self.assertEqual(sum(n for _, n in lat["buckets"]), c["tx"])
+        self.assertTrue(0 < lat["p50_ns"] <= lat["p99_ns"] <= lat["max_ns"])
+        self.assertEqual(sum(res.stats["stage_cycles"].values()), 0)  # not asked for
+
+    def test_stage_cycles_are_counted_when_asked(self):
+        res = h.run(cfg(), {"n3": [gtpu_ul(inner4("10.200.1.1"), 0x100)] * 40},
+                    extra_args=["--stage-cycles"])
+        st = res.stats["stage_cycles"]
+        self.assertEqual(set(st), {"rx", "parse", "classify", "action", "tx"})
+        for k in ("rx", "parse", "classify", "action"):
+            self.assertGreater(st[k], 0, k)
 
 
 class MultiWorker(h.TestCase):

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Latency histogram: log-linear buckets of TSC cycles, 8 sub-buckets per
+ * power of two (relative error <= 12.5 %), up to 2^47 cycles. One per
+ * worker, written by that worker only; readers sum them.
+ */
+#ifndef ES_LATENCY_H
+#define ES_LATENCY_H
+
+#include <stdint.h>
+
+#define ES_LAT_SUB      8
+#define ES_LAT_BUCKETS  (48 * ES_LAT_SUB)
+
+struct es_lat_hist {
+	uint64_t n[ES_LAT_BUCKETS];
+	uint64_t count;
+	uint64_t max;
+	double sum, sumsq;           /* cycles, for mean and jitter */
+};
+
+static inline unsigned int es_lat_bucket(uint64_t c)
+{
+	unsigned int msb, sub;
+	if (c < ES_LAT_SUB)
+		return (unsigned int)c;
+	msb = 63u - (unsigned int)__builtin_clzll(c);
+	sub = (unsigned int)(c >> (msb - 3)) & (ES_LAT_SUB - 1);
+	return (msb - 2) * ES_LAT_SUB + sub;
+}
+
+/* The smallest value that falls in bucket b (inverse of es_lat_bucket). */
+static inline uint64_t es_lat_bucket_low(unsigned int b)
+{
+	unsigned int msb, sub;
+	if (b < ES_LAT_SUB)
+		return b;
+	msb = b / ES_LAT_SUB + 2;
+	sub = b % ES_LAT_SUB;
+	return ((uint64_t)(ES_LAT_SUB + sub)) << (msb - 3);
+}
+
+/* Record n packets that each took c cycles. */
+static inline void es_lat_add(struct es_lat_hist *h, uint64_t c, uint64_t n)
+{
+	unsigned int b = es_lat_bucket(c);
+	if (b >= ES_LAT_BUCKETS)
+		b = ES_LAT_BUCKETS - 1;
+	h->n[b] += n;
+	h->count += n;
+	if (c > h->max)
+		h->max = c;
+	h->sum += (double)c * (double)n;
+	h->sumsq += (double)c * (double)c * (double)n;
+}
+
+/* Merge src into dst. */
+void es_lat_merge(struct es_lat_hist *dst, const struct es_lat_hist *src);
+/* The value (cycles) below which a fraction q of the samples fall: the
+ * upper edge of the bucket holding the q-quantile (never below the true
+ * quantile, at most 12.5 % above). 0 when empty. */
+uint64_t es_lat_quantile(const struct es_lat_hist *h, double q);
+
+#endif
