@@ -258,11 +258,31 @@ static int apply_app(struct es_tables *t, const struct es_cmd_app *c,
 	return 0;
 }
 
+/* The index of the peer for addr on a port of role: an existing entry
+ * or a new one. */
+static int peer_index(struct es_tables *t, const struct es_addr *addr,
+		      uint8_t role, char err[ES_ERR_MAX])
+{
+	struct es_peer p;
+	if (es_resolve_peer(addr, role, &p, err))
+		return -1;
+	for (uint16_t i = 0; i < t->n_peers; i++)
+		if (memcmp(&t->peers[i], &p, sizeof(p)) == 0)
+			return i;
+	if (t->n_peers == ES_MAX_PEERS) {
+		snprintf(err, ES_ERR_MAX, "more than %d gNB and UPF addresses", ES_MAX_PEERS);
+		return -1;
+	}
+	t->peers[t->n_peers] = p;
+	return t->n_peers++;
+}
+
 static int apply_session(struct es_tables *t, const struct es_cmd_session *c,
 			 char err[ES_ERR_MAX])
 {
 	struct es_session s;
 	char e2[ES_ERR_MAX];
+	int pi;
 	memset(&s, 0, sizeof(s));
 	s.id = c->id;
 	s.has_ue4 = c->has_ue4;
@@ -275,15 +295,17 @@ static int apply_session(struct es_tables *t, const struct es_cmd_session *c,
 	s.n9_teid = c->has_n9 ? c->n9_teid : 0;
 	s.gnb_teid = c->gnb_teid;
 	s.qfi = c->qfi;
-	if (es_resolve_peer(&c->gnb, ES_ROLE_ACCESS, &s.gnb, e2)) {
+	if ((pi = peer_index(t, &c->gnb, ES_ROLE_ACCESS, e2)) < 0) {
 		snprintf(err, ES_ERR_MAX, "session %u: gnb: %s", c->id, e2);
 		return -1;
 	}
+	s.gnb = (uint16_t)pi;
 	if (c->has_cloud) {
-		if (es_resolve_peer(&c->cloud, ES_ROLE_CORE, &s.cloud, e2)) {
+		if ((pi = peer_index(t, &c->cloud, ES_ROLE_CORE, e2)) < 0) {
 			snprintf(err, ES_ERR_MAX, "session %u: cloud: %s", c->id, e2);
 			return -1;
 		}
+		s.cloud = (uint16_t)pi;
 		s.has_cloud = 1;
 		s.cloud_teid = c->cloud_teid;
 	}
@@ -343,17 +365,30 @@ int es_config_apply(struct es_tables *t, const struct es_cmd *c,
 	return -1;
 }
 
+uint64_t es_heap_used(void)
+{
+	struct rte_malloc_socket_stats st;
+	if (rte_malloc_get_socket_stats((int)rte_socket_id(), &st) != 0)
+		return 0;
+	return st.heap_allocsz_bytes;
+}
+
 static struct es_tables *tables_new(char err[ES_ERR_MAX])
 {
 	int socket = (int)rte_socket_id();
 	struct es_tables *t = rte_zmalloc("es_tables", sizeof(*t), 0);
+	uint64_t before;
 	if (t == NULL)
 		goto nomem;
 	t->max_rules = es_set.rules_max;
 	t->rules = rte_zmalloc("es_rules", (size_t)t->max_rules * sizeof(struct es_rule), 0);
 	t->apps = rte_zmalloc("es_apps", ES_MAX_APPS * sizeof(struct es_app), 0);
-	if (!t->rules || !t->apps || es_sessions_create(t, es_set.sessions_max, socket))
+	t->peers = rte_zmalloc("es_peers", ES_MAX_PEERS * sizeof(struct es_peer), 0);
+	before = es_heap_used();
+	if (!t->rules || !t->apps || !t->peers ||
+	    es_sessions_create(t, es_set.sessions_max, socket))
 		goto nomem;
+	t->mem_sessions = es_heap_used() - before;
 	return t;
 nomem:
 	snprintf(err, ES_ERR_MAX,
@@ -362,6 +397,7 @@ nomem:
 	if (t) {
 		rte_free(t->rules);
 		rte_free(t->apps);
+		rte_free(t->peers);
 		rte_free(t);
 	}
 	return NULL;
@@ -434,9 +470,13 @@ int es_config_load(const char *path, struct es_tables **out)
 			}
 		}
 	}
-	if (es_classify_build(t, err)) {
-		fprintf(stderr, "%s: %s\n", path, err);
-		goto out;
+	{
+		uint64_t before = es_heap_used();
+		if (es_classify_build(t, err)) {
+			fprintf(stderr, "%s: %s\n", path, err);
+			goto out;
+		}
+		t->mem_rules = es_heap_used() - before;
 	}
 	*out = t;
 	t = NULL;
@@ -447,6 +487,7 @@ out:
 		es_sessions_free(t);
 		rte_free(t->rules);
 		rte_free(t->apps);
+		rte_free(t->peers);
 		rte_free(t);
 	}
 	free(cmds);

@@ -53,7 +53,9 @@ struct es_peer {
 	struct rte_ether_addr mac;
 };
 
-/* A session (BRIEF §3). Kept small: see docs/architecture.md. */
+/* A session (BRIEF §3). Kept small: see docs/architecture.md. Peers
+ * (gNBs, central UPFs) are shared by many sessions and live in the
+ * tables' peer array; a session holds their indexes. */
 struct es_session {
 	uint32_t id;
 	uint32_t ue4_be;
@@ -63,9 +65,11 @@ struct es_session {
 	uint32_t n9_teid;        /* local N9 TEID, cloud sends downlink to it */
 	uint32_t gnb_teid;
 	uint32_t cloud_teid;
-	struct es_peer gnb;
-	struct es_peer cloud;
+	uint16_t gnb;            /* index into es_tables.peers */
+	uint16_t cloud;          /* index into es_tables.peers (has_cloud) */
 };
+
+#define ES_MAX_PEERS      4096
 
 struct es_app {
 	char name[ES_NAME_MAX];
@@ -100,7 +104,16 @@ struct es_tables {
 	/* apps */
 	uint16_t n_apps;
 	struct es_app *apps;
+	/* gNBs and central UPFs, shared by sessions */
+	uint16_t n_peers;
+	struct es_peer *peers;
+	/* DPDK heap bytes taken by the session tables (array + indexes,
+	 * sized for max_sessions) and by the built rte_acl contexts */
+	uint64_t mem_sessions, mem_rules;
 };
+
+/* DPDK heap bytes in use on the caller's socket. */
+uint64_t es_heap_used(void);
 
 /* Global configuration values ("set KEY VALUE"). */
 struct es_settings {

@@ -117,6 +117,14 @@ static int write_stats(const char *path)
 	fprintf(f, "\n  },\n");
 	write_latency(f);
 	write_stages(f);
+	{
+		const struct es_tables *t = es_tables_live;
+		fprintf(f, "  \"memory\": {\"sessions_max\": %u, \"session_tables_bytes\": %llu, \"bytes_per_session\": %.1f, \"session_struct_bytes\": %zu, \"rules\": %u, \"rule_tables_bytes\": %llu, \"flow_state_bytes\": 0},\n",
+			t->max_sessions, (unsigned long long)t->mem_sessions,
+			t->max_sessions ? (double)t->mem_sessions / t->max_sessions : 0.0,
+			sizeof(struct es_session), t->n_rules,
+			(unsigned long long)t->mem_rules);
+	}
 	fprintf(f, "  \"ports\": {");
 	for (uint16_t p = 0; p < es_n_ports; p++) {
 		struct rte_eth_stats st;

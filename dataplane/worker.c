@@ -279,16 +279,17 @@ static void build_key(struct pctx *c, const struct es_session *s)
 }
 
 /* Downlink toward the gNB of s: m starts at the inner IP packet. */
-static int to_gnb(struct es_worker *w, struct rte_mbuf *m,
-		  const struct es_session *s, uint8_t type, bool psc,
-		  uint8_t qfi)
+static int to_gnb(struct es_worker *w, const struct es_tables *t,
+		  struct rte_mbuf *m, const struct es_session *s, uint8_t type,
+		  bool psc, uint8_t qfi)
 {
+	const struct es_peer *gnb = &t->peers[s->gnb];
 	int rc = es_push_gtpu(m, type, s->gnb_teid, psc, qfi);
 	if (rc == 0)
-		rc = es_push_outer(m, &es_ports[s->gnb.port], NULL, &s->gnb,
+		rc = es_push_outer(m, &es_ports[gnb->port], NULL, gnb,
 				   ES_GTPU_PORT, ES_GTPU_PORT);
 	if (rc == 0)
-		es_tx(w, s->gnb.port, m);
+		es_tx(w, gnb->port, m);
 	return rc;
 }
 
@@ -346,6 +347,7 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 	}
 	case ES_ACT_FORWARD:
 	case ES_ACT_CLOUD: {
+		const struct es_peer *cloud = &t->peers[s->cloud];
 		uint8_t *g;
 		if (!s->has_cloud)
 			return ES_CNT_NO_CLOUD;
@@ -353,12 +355,12 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 		 * (the PDU Session Container), rewrite TEID and outer */
 		g = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(c->o.l4_off + 8));
 		es_put_be32(g + 4, s->cloud_teid);
-		rc = es_push_outer(m, &es_ports[s->cloud.port], NULL, &s->cloud,
+		rc = es_push_outer(m, &es_ports[cloud->port], NULL, cloud,
 				   ES_GTPU_PORT, ES_GTPU_PORT);
 		if (rc)
 			return rc;
 		w->cnt[ES_CNT_UL_CLOUD]++;
-		es_tx(w, s->cloud.port, m);
+		es_tx(w, cloud->port, m);
 		return CONSUMED;
 	}
 	case ES_ACT_DROP:
@@ -369,7 +371,7 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 	}
 }
 
-static int act_downlink(struct es_worker *w, struct pctx *c,
+static int act_downlink(struct es_worker *w, const struct es_tables *t, struct pctx *c,
 			const struct es_session *s, const struct es_rule *r)
 {
 	struct rte_mbuf *m = c->m;
@@ -384,13 +386,13 @@ static int act_downlink(struct es_worker *w, struct pctx *c,
 		/* routed from the app network into the tunnel */
 		rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), c->in.v6);
 		if (rc == 0)
-			rc = to_gnb(w, m, s, ES_GTP_GPDU, true, s->qfi);
+			rc = to_gnb(w, t, m, s, ES_GTP_GPDU, true, s->qfi);
 		if (rc == 0)
 			w->cnt[ES_CNT_DL_ENCAP]++;
 	} else {
 		/* TS 38.415: every downlink G-PDU to the gNB carries a DL
 		 * PDU Session Container; the cloud's QFI is kept */
-		rc = to_gnb(w, m, s, ES_GTP_GPDU, true,
+		rc = to_gnb(w, t, m, s, ES_GTP_GPDU, true,
 			    c->g.has_psc ? c->g.qfi : s->qfi);
 		if (rc == 0)
 			w->cnt[ES_CNT_DL_RELAY]++;
@@ -398,14 +400,14 @@ static int act_downlink(struct es_worker *w, struct pctx *c,
 	return rc ? rc : CONSUMED;
 }
 
-static int act_end_marker(struct es_worker *w, struct pctx *c,
+static int act_end_marker(struct es_worker *w, const struct es_tables *t, struct pctx *c,
 			  const struct es_session *s)
 {
 	struct rte_mbuf *m = c->m;
 	int rc;
 	rte_pktmbuf_adj(m, (uint16_t)(c->o.l4_off + 8 + c->g.hdr_len));
 	rte_pktmbuf_trim(m, (uint16_t)rte_pktmbuf_pkt_len(m));
-	rc = to_gnb(w, m, s, ES_GTP_END_MARKER, false, 0);
+	rc = to_gnb(w, t, m, s, ES_GTP_END_MARKER, false, 0);
 	if (rc)
 		return rc;
 	w->cnt[ES_CNT_END_MARKER_RELAY]++;
@@ -552,10 +554,10 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			rc = act_uplink(w, t, p, s, r);
 			break;
 		case P_END_MARKER:
-			rc = act_end_marker(w, p, s);
+			rc = act_end_marker(w, t, p, s);
 			break;
 		default:
-			rc = act_downlink(w, p, s, r);
+			rc = act_downlink(w, t, p, s, r);
 			break;
 		}
 		if (rc != CONSUMED)
