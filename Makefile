@@ -38,7 +38,7 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
-.PHONY: all deps test demo clean
+.PHONY: all deps test demo perf clean
 all: $(BUILD)/edgesteer $(UNIT_BIN) $(SAN_BIN)
 
 $(BUILD)/%.o: %.c
@@ -74,6 +74,12 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run_all.sh $(BUILD)
+
+# The benchmark suite: about 8 minutes; results under perf/results/, report in docs/perf.md.
+perf:
+	@scripts/deps.sh perf
+	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Install the Debian 12 packages edgesteer needs, if any is missing.
 # Runs as root without a terminal (CI); as another user it names what
-# to install and fails.
+# to install and fails. 'deps.sh perf' adds what make perf needs (plots).
 set -eu
-PKGS="pkg-config libdpdk-dev dpdk dpdk-dev libbpf-dev libnuma-dev libcmocka-dev
+[ "${1:-}" = perf ] && EXTRA="python3-matplotlib" || EXTRA=""
+PKGS="$EXTRA pkg-config libdpdk-dev dpdk dpdk-dev libbpf-dev libnuma-dev libcmocka-dev
 libpcap-dev libelf-dev zlib1g-dev clang llvm python3-scapy tshark iproute2"
 missing=""
 for p in $PKGS; do

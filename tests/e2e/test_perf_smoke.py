@@ -9,6 +9,35 @@ import esharness as h
 
 
 class PerfSmoke(unittest.TestCase):
+    def test_suite_quick_run_measures_every_mix_and_sweep(self):
+        with tempfile.TemporaryDirectory() as d:
+            r = subprocess.run(["/usr/bin/python3", os.path.join(h.ROOT, "perf", "suite.py"), "--quick",
+                                "--no-report", "--out", d],
+                               capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+                               env=dict(os.environ, ES_BUILD=h.BUILD))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            files = os.listdir(d)
+            self.assertEqual(len(files), 1)
+            res = json.load(open(os.path.join(d, files[0])))
+            self.assertEqual({b["mode"] for b in res["baseline"]}, {"io", "macswap"})
+            self.assertEqual({x["mix"] for x in res["mixes"]},
+                             {"ul_local", "ul_cloud", "dl_encap", "mix_80_20"})
+            for x in res["mixes"] + [y for v in res["scaling"].values() for y in v]:
+                self.assertEqual(x["drops"], {}, x["mix"])
+                self.assertGreater(x["mpps"], 0.1)
+                self.assertEqual(x["sent"], x["packets"])  # every packet steered somewhere
+                self.assertGreater(x["latency_ns"]["packets"], 0)
+                self.assertEqual(set(x["stage_cycles_per_pkt"]),
+                                 {"rx", "parse", "classify", "action", "tx"})
+            # the report renders from it
+            import importlib.util
+            spec = importlib.util.spec_from_file_location("report", os.path.join(h.ROOT, "perf", "report.py"))
+            rep = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(rep)
+            text = rep.section(res, os.path.join(d, files[0]))
+            self.assertIn("| ul_local | 64 |", text)
+            self.assertIn("- per session: **", text)
+
     def test_ul_local_vs_testpmd_prints_both_figures(self):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "r.json")
