@@ -39,7 +39,7 @@ SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
 .PHONY: all deps test demo perf clean
-all: $(BUILD)/edgesteer $(UNIT_BIN) $(SAN_BIN)
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(UNIT_BIN) $(SAN_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,6 +48,10 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/edgesteer: $(DP_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
+
+# the paced generator/sink of perf/: the data plane less its main, on ring ports
+$(BUILD)/es-loadgen: $(BUILD)/perf/loadgen.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lpcap -lm
 
 $(BUILD)/tests/test_parse: $(BUILD)/tests/unit/test_parse.o $(PURE_OBJ)
 	@mkdir -p $(dir $@)
@@ -79,6 +83,7 @@ test: deps
 perf:
 	@scripts/deps.sh perf
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
+	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen
 	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
 
 demo: deps

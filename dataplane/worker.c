@@ -67,6 +67,14 @@ uint64_t es_counter_sum(enum es_cnt id)
 	return s;
 }
 
+/* A tunnel inside the tunnel: UDP to the GTP-U port (TS 29.281 §4.4.2.3:
+ * a G-PDU always goes to 2152; a UE's own flow may well come from 2152). */
+static inline bool es_inner_is_gtpu(const struct es_inner *in)
+{
+	return in->proto == IPPROTO_UDP && !in->is_frag &&
+	       in->dport == ES_GTPU_PORT;
+}
+
 static bool outer_dst_local(const uint8_t *b, const struct es_outer *o,
 			    uint8_t port)
 {
@@ -186,8 +194,7 @@ again:
 				    false, &c->in);
 		if (rc)
 			return rc;
-		if (c->in.proto == IPPROTO_UDP && !c->in.is_frag &&
-		    (c->in.dport == ES_GTPU_PORT || c->in.sport == ES_GTPU_PORT))
+		if (es_inner_is_gtpu(&c->in))
 			return ES_CNT_INNER_GTPU;
 		c->path = P_DL_APP;
 		return 0;
@@ -239,8 +246,7 @@ again:
 	if (c->in.ip_len < c->g.payload_len)
 		w->cnt[ES_CNT_GTP_PADDING]++;  /* only with gtpu-padding 1 */
 	/* BRIEF §4: never decapsulate twice */
-	if (c->in.proto == IPPROTO_UDP && !c->in.is_frag &&
-	    (c->in.dport == ES_GTPU_PORT || c->in.sport == ES_GTPU_PORT))
+	if (es_inner_is_gtpu(&c->in))
 		return ES_CNT_INNER_GTPU;
 	c->path = role == ES_ROLE_ACCESS ? P_UL : P_DL_CLOUD;
 	return 0;

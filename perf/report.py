@@ -68,6 +68,24 @@ def section(res, result_path):
         out.append(f"| {x['mix']} | {x['inner_bytes']} | {x['mpps']:.2f} | "
                    f"{x['mpps'] / io:.2f} | {x['mpps'] / ms:.2f} | {x['cycles_per_pkt']:.0f} | "
                    f"{'≤ %d' % tgt if tgt else '—'} | {x['cycles_per_pkt'] - floor:.0f} |")
+    if res.get("latency_at_load"):
+        out += ["", f"### End-to-end latency at offered loads ({t['rules']} rules, {t['sessions']} sessions, "
+                f"{t['flows']} flows, 64-byte inner)", "",
+                "`es-loadgen`: the real worker on ring ports, lcore 0 generating at a TSC-paced rate and",
+                "timing each packet from its enqueue to the moment the sink takes it (`e2e`); `dp` is the",
+                "data plane's own rx-to-tx histogram in the same run. `peak`: as fast as the input ring",
+                "takes packets; the loads are fractions of that peak. Lost = offered - received.", "",
+                "| mix | load | offered Mpps | received Mpps | lost | e2e p50 µs | p90 | p99 | p99.9 | max | jitter | dp p50 µs | dp p99 |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for x in res["latency_at_load"]:
+            e, dp = x["e2e_latency"], x["dataplane_latency"]
+            load = "peak" if x["load"] == "peak" else f"{x['load'] * 100:.0f} %"
+            offered = "max" if x["load"] == "peak" else f"{x['offered_pps'] / 1e6:.2f}"
+            lost = "—" if x["load"] == "peak" else str(x["lost"])
+            out.append(f"| {x['mix']} | {load} | {offered} | {x['achieved_pps'] / 1e6:.2f} | {lost} | "
+                       f"{e['p50_ns'] / 1000:.1f} | {e['p90_ns'] / 1000:.1f} | {e['p99_ns'] / 1000:.1f} | "
+                       f"{e['p999_ns'] / 1000:.1f} | {e['max_ns'] / 1000:.0f} | {e['jitter_ns'] / 1000:.1f} | "
+                       f"{dp['p50_ns'] / 1000:.1f} | {dp['p99_ns'] / 1000:.1f} |")
     out += ["", "### Scaling (uplink steer-to-local, 64-byte inner)", ""]
     for dim in ("rules", "sessions", "flows"):
         out += [f"| {dim} | Mpps | cycles/pkt | classify cycles | p99 µs |", "|---|---|---|---|---|"]

@@ -108,9 +108,11 @@ def write_pcap(path, frs):
 
 # ---- configs ------------------------------------------------------------
 
-def config(mix, sessions, rules, mbufs):
+def config(mix, sessions, rules, mbufs, rings=False):
     src = "net_pcap0"
-    if mix == "dl_encap":
+    if rings:  # es-loadgen's ring ports
+        devs = {"n3": "net_ring_n3", "n9": "net_ring_n9", "lan": "net_ring_lan"}
+    elif mix == "dl_encap":
         devs = {"n3": "net_null0", "n9": "net_null1", "lan": src}
     else:
         devs = {"n3": src, "n9": "net_null0", "lan": "net_null1"}
@@ -192,12 +194,38 @@ class Runner:
         res["sent"] = c["tx"]
         return res, hz
 
-    def testpmd(self, mode, inner):
-        path, _, frame = self.pcap("ul_local", inner, 1024, 1024)
-        cmd = ["timeout", "-s", "INT", str(self.seconds + 3), "dpdk-testpmd"] + EAL + ["-m", "1024",
+    def loadgen(self, mix, inner, sessions, rules, flows, rate):
+        """End-to-end latency and loss at an offered rate (0: as fast as
+        the input ring takes packets, to find the peak)."""
+        path, npk, frame = self.pcap(mix, inner, sessions, flows)
+        cfg = os.path.join(self.d, "lg.conf")
+        with open(cfg, "w") as f:
+            f.write(config(mix, sessions, rules, 65535, rings=True))
+        out = os.path.join(self.d, "lg.json")
+        if os.path.exists(out):
+            os.remove(out)
+        mem = 1024 + sessions * 300 // (1 << 20) + rules // 50
+        cmd = [os.path.join(BUILD, "es-loadgen")] + EAL + ["-m", str(mem), "--", "-c", cfg,
+               "--pcap", path, "--in", "lan" if mix == "dl_encap" else "n3",
+               "--rate", str(int(rate)), "--seconds", str(self.seconds), "--out", out]
+        pr = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            timeout=120 + self.seconds)
+        if not os.path.exists(out):
+            raise RuntimeError(f"es-loadgen failed ({pr.returncode}):\n{pr.stdout}\n{pr.stderr}")
+        with open(out) as f:
+            r = json.load(f)
+        r.update({"mix": mix, "inner_bytes": inner, "frame_bytes": frame, "sessions": sessions,
+                  "rules": rules, "flows": flows})
+        return r
+
+    def testpmd(self, mode, inner, sessions, flows):
+        # the same pcap as the mixes at the target point: replaying many
+        # distinct mbufs costs the source more, and the floor must include it
+        path, _, frame = self.pcap("ul_local", inner, sessions, flows)
+        cmd = ["timeout", "-s", "INT", "%.1f" % (self.seconds + 3 + flows / 50000), "dpdk-testpmd"] + EAL + ["-m", "2048",
                "--vdev", f"net_pcap0,rx_pcap={path},infinite_rx=1", "--vdev", "net_null0,no-rx=1",
                "--", f"--forward-mode={mode}", "--stats-period=1", "--nb-cores=1",
-               "--total-num-mbufs=16384"]
+               "--total-num-mbufs=%d" % ((1 << (max(flows, 1024) + 8192).bit_length()) - 1)]
         out = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout
         import re
         pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)[0::2] if int(x) > 0]
@@ -213,10 +241,11 @@ class Runner:
 def plan(quick):
     if quick:
         return dict(sizes=[64], target=(64, 64, 64), rules=[16], sessions=[1], flows=[1],
-                    mixes=list(MIXES))
+                    mixes=list(MIXES), latency_mixes=["ul_local"], loads=[0.5])
     return dict(sizes=[64, 1400], target=(100000, 10000, 100000),
                 rules=[1, 100, 1000, 10000, 100000], sessions=[1, 1000, 100000, 1000000],
-                flows=[1, 1000, 100000], mixes=list(MIXES))
+                flows=[1, 1000, 100000], mixes=list(MIXES),
+                latency_mixes=["ul_local", "dl_encap"], loads=[0.1, 0.5, 0.9])
 
 
 def main():
@@ -242,7 +271,7 @@ def main():
         run = Runner(d, seconds)
         for inner in p["sizes"]:
             for mode in ("io", "macswap"):
-                b = run.testpmd(mode, inner)
+                b = run.testpmd(mode, inner, S, F)
                 results["baseline"].append(b)
                 print(f"testpmd {mode:8} inner {inner:5}B: {b['mpps']:6.2f} Mpps", flush=True)
         hz = None
@@ -264,6 +293,21 @@ def main():
         for inner in p["sizes"]:
             for mix in p["mixes"]:
                 results["mixes"].append(es(mix, inner, S, R, F))
+        results["latency_at_load"] = []
+        for mix in p["latency_mixes"]:
+            peak = run.loadgen(mix, 64, S, R, F, 0)
+            peak["load"] = "peak"
+            results["latency_at_load"].append(peak)
+            for frac in p["loads"]:
+                x = run.loadgen(mix, 64, S, R, F, peak["achieved_pps"] * frac)
+                x["load"] = frac
+                results["latency_at_load"].append(x)
+            for x in results["latency_at_load"][-1 - len(p["loads"]):]:
+                e = x["e2e_latency"]
+                print(f"latency {mix:9} load {str(x['load']):5} offered {x['offered_pps'] / 1e6:6.2f} Mpps "
+                      f"got {x['achieved_pps'] / 1e6:6.2f} lost {x['lost']:<8} e2e p50 {e['p50_ns'] / 1000:.1f} "
+                      f"p99 {e['p99_ns'] / 1000:.1f} p99.9 {e['p999_ns'] / 1000:.1f} max {e['max_ns'] / 1000:.0f} us",
+                      flush=True)
         for r in p["rules"]:
             results["scaling"]["rules"].append(es("ul_local", 64, S, r, F))
         for s in p["sessions"]:

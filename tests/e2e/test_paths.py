@@ -327,6 +327,12 @@ class Robustness(h.TestCase):
         self.assertEqual(res.out["lan"] + res.out["n9"], [])
         self.assertDrops(res, {"drop_gtp_in_gtp": 1})
 
+    def test_a_ue_flow_from_source_port_2152_is_not_taken_for_gtp(self):
+        inner = inner4("8.8.8.8", sport=2152, dport=3000)
+        res = h.run(cfg(), {"n3": [gtpu_ul(inner, 0x100)]})
+        self.assertEqual(len(res.out["n9"]), 1)
+        self.assertDrops(res, {})
+
     def test_vlan_tagged_uplink_is_steered(self):
         p = gtpu_ul(inner4("10.200.1.1"), 0x100)
         from scapy.all import Dot1Q, Dot1AD

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * es-loadgen: end-to-end latency and loss of the edgesteer data plane at a
+ * paced, offered load.
+ *
+ *   es-loadgen [EAL options] -- -c CONFIG --pcap FILE [--in PORT]
+ *              [--rate PPS] [--seconds S] [--out FILE]
+ *
+ * The data plane is the real one (the same objects as edgesteer, less its
+ * main): config, tables, worker loop. Its ports are ring ports made here with
+ * rte_eth_from_rings, named net_ring_n3, net_ring_n9 and net_ring_lan (the
+ * config's 'port add ... dev net_ring_n3 ...'). The main lcore is the generator and the
+ * sink: it copies the pcap's frames into fresh mbufs at --rate packets per
+ * second (paced by the TSC; 0 = as fast as the input ring takes them),
+ * stamps each with the TSC in an mbuf dynamic field and enqueues it on the
+ * input port's rx ring; it dequeues what the worker sends on every port's
+ * tx ring and records now - stamp. The one worker lcore runs es_worker_main
+ * unchanged.
+ *
+ * Output (JSON): offered and achieved rates, generated / received / lost
+ * packets, the data plane's drop counters, and both latency histograms'
+ * quantiles (end to end: generator to sink; in the data plane: rx burst to
+ * tx flush).
+ */
+#include <getopt.h>
+#include <math.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include "es.h"
+#include "latency.h"
+#include "port.h"
+#include "worker.h"
+
+#define NPORTS 3
+#define RING_SZ 4096
+/* rte_eth_from_rings(X) makes the ethdev "net_ring_X" */
+static const char *const ring_names[NPORTS] = { "n3", "n9", "lan" };
+static struct rte_ring *rx_ring[NPORTS], *tx_ring[NPORTS];
+static int ts_off = -1;
+
+struct frame {
+	uint16_t len;
+	uint8_t data[RTE_MBUF_DEFAULT_DATAROOM];
+};
+
+static inline uint64_t *ts_of(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, ts_off, uint64_t *);
+}
+
+static struct frame *load_pcap(const char *path, uint32_t *n)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path, err);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	struct frame *f = NULL;
+	uint32_t cap = 0;
+	if (p == NULL)
+		rte_exit(EXIT_FAILURE, "%s: %s\n", path, err);
+	*n = 0;
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		if (h->caplen > RTE_MBUF_DEFAULT_DATAROOM || h->caplen == 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			f = realloc(f, cap * sizeof(*f));
+			if (f == NULL)
+				rte_exit(EXIT_FAILURE, "out of memory for %s\n", path);
+		}
+		f[*n].len = (uint16_t)h->caplen;
+		memcpy(f[*n].data, d, h->caplen);
+		(*n)++;
+	}
+	pcap_close(p);
+	if (*n == 0)
+		rte_exit(EXIT_FAILURE, "%s: no usable frame\n", path);
+	return f;
+}
+
+static void make_ring_ports(void)
+{
+	for (int i = 0; i < NPORTS; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "es_%s_rx", ring_names[i]);
+		rx_ring[i] = rte_ring_create(name, RING_SZ, (int)rte_socket_id(),
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "es_%s_tx", ring_names[i]);
+		tx_ring[i] = rte_ring_create(name, RING_SZ, (int)rte_socket_id(),
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!rx_ring[i] || !tx_ring[i] ||
+		    rte_eth_from_rings(ring_names[i], &rx_ring[i], 1, &tx_ring[i], 1,
+				       rte_socket_id()) < 0)
+			rte_exit(EXIT_FAILURE, "cannot make ring port %s\n", ring_names[i]);
+	}
+}
+
+static void print_hist(FILE *f, const char *key, const struct es_lat_hist *h,
+		       double ns)
+{
+	double mean = h->count ? h->sum / (double)h->count : 0;
+	double var = h->count ? h->sumsq / (double)h->count - mean * mean : 0;
+	fprintf(f, "  \"%s\": {\"packets\": %llu, \"p50_ns\": %.0f, \"p90_ns\": %.0f, \"p99_ns\": %.0f, \"p999_ns\": %.0f, \"max_ns\": %.0f, \"mean_ns\": %.1f, \"jitter_ns\": %.1f}",
+		key, (unsigned long long)h->count,
+		(double)es_lat_quantile(h, .5) * ns, (double)es_lat_quantile(h, .9) * ns,
+		(double)es_lat_quantile(h, .99) * ns, (double)es_lat_quantile(h, .999) * ns,
+		(double)h->max * ns, mean * ns, (var > 0 ? sqrt(var) : 0) * ns);
+}
+
+/* Take what the worker sent on every port; record its latency. */
+static uint64_t sink(struct es_lat_hist *e2e, uint64_t now)
+{
+	struct rte_mbuf *m[64];
+	uint64_t got = 0;
+	for (int i = 0; i < NPORTS; i++) {
+		unsigned int n = rte_ring_sc_dequeue_burst(tx_ring[i], (void **)m, 64, NULL);
+		for (unsigned int k = 0; k < n; k++) {
+			uint64_t ts = *ts_of(m[k]);
+			if (ts && now > ts)
+				es_lat_add(e2e, now - ts, 1);
+		}
+		if (n)
+			rte_pktmbuf_free_bulk(m, n);
+		got += n;
+	}
+	return got;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "in", required_argument, NULL, 'i' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct rte_mbuf_dynfield ts_desc = {
+		.name = "es_loadgen_tsc", .size = sizeof(uint64_t),
+		.align = __alignof__(uint64_t),
+	};
+	const char *config = NULL, *pcap_path = NULL, *in_name = "n3", *out = NULL;
+	double rate = 0, seconds = 3;
+	struct es_tables *t = NULL;
+	struct es_lat_hist e2e;
+	struct frame *fr;
+	uint32_t nfr, fi = 0;
+	uint64_t hz, start, end, gen = 0, ring_full = 0, recv = 0;
+	unsigned int lcore;
+	int in_port = -1, opt, ret;
+	FILE *f;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0)
+		rte_exit(EXIT_FAILURE, "EAL init failed\n");
+	argc -= ret;
+	argv += ret;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'p': pcap_path = optarg; break;
+		case 'i': in_name = optarg; break;
+		case 'r': rate = atof(optarg); break;
+		case 's': seconds = atof(optarg); break;
+		case 'o': out = optarg; break;
+		default: rte_exit(EXIT_FAILURE, "bad option\n");
+		}
+	}
+	if (!config || !pcap_path)
+		rte_exit(EXIT_FAILURE, "usage: es-loadgen [EAL] -- -c CONFIG --pcap FILE [--in PORT] [--rate PPS] [--seconds S] [--out FILE]\n");
+	if (rte_lcore_count() != 2)
+		rte_exit(EXIT_FAILURE, "give exactly two lcores: the generator/sink and one worker\n");
+	ts_off = rte_mbuf_dynfield_register(&ts_desc);
+	if (ts_off < 0)
+		rte_exit(EXIT_FAILURE, "cannot register the timestamp field\n");
+	fr = load_pcap(pcap_path, &nfr);
+	make_ring_ports();
+	es_n_workers = 1;
+	if (es_config_load(config, &t) != 0)
+		rte_exit(EXIT_FAILURE, "config not loaded\n");
+	es_tables_live = t;
+	for (uint16_t p = 0; p < es_n_ports; p++)
+		if (strcmp(es_ports[p].name, in_name) == 0)
+			in_port = p;
+	if (in_port < 0)
+		rte_exit(EXIT_FAILURE, "no port named '%s' in the config\n", in_name);
+	for (uint16_t p = 0; p < es_n_ports; p++) {
+		int k;
+		for (k = 0; k < NPORTS; k++)
+			if (strncmp(es_ports[p].dev, "net_ring_", 9) == 0 &&
+			    strcmp(es_ports[p].dev + 9, ring_names[k]) == 0)
+				break;
+		if (k == NPORTS)
+			rte_exit(EXIT_FAILURE, "port %s: dev must be one of net_ring_n3, net_ring_n9, net_ring_lan\n",
+				 es_ports[p].name);
+		if (p == in_port)
+			in_port = k;   /* from here on: the ring index */
+	}
+	es_pool = rte_pktmbuf_pool_create("es_pool", es_set.mbufs, 256, 0,
+		(uint16_t)(es_set.mbuf_size + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
+	if (es_pool == NULL)
+		rte_exit(EXIT_FAILURE, "no mbuf pool\n");
+	for (uint16_t p = 0; p < es_n_ports; p++)
+		if (es_port_init(&es_ports[p], 1, es_pool))
+			rte_exit(EXIT_FAILURE, "port set-up failed\n");
+	es_rcu = rte_zmalloc("es_rcu", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
+	es_workers = rte_zmalloc("es_workers", sizeof(*es_workers), RTE_CACHE_LINE_SIZE);
+	if (!es_rcu || !es_workers || rte_rcu_qsbr_init(es_rcu, 1))
+		rte_exit(EXIT_FAILURE, "out of memory\n");
+	lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+	if (es_worker_init(&es_workers[0], lcore, 0))
+		rte_exit(EXIT_FAILURE, "worker init failed\n");
+	rte_eal_remote_launch(es_worker_main, &es_workers[0], lcore);
+
+	memset(&e2e, 0, sizeof(e2e));
+	hz = rte_get_tsc_hz();
+	start = rte_rdtsc();
+	end = start + (uint64_t)(seconds * (double)hz);
+	for (;;) {
+		uint64_t now = rte_rdtsc(), want;
+		struct rte_mbuf *m[32];
+		unsigned int n, q;
+		if (now >= end)
+			break;
+		/* pacing: as many as are due by now, at most a burst */
+		want = rate > 0 ? (uint64_t)((double)(now - start) * rate / (double)hz) - gen : 32;
+		if (want > 32)
+			want = 32;
+		if (want && rte_pktmbuf_alloc_bulk(es_pool, m, (unsigned int)want) == 0) {
+			for (n = 0; n < want; n++) {
+				const struct frame *x = &fr[fi];
+				fi = fi + 1 == nfr ? 0 : fi + 1;
+				memcpy(rte_pktmbuf_mtod(m[n], void *), x->data, x->len);
+				m[n]->data_len = m[n]->pkt_len = x->len;
+				*ts_of(m[n]) = now;
+			}
+			q = rte_ring_sp_enqueue_burst(rx_ring[in_port], (void **)m, n, NULL);
+			gen += q;
+			if (q < n) {
+				/* the worker is not keeping up: an offered packet
+				 * that could not even be queued is lost */
+				ring_full += n - q;
+				if (rate > 0)
+					gen += n - q;
+				rte_pktmbuf_free_bulk(m + q, n - q);
+			}
+		}
+		recv += sink(&e2e, rte_rdtsc());
+	}
+	/* let the last packets through, then stop */
+	for (uint64_t until = rte_rdtsc() + hz / 20; rte_rdtsc() < until;)
+		recv += sink(&e2e, rte_rdtsc());
+	es_quit = 1;
+	rte_eal_mp_wait_lcore();
+	recv += sink(&e2e, rte_rdtsc());
+
+	f = out ? fopen(out, "w") : stdout;
+	if (f == NULL)
+		rte_exit(EXIT_FAILURE, "%s: cannot write\n", out);
+	{
+		double el = (double)(end - start) / (double)hz, ns = 1e9 / (double)hz;
+		uint64_t drops = 0, sent = es_counter_sum(ES_CNT_TX);
+		for (int i = 1; i < ES_CNT_MAX; i++)
+			if (es_cnt_desc[i].kind == ES_KIND_DROP)
+				drops += es_counter_sum(i);
+		fprintf(f, "{\n  \"offered_pps\": %.0f, \"seconds\": %.3f, \"generated\": %llu, \"input_ring_full\": %llu,\n"
+			"  \"received\": %llu, \"dataplane_rx\": %llu, \"dataplane_tx\": %llu, \"dataplane_drops\": %llu,\n"
+			"  \"lost\": %lld, \"achieved_pps\": %.0f, \"tsc_hz\": %llu,\n",
+			rate, el, (unsigned long long)gen, (unsigned long long)ring_full,
+			(unsigned long long)recv, (unsigned long long)es_counter_sum(ES_CNT_RX),
+			(unsigned long long)sent, (unsigned long long)drops,
+			(long long)gen - (long long)recv, (double)recv / el,
+			(unsigned long long)hz);
+		print_hist(f, "e2e_latency", &e2e, ns);
+		fprintf(f, ",\n");
+		print_hist(f, "dataplane_latency", &es_workers[0].lat, ns);
+		fprintf(f, "\n}\n");
+	}
+	if (out)
+		fclose(f);
+	free(fr);
+	rte_eal_cleanup();
+	return 0;
+}
