@@ -222,7 +222,8 @@ class Runner:
         # the same pcap as the mixes at the target point: replaying many
         # distinct mbufs costs the source more, and the floor must include it
         path, _, frame = self.pcap("ul_local", inner, sessions, flows)
-        cmd = ["timeout", "-s", "INT", "%.1f" % (self.seconds + 3 + flows / 50000), "dpdk-testpmd"] + EAL + ["-m", "2048",
+        # testpmd prints a rate once a second after a start-up of ~2-3 s
+        cmd = ["timeout", "-s", "INT", "%.1f" % (max(self.seconds, 3) + 4 + flows / 50000), "dpdk-testpmd"] + EAL + ["-m", "2048",
                "--vdev", f"net_pcap0,rx_pcap={path},infinite_rx=1", "--vdev", "net_null0,no-rx=1",
                "--", f"--forward-mode={mode}", "--stats-period=1", "--nb-cores=1",
                "--total-num-mbufs=%d" % ((1 << (max(flows, 1024) + 8192).bit_length()) - 1)]
