@@ -120,6 +120,10 @@ static int apply_port(const struct es_cmd_port *c, char err[ES_ERR_MAX])
 	p->n_addr = c->n_addr;
 	memcpy(p->addr, c->addr, sizeof(p->addr));
 	for (int i = 0; i < c->n_addr; i++) {
+		if (c->addr[i].v6)
+			memcpy(p->a6[p->n6++], c->addr[i].a, 16);
+		else
+			memcpy(&p->a4[p->n4++], c->addr[i].a, 4);
 		if (!c->addr[i].v6 && !p->has4) {
 			memcpy(p->src4, c->addr[i].a, 4);
 			p->has4 = 1;

@@ -43,6 +43,10 @@ struct es_port {
 	uint8_t src6[16];
 	uint8_t has_gw4, has_gw6;
 	struct es_addr gw4, gw6;
+	/* the addresses again, per family, for the per-packet check */
+	uint8_t n4, n6;
+	uint32_t a4[ES_PORT_ADDRS];          /* network order */
+	uint8_t a6[ES_PORT_ADDRS][16];
 };
 
 /* A peer to send to: an F-TEID, an app's next hop or a request's source. */

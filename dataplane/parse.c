@@ -49,7 +49,25 @@ uint16_t es_cksum_fold(uint32_t sum)
 
 uint16_t es_ip4_hdr_cksum(const uint8_t *ip, uint32_t hlen)
 {
-	return (uint16_t)~es_cksum_fold(es_cksum_add(0, ip, hlen));
+	/* RFC 1071 §2: the ones' complement sum can be taken over 32-bit
+	 * words in any byte order and folded; swap once at the end. hlen is
+	 * a multiple of 4 (IHL * 4). */
+	uint64_t sum = 0;
+	uint16_t r;
+	for (uint32_t i = 0; i + 4 <= hlen; i += 4) {
+		uint32_t w;
+		memcpy(&w, ip + i, 4);
+		sum += w;
+	}
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	r = (uint16_t)~sum;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	r = __builtin_bswap16(r);
+#endif
+	return r;
 }
 
 /*

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_errno.h>
 #include "es.h"
@@ -21,7 +21,8 @@ static struct rte_hash *hash_new(const char *tag, uint32_t entries,
 		.name = name,
 		.entries = entries < 8 ? 8 : entries,
 		.key_len = key_len,
-		.hash_func = rte_jhash,
+		/* CRC32 instructions (SSE4.2), software fallback otherwise */
+		.hash_func = rte_hash_crc,
 		.socket_id = socket,
 		/* lock-free readers: workers look up while control adds;
 		 * the extendable bucket table makes 'entries' a guaranteed

@@ -420,6 +420,27 @@ static int act_end_marker(struct es_worker *w, const struct es_tables *t, struct
 	return CONSUMED;
 }
 
+/* The packets of a burst that look up one session index. */
+enum { KS_UL, KS_UE4, KS_UE6, KS_N9, KS_MAX };
+struct keyset {
+	uint16_t n;
+	uint16_t ci[ES_BURST];          /* index into the burst's pctx */
+	const void *keys[ES_BURST];
+};
+
+static void lookup_bulk(const struct rte_hash *h, struct keyset *k,
+			struct pctx *c)
+{
+	void *data[ES_BURST];
+	uint64_t hits = 0;
+	if (k->n == 0)
+		return;
+	rte_hash_lookup_bulk_data(h, k->keys, k->n, &hits, data);
+	for (uint16_t j = 0; j < k->n; j++)
+		c[k->ci[j]].sess = (hits >> j) & 1 ? (uint32_t)(uintptr_t)data[j]
+						   : UINT32_MAX;
+}
+
 static inline void drop(struct es_worker *w, struct rte_mbuf **dq,
 			uint16_t *nd, struct rte_mbuf *m, int reason)
 {
@@ -432,14 +453,15 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 {
 	struct pctx c[ES_BURST];
 	struct rte_mbuf *dq[ES_BURST];
-	const void *ul_keys[ES_BURST];
-	void *ul_data[ES_BURST];
+	struct keyset ks[KS_MAX];
 	const uint8_t *k4[ES_BURST], *k6[ES_BURST];
 	uint32_t r4[ES_BURST], r6[ES_BURST];
-	uint16_t ci4[ES_BURST], ci6[ES_BURST], ul_ci[ES_BURST];
-	uint16_t nc = 0, nd = 0, nul = 0, n4 = 0, n6 = 0;
+	uint16_t ci4[ES_BURST], ci6[ES_BURST];
+	uint16_t nc = 0, nd = 0, n4 = 0, n6 = 0;
 	uint64_t tsc = rte_rdtsc(), t1 = 0, t2 = 0;
-	uint64_t hits = 0;
+
+	for (int k = 0; k < KS_MAX; k++)
+		ks[k].n = 0;
 
 	w->cnt[ES_CNT_RX] += n;
 	/* phase 1: outer, path management, inner */
@@ -455,41 +477,43 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			drop(w, dq, &nd, c[nc].m, rc);
 			continue;
 		}
-		if (c[nc].path == P_UL) {
-			ul_keys[nul] = &c[nc].g.teid;
-			ul_ci[nul++] = nc;
-		}
 		nc++;
 	}
 
 	if (es_stage_cycles)
 		t1 = rte_rdtsc();
-	/* phase 2: sessions */
-	if (nul)
-		rte_hash_lookup_bulk_data(t->by_ul_teid, ul_keys, nul, &hits,
-					  ul_data);
-	for (uint16_t j = 0; j < nul; j++)
-		c[ul_ci[j]].sess = (hits >> j) & 1 ? (uint32_t)(uintptr_t)ul_data[j]
-						   : UINT32_MAX;
+	/* phase 2: sessions, one bulk lookup per index */
 	for (uint16_t i = 0; i < nc; i++) {
 		struct pctx *p = &c[i];
-		void *d = NULL;
-		int found;
+		struct keyset *k;
+		const void *key;
 		switch (p->path) {
 		case P_UL:
-			found = p->sess != UINT32_MAX;
+			k = &ks[KS_UL];
+			key = &p->g.teid;
 			break;
 		case P_DL_APP:
-			found = p->in.v6 ?
-				rte_hash_lookup_data(t->by_ue6, p->in.a.v6a.dst, &d) >= 0 :
-				rte_hash_lookup_data(t->by_ue4, &p->in.a.v4.dst_be, &d) >= 0;
-			p->sess = (uint32_t)(uintptr_t)d;
+			k = &ks[p->in.v6 ? KS_UE6 : KS_UE4];
+			key = p->in.v6 ? (const void *)p->in.a.v6a.dst : &p->in.a.v4.dst_be;
 			break;
 		default: /* P_DL_CLOUD, P_END_MARKER */
-			found = rte_hash_lookup_data(t->by_n9_teid, &p->g.teid, &d) >= 0;
-			p->sess = (uint32_t)(uintptr_t)d;
+			k = &ks[KS_N9];
+			key = &p->g.teid;
 			break;
 		}
+		k->keys[k->n] = key;
+		k->ci[k->n++] = i;
+	}
+	lookup_bulk(t->by_ul_teid, &ks[KS_UL], c);
+	lookup_bulk(t->by_ue4, &ks[KS_UE4], c);
+	lookup_bulk(t->by_ue6, &ks[KS_UE6], c);
+	lookup_bulk(t->by_n9_teid, &ks[KS_N9], c);
+	for (uint16_t i = 0; i < nc; i++)
+		if (c[i].sess < t->n_sessions)
+			rte_prefetch0(&t->sessions[c[i].sess]);
+	for (uint16_t i = 0; i < nc; i++) {
+		struct pctx *p = &c[i];
+		bool found = p->sess != UINT32_MAX;
 		if (!found || p->sess >= t->n_sessions) {
 			uint8_t path = p->path;
 			p->path = 0xff;

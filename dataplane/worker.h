@@ -78,9 +78,16 @@ static inline void es_tx(struct es_worker *w, uint8_t p, struct rte_mbuf *m)
 static inline bool es_port_has_addr(uint8_t p, const uint8_t *addr, bool v6)
 {
 	const struct es_port *pt = &es_ports[p];
-	for (int i = 0; i < pt->n_addr; i++)
-		if (pt->addr[i].v6 == v6 &&
-		    memcmp(pt->addr[i].a, addr, v6 ? 16 : 4) == 0)
+	if (!v6) {
+		uint32_t a;
+		memcpy(&a, addr, 4);
+		for (int i = 0; i < pt->n4; i++)
+			if (pt->a4[i] == a)
+				return true;
+		return false;
+	}
+	for (int i = 0; i < pt->n6; i++)
+		if (memcmp(pt->a6[i], addr, 16) == 0)
 			return true;
 	return false;
 }
