@@ -14,6 +14,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include "es.h"
+#include "encap.h"
 
 struct es_port es_ports[ES_MAX_PORTS];
 uint16_t es_n_ports;
@@ -278,6 +279,7 @@ static int peer_index(struct es_tables *t, const struct es_addr *addr,
 		return -1;
 	}
 	t->peers[t->n_peers] = p;
+	es_tpl_build(&t->tpls[t->n_peers], &es_ports[p.port], &p);
 	return t->n_peers++;
 }
 
@@ -388,8 +390,9 @@ static struct es_tables *tables_new(char err[ES_ERR_MAX])
 	t->rules = rte_zmalloc("es_rules", (size_t)t->max_rules * sizeof(struct es_rule), 0);
 	t->apps = rte_zmalloc("es_apps", ES_MAX_APPS * sizeof(struct es_app), 0);
 	t->peers = rte_zmalloc("es_peers", ES_MAX_PEERS * sizeof(struct es_peer), 0);
+	t->tpls = rte_zmalloc("es_tpls", ES_MAX_PEERS * sizeof(struct es_tpl), 0);
 	before = es_heap_used();
-	if (!t->rules || !t->apps || !t->peers ||
+	if (!t->rules || !t->apps || !t->peers || !t->tpls ||
 	    es_sessions_create(t, es_set.sessions_max, socket))
 		goto nomem;
 	t->mem_sessions = es_heap_used() - before;
@@ -402,6 +405,7 @@ nomem:
 		rte_free(t->rules);
 		rte_free(t->apps);
 		rte_free(t->peers);
+		rte_free(t->tpls);
 		rte_free(t);
 	}
 	return NULL;
@@ -492,6 +496,7 @@ out:
 		rte_free(t->rules);
 		rte_free(t->apps);
 		rte_free(t->peers);
+		rte_free(t->tpls);
 		rte_free(t);
 	}
 	free(cmds);

@@ -87,6 +87,67 @@ int es_push_outer(struct rte_mbuf *m, const struct es_port *port,
 	return ES_CNT_NONE;
 }
 
+void es_tpl_build(struct es_tpl *t, const struct es_port *port,
+		  const struct es_peer *peer)
+{
+	struct rte_mbuf fake;
+	uint8_t buf[128];
+	/* build it with the generic code on an empty payload, so both ways
+	 * give the same bytes by construction */
+	memset(&fake, 0, sizeof(fake));
+	memset(t, 0, sizeof(*t));
+	fake.buf_addr = buf;
+	fake.buf_len = sizeof(buf);
+	fake.data_off = sizeof(buf);
+	fake.nb_segs = 1;
+	fake.pkt_len = fake.data_len = 0;
+	(void)es_push_outer(&fake, port, NULL, peer, ES_GTPU_PORT, ES_GTPU_PORT);
+	t->len = (uint8_t)fake.data_len;
+	t->v6 = peer->v6;
+	memcpy(t->hdr, buf + fake.data_off, t->len);
+	if (!peer->v6) {
+		uint8_t *ip = t->hdr + sizeof(struct rte_ether_hdr);
+		ip[2] = ip[3] = 0;           /* total length 0 */
+		ip[10] = ip[11] = 0;
+		t->ip4_cksum0 = es_ip4_hdr_cksum(ip, 20);
+	}
+}
+
+int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
+		const struct es_tpl *t)
+{
+	uint32_t l4len = rte_pktmbuf_pkt_len(m) + sizeof(struct rte_udp_hdr);
+	uint16_t iplen = t->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	uint8_t *h, *ip, *udp;
+
+	if (l4len + iplen > port->mtu)
+		return ES_CNT_MTU;
+	h = (uint8_t *)rte_pktmbuf_prepend(m, t->len);
+	if (h == NULL)
+		return ES_CNT_NO_HEADROOM;
+	memcpy(h, t->hdr, t->len);
+	ip = h + sizeof(struct rte_ether_hdr);
+	udp = ip + iplen;
+	es_put_be16(udp + 4, (uint16_t)l4len);
+	if (t->v6) {
+		es_put_be16(ip + 4, (uint16_t)l4len);
+		((struct rte_udp_hdr *)udp)->dgram_cksum = 0;
+		((struct rte_udp_hdr *)udp)->dgram_cksum =
+			rte_ipv6_udptcp_cksum((struct rte_ipv6_hdr *)ip, udp);
+	} else {
+		/* RFC 1624 eqn. 3 from the checksum of total length 0 */
+		uint16_t tot = (uint16_t)(l4len + iplen);
+		uint32_t sum = (uint32_t)(uint16_t)~t->ip4_cksum0 + tot;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		es_put_be16(ip + 2, tot);
+		es_put_be16(ip + 10, (uint16_t)~sum);
+	}
+	m->l2_len = sizeof(struct rte_ether_hdr);
+	m->l3_len = iplen;
+	return ES_CNT_NONE;
+}
+
 int es_ip_dec_ttl(uint8_t *ip, bool v6)
 {
 	if (v6) {

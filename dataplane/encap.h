@@ -27,6 +27,15 @@ int es_push_outer(struct rte_mbuf *m, const struct es_port *port,
 		  const uint8_t *src, const struct es_peer *peer,
 		  uint16_t sport, uint16_t dport);
 
+/* Build the header template toward peer from its port (port's first
+ * address of the peer's family, UDP 2152 -> 2152). */
+void es_tpl_build(struct es_tpl *t, const struct es_port *port,
+		  const struct es_peer *peer);
+
+/* es_push_outer with a template: the same bytes, less work. */
+int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
+		const struct es_tpl *t);
+
 /* Turn m, whose data starts with an IP packet of ip_len bytes (v6 or
  * not), into a routed frame toward hop from port: trim padding, decrement
  * TTL / hop limit (incremental IPv4 checksum), push Ethernet. */

@@ -57,6 +57,16 @@ struct es_peer {
 	struct rte_ether_addr mac;
 };
 
+/* The outer Ethernet + IP + UDP (2152 -> 2152) toward a tunnel peer,
+ * built once at load (encap.c es_tpl_build) so that encapsulation is a
+ * copy and two lengths. */
+struct es_tpl {
+	uint8_t len;             /* 42 (IPv4) or 62 (IPv6) */
+	uint8_t v6;
+	uint16_t ip4_cksum0;     /* IPv4 header checksum with total length 0 */
+	uint8_t hdr[62];
+};
+
 /* A session (BRIEF §3). Kept small: see docs/architecture.md. Peers
  * (gNBs, central UPFs) are shared by many sessions and live in the
  * tables' peer array; a session holds their indexes. */
@@ -108,9 +118,10 @@ struct es_tables {
 	/* apps */
 	uint16_t n_apps;
 	struct es_app *apps;
-	/* gNBs and central UPFs, shared by sessions */
+	/* gNBs and central UPFs, shared by sessions, and their headers */
 	uint16_t n_peers;
 	struct es_peer *peers;
+	struct es_tpl *tpls;
 	/* DPDK heap bytes taken by the session tables (array + indexes,
 	 * sized for max_sessions) and by the built rte_acl contexts */
 	uint64_t mem_sessions, mem_rules;

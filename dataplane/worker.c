@@ -292,8 +292,7 @@ static int to_gnb(struct es_worker *w, const struct es_tables *t,
 	const struct es_peer *gnb = &t->peers[s->gnb];
 	int rc = es_push_gtpu(m, type, s->gnb_teid, psc, qfi);
 	if (rc == 0)
-		rc = es_push_outer(m, &es_ports[gnb->port], NULL, gnb,
-				   ES_GTPU_PORT, ES_GTPU_PORT);
+		rc = es_push_tpl(m, &es_ports[gnb->port], &t->tpls[s->gnb]);
 	if (rc == 0)
 		es_tx(w, gnb->port, m);
 	return rc;
@@ -361,8 +360,7 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 		 * (the PDU Session Container), rewrite TEID and outer */
 		g = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(c->o.l4_off + 8));
 		es_put_be32(g + 4, s->cloud_teid);
-		rc = es_push_outer(m, &es_ports[cloud->port], NULL, cloud,
-				   ES_GTPU_PORT, ES_GTPU_PORT);
+		rc = es_push_tpl(m, &es_ports[cloud->port], &t->tpls[s->cloud]);
 		if (rc)
 			return rc;
 		w->cnt[ES_CNT_UL_CLOUD]++;

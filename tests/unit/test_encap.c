@@ -468,6 +468,34 @@ static void encap__push_outer_refuses_ip_length_above_mtu(void **state)
 }
 
 /* An mbuf of len bytes with only room bytes of headroom left. */
+/* The template path writes exactly what the generic path writes. */
+static void encap__push_tpl_gives_the_generic_bytes(void **state)
+{
+	static const uint16_t sizes[] = { 0, 1, 7, 100, 1000, 1400 };
+	(void)state;
+	for (int v6 = 0; v6 < 2; v6++) {
+		const struct es_peer *pe = v6 ? &peer6 : &peer4;
+		struct es_tpl tpl;
+		es_tpl_build(&tpl, &port, pe);
+		assert_int_equal(tpl.len, v6 ? 62 : 42);
+		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+			struct rte_mbuf *a = gpdu(sizes[k], (unsigned int)k);
+			struct rte_mbuf *b = gpdu(sizes[k], (unsigned int)k);
+			int ra = es_push_outer(a, &port, NULL, pe, ES_GTPU_PORT, ES_GTPU_PORT);
+			int rb = es_push_tpl(b, &port, &tpl);
+			assert_int_equal(ra, rb);
+			if (ra == ES_CNT_NONE) {
+				assert_int_equal(rte_pktmbuf_pkt_len(a), rte_pktmbuf_pkt_len(b));
+				assert_memory_equal(mdata(a), mdata(b), rte_pktmbuf_pkt_len(a));
+				assert_int_equal(a->l2_len, b->l2_len);
+				assert_int_equal(a->l3_len, b->l3_len);
+			}
+			rte_pktmbuf_free(a);
+			rte_pktmbuf_free(b);
+		}
+	}
+}
+
 static struct rte_mbuf *squeezed(uint16_t len, uint16_t room)
 {
 	uint8_t pl[256];
@@ -973,6 +1001,7 @@ int main(int argc, char **argv)
 		T(encap__push_outer_ipv4_builds_valid_headers),
 		T(encap__push_outer_ipv4_uses_explicit_source_and_ports),
 		T(encap__push_outer_ipv6_checksums_udp),
+		T(encap__push_tpl_gives_the_generic_bytes),
 		T(encap__push_outer_refuses_ip_length_above_mtu),
 		T(encap__push_without_headroom_fails),
 		T(encap__dec_ttl_keeps_ipv4_checksum_valid),
