@@ -79,7 +79,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run_all.sh $(BUILD)
 
-# The benchmark suite: about 8 minutes; results under perf/results/, report in docs/perf.md.
+# The benchmark suite: about 6 minutes; results under perf/results/, report in docs/perf.md.
 perf:
 	@scripts/deps.sh perf
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer

@@ -42,7 +42,8 @@ def section(res, result_path):
     m = res["machine"]
     out = [BEGIN, "",
            f"Run of {res['date']} at commit `{res['commit']}` on {m['cpus']} CPUs ({m['cpu']}), "
-           f"TSC {hz / 1e9:.2f} GHz; {res['suite_seconds']:.0f} s in all. "
+           f"TSC {hz / 1e9:.2f} GHz; {res['suite_seconds']:.0f} s in all"
+           + (f" (latency runs; the rest from `{res['reused_from']}`)" if res.get("reused_from") else "") + ". "
            f"Result file: `{os.path.relpath(result_path, ROOT)}`.", "",
            "### Baseline: dpdk-testpmd on the same vdevs, same run", "",
            "| forward mode | inner bytes | Mpps | cycles/pkt |", "|---|---|---|---|"]
@@ -74,15 +75,17 @@ def section(res, result_path):
                 "`es-loadgen`: the real worker on ring ports, lcore 0 generating at a TSC-paced rate and",
                 "timing each packet from its enqueue to the moment the sink takes it (`e2e`); `dp` is the",
                 "data plane's own rx-to-tx histogram in the same run. `peak`: as fast as the input ring",
-                "takes packets; the loads are fractions of that peak. Lost = offered - received.", "",
-                "| mix | load | offered Mpps | received Mpps | lost | e2e p50 µs | p90 | p99 | p99.9 | max | jitter | dp p50 µs | dp p99 |",
-                "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                "takes packets; the loads are fractions of that peak. Lost = offered - received, split",
+                "into packets the input ring could not take (the worker was stalled or overloaded) and",
+                "packets the data plane dropped (its DROP counters).", "",
+                "| mix | load | offered Mpps | received Mpps | lost: ring full | lost: dropped | e2e p50 µs | p90 | p99 | p99.9 | max | jitter | dp p50 µs | dp p99 |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for x in res["latency_at_load"]:
             e, dp = x["e2e_latency"], x["dataplane_latency"]
             load = "peak" if x["load"] == "peak" else f"{x['load'] * 100:.0f} %"
             offered = "max" if x["load"] == "peak" else f"{x['offered_pps'] / 1e6:.2f}"
-            lost = "—" if x["load"] == "peak" else str(x["lost"])
-            out.append(f"| {x['mix']} | {load} | {offered} | {x['achieved_pps'] / 1e6:.2f} | {lost} | "
+            ring = "—" if x["load"] == "peak" else str(x["input_ring_full"])
+            out.append(f"| {x['mix']} | {load} | {offered} | {x['achieved_pps'] / 1e6:.2f} | {ring} | {x['dataplane_drops']} | "
                        f"{e['p50_ns'] / 1000:.1f} | {e['p90_ns'] / 1000:.1f} | {e['p99_ns'] / 1000:.1f} | "
                        f"{e['p999_ns'] / 1000:.1f} | {e['max_ns'] / 1000:.0f} | {e['jitter_ns'] / 1000:.1f} | "
                        f"{dp['p50_ns'] / 1000:.1f} | {dp['p99_ns'] / 1000:.1f} |")
@@ -123,7 +126,9 @@ def plots(res):
     fig, axs = plt.subplots(1, 3, figsize=(13, 3.8))
     for ax, dim in zip(axs, ("rules", "sessions", "flows")):
         xs = [max(x[dim], 1) for x in res["scaling"][dim]]
-        ax.plot(xs, [x["cycles_per_pkt"] for x in res["scaling"][dim]], "o-", label="total")
+        ax.plot(xs, [x["cycles_per_pkt"] for x in res["scaling"][dim]], "o-", label="total (TSC / packets)")
+        ax.plot(xs, [x["cycles_per_pkt"] - x["stage_cycles_per_pkt"].get("rx", 0) for x in res["scaling"][dim]],
+                "^-", label="less rx (the source's replay cost)")
         ax.plot(xs, [x["stage_cycles_per_pkt"].get("classify", 0) for x in res["scaling"][dim]], "s--",
                 label="classify (session + rules)")
         ax.set_xscale("log")
@@ -131,7 +136,7 @@ def plots(res):
         ax.set_ylabel("cycles / packet")
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=.3)
-    axs[0].legend()
+    axs[0].legend(fontsize=7)
     fig.suptitle("edgesteer uplink steer-to-local, one worker core")
     fig.tight_layout()
     fig.savefig(os.path.join(ROOT, "docs", "perf_scaling.png"), dpi=90)

@@ -200,11 +200,11 @@ class Runner:
         path, npk, frame = self.pcap(mix, inner, sessions, flows)
         cfg = os.path.join(self.d, "lg.conf")
         with open(cfg, "w") as f:
-            f.write(config(mix, sessions, rules, 65535, rings=True))
+            f.write(config(mix, sessions, rules, 65535, rings=True))  # rings of 16k
         out = os.path.join(self.d, "lg.json")
         if os.path.exists(out):
             os.remove(out)
-        mem = 1024 + sessions * 300 // (1 << 20) + rules // 50
+        mem = 1536 + sessions * 300 // (1 << 20) + rules // 50
         cmd = [os.path.join(BUILD, "es-loadgen")] + EAL + ["-m", str(mem), "--", "-c", cfg,
                "--pcap", path, "--in", "lan" if mix == "dl_encap" else "n3",
                "--rate", str(int(rate)), "--seconds", str(self.seconds), "--out", out]
@@ -255,6 +255,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=None)
     ap.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
     ap.add_argument("--no-report", action="store_true")
+    ap.add_argument("--reuse", help="take everything but the latency-at-load runs from this result file")
     a = ap.parse_args()
     p = plan(a.quick)
     seconds = a.seconds or (1 if a.quick else 4)
@@ -268,9 +269,10 @@ def main():
                "target_point": {"sessions": S, "rules": R, "flows": F},
                "baseline": [], "mixes": [], "scaling": {"rules": [], "sessions": [], "flows": []}}
     t_start = time.time()
+    reuse = json.load(open(a.reuse)) if a.reuse else None
     with tempfile.TemporaryDirectory(prefix="es-perf-") as d:
         run = Runner(d, seconds)
-        for inner in p["sizes"]:
+        for inner in ([] if reuse else p["sizes"]):
             for mode in ("io", "macswap"):
                 b = run.testpmd(mode, inner, S, F)
                 results["baseline"].append(b)
@@ -291,7 +293,7 @@ def main():
                       + (f"  DROPS {x['drops']}" if x["drops"] else ""), flush=True)
                 cache["hz"] = _hz
             return cache[key]
-        for inner in p["sizes"]:
+        for inner in ([] if reuse else p["sizes"]):
             for mix in p["mixes"]:
                 results["mixes"].append(es(mix, inner, S, R, F))
         results["latency_at_load"] = []
@@ -309,14 +311,20 @@ def main():
                       f"got {x['achieved_pps'] / 1e6:6.2f} lost {x['lost']:<8} e2e p50 {e['p50_ns'] / 1000:.1f} "
                       f"p99 {e['p99_ns'] / 1000:.1f} p99.9 {e['p999_ns'] / 1000:.1f} max {e['max_ns'] / 1000:.0f} us",
                       flush=True)
-        for r in p["rules"]:
-            results["scaling"]["rules"].append(es("ul_local", 64, S, r, F))
-        for s in p["sessions"]:
-            results["scaling"]["sessions"].append(es("ul_local", 64, s, R, F))
-        for f in p["flows"]:
-            results["scaling"]["flows"].append(es("ul_local", 64, S, R, f))
+        if reuse:
+            for k in ("baseline", "mixes", "scaling", "tsc_hz"):
+                results[k] = reuse[k]
+            results["reused_from"] = os.path.basename(a.reuse)
+            cache["hz"] = reuse["tsc_hz"]
+        else:
+            for r in p["rules"]:
+                results["scaling"]["rules"].append(es("ul_local", 64, S, r, F))
+            for s in p["sessions"]:
+                results["scaling"]["sessions"].append(es("ul_local", 64, s, R, F))
+            for f in p["flows"]:
+                results["scaling"]["flows"].append(es("ul_local", 64, S, R, f))
         hz = cache.get("hz")
-    results["tsc_hz"] = hz
+    results["tsc_hz"] = results.get("tsc_hz") or hz
     results["suite_seconds"] = time.time() - t_start
     name = f"{results['date'].replace(':', '')}-{commit}{'-quick' if a.quick else ''}.json"
     path = os.path.join(a.out, name)
