@@ -17,6 +17,11 @@
  * tx ring and records now - stamp. The one worker lcore runs es_worker_main
  * unchanged.
  *
+ * Before the measured window: every mbuf of the pool is touched once (with
+ * --no-huge the first touch of each page is a page fault, which would make
+ * the first packets wait behind a full ring) and the load runs for
+ * --warmup seconds (default 0.5) whose packets are not counted.
+ *
  * Output (JSON): offered and achieved rates, generated / received / lost
  * packets, the data plane's drop counters, and both latency histograms'
  * quantiles (end to end: generator to sink; in the data plane: rx burst to
@@ -94,6 +99,24 @@ static struct frame *load_pcap(const char *path, uint32_t *n)
 	return f;
 }
 
+/* Touch every mbuf of the pool once, so that page faults happen now. */
+static void prefault_pool(void)
+{
+	enum { CHUNK = 256 };
+	struct rte_mbuf **all;
+	unsigned int n = 0, cap = rte_mempool_avail_count(es_pool);
+	all = malloc(cap * sizeof(*all));
+	if (all == NULL)
+		return;
+	while (n + CHUNK <= cap && rte_pktmbuf_alloc_bulk(es_pool, all + n, CHUNK) == 0)
+		n += CHUNK;
+	for (unsigned int i = 0; i < n; i++)
+		memset(rte_pktmbuf_mtod(all[i], void *), 0, rte_pktmbuf_tailroom(all[i]));
+	if (n)
+		rte_pktmbuf_free_bulk(all, n);
+	free(all);
+}
+
 static void make_ring_ports(void)
 {
 	for (int i = 0; i < NPORTS; i++) {
@@ -151,6 +174,7 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "warmup", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct rte_mbuf_dynfield ts_desc = {
@@ -158,12 +182,15 @@ int main(int argc, char **argv)
 		.align = __alignof__(uint64_t),
 	};
 	const char *config = NULL, *pcap_path = NULL, *in_name = "n3", *out = NULL;
-	double rate = 0, seconds = 3;
+	double rate = 0, seconds = 3, warmup = 0.5;
 	struct es_tables *t = NULL;
 	struct es_lat_hist e2e;
 	struct frame *fr;
 	uint32_t nfr, fi = 0;
-	uint64_t hz, start, end, gen = 0, ring_full = 0, recv = 0;
+	uint64_t hz, start, end, warm_end, gen = 0, ring_full = 0, recv = 0;
+	uint64_t gen0 = 0, recv0 = 0, full0 = 0, rx0 = 0, tx0 = 0, drops0 = 0;
+	struct es_lat_hist dp0 = { .count = 0 }, dp;
+	bool warming = true;
 	unsigned int lcore;
 	int in_port = -1, opt, ret;
 	FILE *f;
@@ -182,6 +209,7 @@ int main(int argc, char **argv)
 		case 'r': rate = atof(optarg); break;
 		case 's': seconds = atof(optarg); break;
 		case 'o': out = optarg; break;
+		case 'w': warmup = atof(optarg); break;
 		default: rte_exit(EXIT_FAILURE, "bad option\n");
 		}
 	}
@@ -231,10 +259,12 @@ int main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "worker init failed\n");
 	rte_eal_remote_launch(es_worker_main, &es_workers[0], lcore);
 
+	prefault_pool();
 	memset(&e2e, 0, sizeof(e2e));
 	hz = rte_get_tsc_hz();
 	start = rte_rdtsc();
-	end = start + (uint64_t)(seconds * (double)hz);
+	warm_end = start + (uint64_t)(warmup * (double)hz);
+	end = warm_end + (uint64_t)(seconds * (double)hz);
 	for (;;) {
 		uint64_t now = rte_rdtsc(), want;
 		struct rte_mbuf *m[32];
@@ -265,6 +295,20 @@ int main(int argc, char **argv)
 			}
 		}
 		recv += sink(&e2e, rte_rdtsc());
+		if (warming && rte_rdtsc() >= warm_end) {
+			/* the measured window starts: forget the warm-up */
+			warming = false;
+			memset(&e2e, 0, sizeof(e2e));
+			dp0 = es_workers[0].lat;       /* subtracted at the end */
+			rx0 = es_counter_sum(ES_CNT_RX);
+			tx0 = es_counter_sum(ES_CNT_TX);
+			for (int i = 1; i < ES_CNT_MAX; i++)
+				if (es_cnt_desc[i].kind == ES_KIND_DROP)
+					drops0 += es_counter_sum(i);
+			gen0 = gen;
+			recv0 = recv;
+			full0 = ring_full;
+		}
 	}
 	/* let the last packets through, then stop */
 	for (uint64_t until = rte_rdtsc() + hz / 20; rte_rdtsc() < until;)
@@ -277,22 +321,34 @@ int main(int argc, char **argv)
 	if (f == NULL)
 		rte_exit(EXIT_FAILURE, "%s: cannot write\n", out);
 	{
-		double el = (double)(end - start) / (double)hz, ns = 1e9 / (double)hz;
-		uint64_t drops = 0, sent = es_counter_sum(ES_CNT_TX);
+		double el = (double)(end - warm_end) / (double)hz, ns = 1e9 / (double)hz;
+		uint64_t drops = 0, sent = es_counter_sum(ES_CNT_TX) - tx0;
 		for (int i = 1; i < ES_CNT_MAX; i++)
 			if (es_cnt_desc[i].kind == ES_KIND_DROP)
 				drops += es_counter_sum(i);
-		fprintf(f, "{\n  \"offered_pps\": %.0f, \"seconds\": %.3f, \"generated\": %llu, \"input_ring_full\": %llu,\n"
+		drops -= drops0;
+		gen -= gen0;
+		recv -= recv0;
+		ring_full -= full0;
+		/* the data plane's histogram over the measured window only */
+		dp = es_workers[0].lat;
+		for (unsigned int b = 0; b < ES_LAT_BUCKETS; b++)
+			dp.n[b] -= dp0.n[b];
+		dp.count -= dp0.count;
+		dp.sum -= dp0.sum;
+		dp.sumsq -= dp0.sumsq;
+		fprintf(f, "{\n  \"offered_pps\": %.0f, \"seconds\": %.3f, \"warmup_s\": %.3f, \"generated\": %llu, \"input_ring_full\": %llu,\n"
 			"  \"received\": %llu, \"dataplane_rx\": %llu, \"dataplane_tx\": %llu, \"dataplane_drops\": %llu,\n"
 			"  \"lost\": %lld, \"achieved_pps\": %.0f, \"tsc_hz\": %llu,\n",
-			rate, el, (unsigned long long)gen, (unsigned long long)ring_full,
-			(unsigned long long)recv, (unsigned long long)es_counter_sum(ES_CNT_RX),
+			rate, el, warmup, (unsigned long long)gen, (unsigned long long)ring_full,
+			(unsigned long long)recv, (unsigned long long)(es_counter_sum(ES_CNT_RX) - rx0),
 			(unsigned long long)sent, (unsigned long long)drops,
 			(long long)gen - (long long)recv, (double)recv / el,
 			(unsigned long long)hz);
 		print_hist(f, "e2e_latency", &e2e, ns);
 		fprintf(f, ",\n");
-		print_hist(f, "dataplane_latency", &es_workers[0].lat, ns);
+		/* (its max is over the whole run, warm-up included) */
+		print_hist(f, "dataplane_latency", &dp, ns);
 		fprintf(f, "\n}\n");
 	}
 	if (out)
