@@ -305,7 +305,9 @@ int main(int argc, char **argv)
 			for (int i = 1; i < ES_CNT_MAX; i++)
 				if (es_cnt_desc[i].kind == ES_KIND_DROP)
 					drops0 += es_counter_sum(i);
-			gen0 = gen;
+			/* what is in flight now is received in the window:
+			 * count it as generated in it too */
+			gen0 = recv + (rate > 0 ? ring_full : 0);
 			recv0 = recv;
 			full0 = ring_full;
 		}
