@@ -55,13 +55,13 @@ $(BUILD)/es-loadgen: $(BUILD)/perf/loadgen.o $(LIB_OBJ)
 
 $(BUILD)/tests/test_parse: $(BUILD)/tests/unit/test_parse.o $(PURE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lm
 $(BUILD)/tests/test_cmd: $(BUILD)/tests/unit/test_cmd.o $(PURE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lm
 $(BUILD)/tests/test_latency: $(BUILD)/tests/unit/test_latency.o $(PURE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lcmocka
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lm
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lcmocka -lm
@@ -69,7 +69,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJ)
 $(BUILD)/tests-san/test_%: tests/unit/test_%.c $(PURE_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  CCSAN $@"
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(SAN) -Idataplane -Icontrol -o $@ $^ -lcmocka
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(SAN) -Idataplane -Icontrol -o $@ $^ -lcmocka -lm
 
 deps:
 	@scripts/deps.sh

@@ -7,7 +7,9 @@
 #ifndef ES_LATENCY_H
 #define ES_LATENCY_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ES_LAT_SUB      8
 #define ES_LAT_BUCKETS  (48 * ES_LAT_SUB)
@@ -60,5 +62,11 @@ void es_lat_merge(struct es_lat_hist *dst, const struct es_lat_hist *src);
  * upper edge of the bucket holding the q-quantile (never below the true
  * quantile, at most 12.5 % above). 0 when empty. */
 uint64_t es_lat_quantile(const struct es_lat_hist *h, double q);
+
+/* Write h as one JSON object: packets, p50/p90/p99/p999/max/mean/jitter
+ * in ns (ns_per_cycle converts), and with buckets its non-empty buckets as
+ * [lower bound ns, packets] pairs. */
+void es_lat_json(FILE *f, const struct es_lat_hist *h, double ns_per_cycle,
+		 bool buckets);
 
 #endif

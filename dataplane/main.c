@@ -10,7 +10,6 @@
  * counters (and writes them as JSON with --stats).
  */
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,31 +60,12 @@ static double run_seconds;
 static void write_latency(FILE *f)
 {
 	struct es_lat_hist h;
-	double ns = 1e9 / (double)rte_get_tsc_hz(), mean = 0, var = 0;
-	static const struct { const char *k; double q; } qs[] = {
-		{ "p50", .5 }, { "p90", .9 }, { "p99", .99 }, { "p999", .999 },
-	};
 	memset(&h, 0, sizeof(h));
 	for (unsigned int i = 0; i < es_n_workers; i++)
 		es_lat_merge(&h, &es_workers[i].lat);
-	if (h.count) {
-		mean = h.sum / (double)h.count;
-		var = h.sumsq / (double)h.count - mean * mean;
-	}
-	fprintf(f, "  \"latency\": {\"packets\": %llu", (unsigned long long)h.count);
-	for (size_t i = 0; i < RTE_DIM(qs); i++)
-		fprintf(f, ", \"%s_ns\": %.0f", qs[i].k,
-			(double)es_lat_quantile(&h, qs[i].q) * ns);
-	fprintf(f, ", \"max_ns\": %.0f, \"mean_ns\": %.1f, \"jitter_ns\": %.1f,\n    \"buckets\": [",
-		(double)h.max * ns, mean * ns, (var > 0 ? sqrt(var) : 0) * ns);
-	for (unsigned int b = 0, first = 1; b < ES_LAT_BUCKETS; b++) {
-		if (!h.n[b])
-			continue;
-		fprintf(f, "%s[%.1f, %llu]", first ? "" : ", ",
-			(double)es_lat_bucket_low(b) * ns, (unsigned long long)h.n[b]);
-		first = 0;
-	}
-	fprintf(f, "]},\n");
+	fprintf(f, "  \"latency\": ");
+	es_lat_json(f, &h, 1e9 / (double)rte_get_tsc_hz(), true);
+	fprintf(f, ",\n");
 }
 
 static void write_stages(FILE *f)

@@ -28,7 +28,6 @@
  * tx flush).
  */
 #include <getopt.h>
-#include <math.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,13 +136,8 @@ static void make_ring_ports(void)
 static void print_hist(FILE *f, const char *key, const struct es_lat_hist *h,
 		       double ns)
 {
-	double mean = h->count ? h->sum / (double)h->count : 0;
-	double var = h->count ? h->sumsq / (double)h->count - mean * mean : 0;
-	fprintf(f, "  \"%s\": {\"packets\": %llu, \"p50_ns\": %.0f, \"p90_ns\": %.0f, \"p99_ns\": %.0f, \"p999_ns\": %.0f, \"max_ns\": %.0f, \"mean_ns\": %.1f, \"jitter_ns\": %.1f}",
-		key, (unsigned long long)h->count,
-		(double)es_lat_quantile(h, .5) * ns, (double)es_lat_quantile(h, .9) * ns,
-		(double)es_lat_quantile(h, .99) * ns, (double)es_lat_quantile(h, .999) * ns,
-		(double)h->max * ns, mean * ns, (var > 0 ? sqrt(var) : 0) * ns);
+	fprintf(f, "  \"%s\": ", key);
+	es_lat_json(f, h, ns, false);
 }
 
 /* Take what the worker sent on every port; record its latency. */
