@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 	uint32_t nfr, fi = 0;
 	uint64_t hz, start, end, warm_end, gen = 0, ring_full = 0, recv = 0;
 	uint64_t gen0 = 0, recv0 = 0, full0 = 0, rx0 = 0, tx0 = 0, drops0 = 0;
+	uint64_t sched = 0, late = 0, late0 = 0;
 	struct es_lat_hist dp0 = { .count = 0 }, dp;
 	bool warming = true;
 	unsigned int lcore;
@@ -265,8 +266,21 @@ int main(int argc, char **argv)
 		unsigned int n, q;
 		if (now >= end)
 			break;
-		/* pacing: as many as are due by now, at most a burst */
-		want = rate > 0 ? (uint64_t)((double)(now - start) * rate / (double)hz) - gen : 32;
+		/* pacing: as many as are due by now, at most a burst. A
+		 * generator that was descheduled does not make the time up at
+		 * full speed (that burst would be its own overload, not the
+		 * offered load): what is more than two bursts late is skipped
+		 * and counted. */
+		if (rate > 0) {
+			uint64_t due = (uint64_t)((double)(now - start) * rate / (double)hz);
+			if (due > sched + 64) {
+				late += due - sched - 32;
+				sched = due - 32;
+			}
+			want = due > sched ? due - sched : 0;
+		} else {
+			want = 32;
+		}
 		if (want > 32)
 			want = 32;
 		if (want && rte_pktmbuf_alloc_bulk(es_pool, m, (unsigned int)want) == 0) {
@@ -278,6 +292,7 @@ int main(int argc, char **argv)
 				*ts_of(m[n]) = now;
 			}
 			q = rte_ring_sp_enqueue_burst(rx_ring[in_port], (void **)m, n, NULL);
+			sched += n;
 			gen += q;
 			if (q < n) {
 				/* the worker is not keeping up: an offered packet
@@ -304,6 +319,7 @@ int main(int argc, char **argv)
 			gen0 = recv + (rate > 0 ? ring_full : 0);
 			recv0 = recv;
 			full0 = ring_full;
+			late0 = late;
 		}
 	}
 	/* let the last packets through, then stop */
@@ -326,6 +342,7 @@ int main(int argc, char **argv)
 		gen -= gen0;
 		recv -= recv0;
 		ring_full -= full0;
+		late -= late0;
 		/* the data plane's histogram over the measured window only */
 		dp = es_workers[0].lat;
 		for (unsigned int b = 0; b < ES_LAT_BUCKETS; b++)
@@ -333,10 +350,11 @@ int main(int argc, char **argv)
 		dp.count -= dp0.count;
 		dp.sum -= dp0.sum;
 		dp.sumsq -= dp0.sumsq;
-		fprintf(f, "{\n  \"offered_pps\": %.0f, \"seconds\": %.3f, \"warmup_s\": %.3f, \"generated\": %llu, \"input_ring_full\": %llu,\n"
+		fprintf(f, "{\n  \"offered_pps\": %.0f, \"seconds\": %.3f, \"warmup_s\": %.3f, \"generated\": %llu, \"generator_late\": %llu, \"input_ring_full\": %llu,\n"
 			"  \"received\": %llu, \"dataplane_rx\": %llu, \"dataplane_tx\": %llu, \"dataplane_drops\": %llu,\n"
 			"  \"lost\": %lld, \"achieved_pps\": %.0f, \"tsc_hz\": %llu,\n",
-			rate, el, warmup, (unsigned long long)gen, (unsigned long long)ring_full,
+			rate, el, warmup, (unsigned long long)gen, (unsigned long long)late,
+			(unsigned long long)ring_full,
 			(unsigned long long)recv, (unsigned long long)(es_counter_sum(ES_CNT_RX) - rx0),
 			(unsigned long long)sent, (unsigned long long)drops,
 			(long long)gen - (long long)recv, (double)recv / el,
