@@ -66,13 +66,17 @@ def make_inputs(d, sessions, rules, inner_len, npkts=1024):
 
 
 def run_testpmd(d, seconds, mode):
-    cmd = ["timeout", "-s", "INT", str(seconds), "dpdk-testpmd"] + EAL + [
-        "--vdev", f"net_pcap0,rx_pcap={d}/ul.pcap,infinite_rx=1", "--vdev", "net_null0,no-rx=1",
-        "--", f"--forward-mode={mode}", "--stats-period=1", "--nb-cores=1", "--total-num-mbufs=16384"]
-    out = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout
-    # per-second Rx-pps of port 0 (the first port in each stats block)
-    blocks = re.findall(r"Rx-pps:\s+(\d+)", out)
-    port0 = [int(x) for x in blocks[0::2] if int(x) > 0]
+    for extra in (4, 12):
+        # testpmd prints a rate once a second after its start-up (2-3 s,
+        # longer on a loaded machine): one retry with a longer window
+        cmd = ["timeout", "-s", "INT", str(seconds + extra), "dpdk-testpmd"] + EAL + [
+            "--vdev", f"net_pcap0,rx_pcap={d}/ul.pcap,infinite_rx=1", "--vdev", "net_null0,no-rx=1",
+            "--", f"--forward-mode={mode}", "--stats-period=1", "--nb-cores=1", "--total-num-mbufs=16384"]
+        out = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout
+        # per-second Rx-pps of port 0 (the first port in each stats block)
+        port0 = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)[0::2] if int(x) > 0]
+        if port0:
+            break
     if len(port0) >= 3:
         port0 = port0[1:]  # drop the first (partial) second
     if not port0:
