@@ -75,12 +75,12 @@ def build():
                 tag("downlink from cloud", i))
     add(n3, "telnet (rule: drop)", ul(UES[1], IP(src=UES[1][0], dst="93.184.216.34") /
         TCP(sport=5555, dport=23) / tag("telnet (rule: drop)", 0)))
-    add(n3, "GTP-U echo request", Ether(src=GNB1[1], dst=N3) / IP(src=GNB1[0], dst="192.0.2.1") /
+    add(n3, "echo request (-> Echo Response)", Ether(src=GNB1[1], dst=N3) / IP(src=GNB1[0], dst="192.0.2.1") /
         UDP(sport=2152, dport=2152) / GTP_U_Header(gtp_type=1, S=1, seq=42, teid=0) / GTPEchoRequest())
     add(n3, "spoofed UE source", ul(UES[0], IP(src="10.45.9.9", dst="10.200.0.5") /
         UDP(sport=1, dport=4000) / tag("spoofed UE source", 0)))
-    add(n3, "unknown TEID", ul(("10.45.0.2", 0xbad, GNB1, 9), IP(src="10.45.0.2", dst="10.200.0.5") /
-        UDP(sport=1, dport=4000) / tag("unknown TEID", 0)))
+    add(n3, "unknown TEID (-> Error Ind.)", ul(("10.45.0.2", 0xbad, GNB1, 9), IP(src="10.45.0.2", dst="10.200.0.5") /
+        UDP(sport=1, dport=4000) / tag("unknown TEID (-> Error Ind.)", 0)))
     bad = bytearray(bytes(ul(UES[0], IP(src=UES[0][0], dst="10.200.0.5") / UDP() / tag("x", 0))))
     bad[14 + 20 + 8 + 12] = 0  # extension header length 0
     add(n3, "malformed (ext len 0)", Ether(bytes(bad)))
@@ -94,7 +94,7 @@ def label_of(pkt):
         return raw[i:].split(b":")[1].decode()
     if GTP_U_Header in pkt:
         t = pkt[GTP_U_Header].gtp_type
-        return {2: "GTP-U echo request", 26: "unknown TEID"}.get(t, "other")
+        return {2: "echo request (-> Echo Response)", 26: "unknown TEID (-> Error Ind.)"}.get(t, "other")
     return "other"
 
 
@@ -136,9 +136,9 @@ def main():
         print(f"{kind:32} {sent[kind]:5} " + " ".join(f"{o:14}" for o in outs) +
               f" {max(sent[kind] - sum(outs), 0):9}")
     print()
-    print("Echo requests come back as Echo Responses to the gNB; an unknown TEID is answered with")
-    print("an Error Indication; mirrored uplink leaves twice (a copy to 'analytics', the original")
-    print("to the cloud). Counters that moved (the daemon's own final dump):")
+    print("What goes back to the gNB for an echo request or an unknown TEID is the answer (Echo")
+    print("Response, Error Indication), not the packet; mirrored uplink leaves twice (a copy to")
+    print("'analytics', the original to the cloud). Counters that moved (the daemon's own final dump):")
     for k, v in counters.items():
         if v:
             print(f"  {k:28} {v}")
