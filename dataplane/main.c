@@ -21,7 +21,6 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_rcu_qsbr.h>
 #include "es.h"
 #include "port.h"
 #include "worker.h"
@@ -134,9 +133,7 @@ int main(int argc, char **argv)
 	};
 	const char *config = NULL, *stats = NULL;
 	uint64_t idle_ms = 0, interval_s = 0;
-	unsigned int lcore, q = 0;
 	struct es_tables *t = NULL;
-	size_t rcu_sz;
 	uint64_t start_tsc;
 	int opt, ret;
 
@@ -189,29 +186,7 @@ int main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "config not loaded: nothing started\n");
 	es_tables_live = t;
 
-	es_pool = rte_pktmbuf_pool_create("es_pool", es_set.mbufs, 256, 0,
-		(uint16_t)(es_set.mbuf_size + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
-	if (es_pool == NULL)
-		rte_exit(EXIT_FAILURE,
-			 "cannot create a pool of %u mbufs of %u bytes: %s (raise EAL -m or lower 'set mbufs')\n",
-			 es_set.mbufs, es_set.mbuf_size, rte_strerror(rte_errno));
-	for (uint16_t p = 0; p < es_n_ports; p++)
-		if (es_port_init(&es_ports[p], (uint16_t)es_n_workers, es_pool))
-			rte_exit(EXIT_FAILURE, "port set-up failed\n");
-
-	rcu_sz = rte_rcu_qsbr_get_memsize(es_n_workers);
-	es_rcu = rte_zmalloc("es_rcu", rcu_sz, RTE_CACHE_LINE_SIZE);
-	if (es_rcu == NULL || rte_rcu_qsbr_init(es_rcu, es_n_workers))
-		rte_exit(EXIT_FAILURE, "cannot create the RCU variable\n");
-	es_workers = rte_zmalloc("es_workers", es_n_workers * sizeof(*es_workers),
-				 RTE_CACHE_LINE_SIZE);
-	if (es_workers == NULL)
-		rte_exit(EXIT_FAILURE, "out of memory for worker state\n");
-	RTE_LCORE_FOREACH_WORKER(lcore) {
-		if (es_worker_init(&es_workers[q], lcore, (uint16_t)q))
-			rte_exit(EXIT_FAILURE, "worker %u: out of memory (tx buffers, reassembly table)\n", q);
-		q++;
-	}
+	es_dataplane_setup();
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -219,10 +194,8 @@ int main(int argc, char **argv)
 	       es_n_ports, es_n_workers, t->n_sessions, t->n_rules, t->n_apps);
 	fflush(stdout);
 
-	q = 0;
 	start_tsc = rte_rdtsc();
-	RTE_LCORE_FOREACH_WORKER(lcore)
-		rte_eal_remote_launch(es_worker_main, &es_workers[q++], lcore);
+	es_workers_launch();
 
 	{
 		uint64_t hz = rte_get_tsc_hz(), next_print = rte_rdtsc() + interval_s * hz;

@@ -25,6 +25,7 @@
 #include "classify.h"
 #include "encap.h"
 #include "parse.h"
+#include "port.h"
 #include "worker.h"
 
 struct es_worker *es_workers;
@@ -712,4 +713,38 @@ int es_worker_main(void *arg)
 	rte_rcu_qsbr_thread_offline(es_rcu, w->rcu_id);
 	rte_rcu_qsbr_thread_unregister(es_rcu, w->rcu_id);
 	return 0;
+}
+
+void es_dataplane_setup(void)
+{
+	unsigned int lcore, q = 0;
+
+	es_pool = rte_pktmbuf_pool_create("es_pool", es_set.mbufs, 256, 0,
+		(uint16_t)(es_set.mbuf_size + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
+	if (es_pool == NULL)
+		rte_exit(EXIT_FAILURE,
+			 "cannot create a pool of %u mbufs of %u bytes: %s (raise EAL -m or lower 'set mbufs')\n",
+			 es_set.mbufs, es_set.mbuf_size, rte_strerror(rte_errno));
+	for (uint16_t p = 0; p < es_n_ports; p++)
+		if (es_port_init(&es_ports[p], (uint16_t)es_n_workers, es_pool))
+			rte_exit(EXIT_FAILURE, "port set-up failed\n");
+	es_rcu = rte_zmalloc("es_rcu", rte_rcu_qsbr_get_memsize(es_n_workers),
+			     RTE_CACHE_LINE_SIZE);
+	if (es_rcu == NULL || rte_rcu_qsbr_init(es_rcu, es_n_workers))
+		rte_exit(EXIT_FAILURE, "cannot create the RCU variable\n");
+	es_workers = rte_zmalloc("es_workers", es_n_workers * sizeof(*es_workers),
+				 RTE_CACHE_LINE_SIZE);
+	if (es_workers == NULL)
+		rte_exit(EXIT_FAILURE, "out of memory for worker state\n");
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (es_worker_init(&es_workers[q], lcore, (uint16_t)q))
+			rte_exit(EXIT_FAILURE, "worker %u: out of memory (tx buffers, reassembly table)\n", q);
+		q++;
+	}
+}
+
+void es_workers_launch(void)
+{
+	for (unsigned int q = 0; q < es_n_workers; q++)
+		rte_eal_remote_launch(es_worker_main, &es_workers[q], es_workers[q].lcore);
 }

@@ -40,6 +40,13 @@ extern unsigned int es_n_workers;
 extern volatile int es_quit;
 
 int es_worker_init(struct es_worker *w, unsigned int lcore, uint16_t qid);
+
+/* After the config: the mbuf pool, es_n_workers queues on every port,
+ * the RCU variable and one es_worker per worker lcore. Fatal (rte_exit
+ * with the reason) on failure. Shared by edgesteer and es-loadgen. */
+void es_dataplane_setup(void);
+/* Start es_worker_main on every worker lcore. */
+void es_workers_launch(void);
 int es_worker_main(void *arg);
 
 /* Process one received burst from config port index in_port. Sends what

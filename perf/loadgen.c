@@ -40,11 +40,9 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include "es.h"
 #include "latency.h"
-#include "port.h"
 #include "worker.h"
 
 #define NPORTS 3
@@ -186,7 +184,6 @@ int main(int argc, char **argv)
 	uint64_t sched = 0, late = 0, late0 = 0;
 	struct es_lat_hist dp0 = { .count = 0 }, dp;
 	bool warming = true;
-	unsigned int lcore;
 	int in_port = -1, opt, ret;
 	FILE *f;
 
@@ -238,21 +235,8 @@ int main(int argc, char **argv)
 		if (p == in_port)
 			in_port = k;   /* from here on: the ring index */
 	}
-	es_pool = rte_pktmbuf_pool_create("es_pool", es_set.mbufs, 256, 0,
-		(uint16_t)(es_set.mbuf_size + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
-	if (es_pool == NULL)
-		rte_exit(EXIT_FAILURE, "no mbuf pool\n");
-	for (uint16_t p = 0; p < es_n_ports; p++)
-		if (es_port_init(&es_ports[p], 1, es_pool))
-			rte_exit(EXIT_FAILURE, "port set-up failed\n");
-	es_rcu = rte_zmalloc("es_rcu", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
-	es_workers = rte_zmalloc("es_workers", sizeof(*es_workers), RTE_CACHE_LINE_SIZE);
-	if (!es_rcu || !es_workers || rte_rcu_qsbr_init(es_rcu, 1))
-		rte_exit(EXIT_FAILURE, "out of memory\n");
-	lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
-	if (es_worker_init(&es_workers[0], lcore, 0))
-		rte_exit(EXIT_FAILURE, "worker init failed\n");
-	rte_eal_remote_launch(es_worker_main, &es_workers[0], lcore);
+	es_dataplane_setup();
+	es_workers_launch();
 
 	prefault_pool();
 	memset(&e2e, 0, sizeof(e2e));
