@@ -195,6 +195,22 @@ rule add 10 proto icmp6 dst 2001:db8:cafe::/48 action local xr6
         self.assertEqual(out[0][IPv6].hlim, 254)
 
 
+def em_receiver_config():
+    """edgesteer in the place of the testcups End Markers' receivers: both
+    ports own 127.0.0.5 and 127.0.0.4; the capture's UPF 127.0.0.7 is the
+    core peer, an (invented) gNB 127.0.0.10 sits behind the access port;
+    sessions from the End Markers' TEIDs 1 and 2."""
+    return f"""
+port add n3 dev net_pcap0 role access addr 127.0.0.5/24 addr 127.0.0.4/24 mac {CAP_DST_MAC}
+port add n9 dev net_pcap1 role core addr 127.0.0.5/24 addr 127.0.0.4/24 mac {MAC_N9_PORT}
+port add lan dev net_pcap2 role local addr 10.100.0.1/24 mac {h.MAC_LAN}
+neigh add 127.0.0.10 lladdr {h.MAC_GNB} port n3
+neigh add 127.0.0.7 lladdr {CAP_SRC_MAC} port n9
+session add 1 ue 10.45.0.2 ue6 cafe::/64 ul-teid 0x10 gnb 127.0.0.10 gnb-teid 0x501 cloud 127.0.0.7 cloud-teid 1 n9-teid 1 qfi 9
+session add 2 ue 10.45.0.3 ul-teid 0x11 gnb 127.0.0.10 gnb-teid 0x502 cloud 127.0.0.7 cloud-teid 2 n9-teid 2 qfi 9
+"""
+
+
 class TestCups(h.TestCase):
     """derived_testcups: an EPC with CUPS; eNB 127.0.0.5 and UPF 127.0.0.7
     exchange G-PDUs with TEID 1 (no extension headers) and the UPF sends
@@ -284,15 +300,7 @@ rule add 10 proto icmp dst 10.45.0.1/32 action local xr
         fixed = [trimmed(p) for p in ems]
         self.assertTrue(all(len(bytes(p[UDP].payload)) == 8 for p in fixed))
         dl = [pk[21], pk[23], pk[25]]
-        cfg = SIZES + f"""
-port add n3 dev net_pcap0 role access addr 127.0.0.5/24 addr 127.0.0.4/24 mac {CAP_DST_MAC}
-port add n9 dev net_pcap1 role core addr 127.0.0.5/24 addr 127.0.0.4/24 mac {MAC_N9_PORT}
-port add lan dev net_pcap2 role local addr 10.100.0.1/24 mac {h.MAC_LAN}
-neigh add 127.0.0.10 lladdr {h.MAC_GNB} port n3
-neigh add 127.0.0.7 lladdr {CAP_SRC_MAC} port n9
-session add 1 ue 10.45.0.2 ue6 cafe::/64 ul-teid 0x10 gnb 127.0.0.10 gnb-teid 0x501 cloud 127.0.0.7 cloud-teid 1 n9-teid 1 qfi 9
-session add 2 ue 10.45.0.3 ul-teid 0x11 gnb 127.0.0.10 gnb-teid 0x502 cloud 127.0.0.7 cloud-teid 2 n9-teid 2 qfi 9
-"""
+        cfg = SIZES + em_receiver_config()
         res = h.run(cfg, {"n9": dl + ems + fixed, "n3": ems + fixed})
         self.assertEqual(res.counters["rx"], 35)
         self.assertDrops(res, {"drop_gtpu_len": 16, "drop_inner_len": 2})
@@ -327,15 +335,7 @@ session add 2 ue 10.45.0.3 ul-teid 0x11 gnb 127.0.0.10 gnb-teid 0x502 cloud 127.
         pk = load(CUPS)
         ems = [p for p in pk if is_gtpu(p) and p[GTP_U_Header].gtp_type == 0xfe]
         dl = [pk[21], pk[23], pk[25]]
-        cfg = "set gtpu-padding 1\n" + SIZES + f"""
-port add n3 dev net_pcap0 role access addr 127.0.0.5/24 addr 127.0.0.4/24 mac {CAP_DST_MAC}
-port add n9 dev net_pcap1 role core addr 127.0.0.5/24 addr 127.0.0.4/24 mac {MAC_N9_PORT}
-port add lan dev net_pcap2 role local addr 10.100.0.1/24 mac {h.MAC_LAN}
-neigh add 127.0.0.10 lladdr {h.MAC_GNB} port n3
-neigh add 127.0.0.7 lladdr {CAP_SRC_MAC} port n9
-session add 1 ue 10.45.0.2 ue6 cafe::/64 ul-teid 0x10 gnb 127.0.0.10 gnb-teid 0x501 cloud 127.0.0.7 cloud-teid 1 n9-teid 1 qfi 9
-session add 2 ue 10.45.0.3 ul-teid 0x11 gnb 127.0.0.10 gnb-teid 0x502 cloud 127.0.0.7 cloud-teid 2 n9-teid 2 qfi 9
-"""
+        cfg = "set gtpu-padding 1\n" + SIZES + em_receiver_config()
         res = h.run(cfg, {"n9": dl + ems, "n3": ems})
         self.assertDrops(res, {})
         self.assertEqual(res.counters["gtpu_end_marker_relay"], 8)
