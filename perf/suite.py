@@ -143,6 +143,31 @@ def config(mix, sessions, rules, mbufs, rings=False):
 
 # ---- runs ---------------------------------------------------------------
 
+def testpmd_pps(pcap, mode, seconds, mbufs, mem_mb):
+    """dpdk-testpmd in forward mode 'mode' from net_pcap (infinite_rx) to
+    net_null on one core: the median of its per-second Rx-pps on port 0,
+    the first (partial) second left out when there are three or more."""
+    import re
+    out = ""
+    for extra in (4, 12):
+        # testpmd prints a rate once a second after its start-up (2-3 s,
+        # longer on a loaded machine): one retry with a longer window
+        cmd = ["timeout", "-s", "INT", "%.1f" % (seconds + extra), "dpdk-testpmd"] + EAL + [
+               "-m", str(mem_mb), "--vdev", f"net_pcap0,rx_pcap={pcap},infinite_rx=1",
+               "--vdev", "net_null0,no-rx=1", "--", f"--forward-mode={mode}", "--stats-period=1",
+               "--nb-cores=1", "--total-num-mbufs=%d" % mbufs]
+        out = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout
+        pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)[0::2] if int(x) > 0]
+        if pps:
+            break
+    if len(pps) >= 3:
+        pps = pps[1:]
+    if not pps:
+        raise RuntimeError("testpmd gave no sample:\n" + out[-2000:])
+    pps.sort()
+    return pps[len(pps) // 2]
+
+
 class Runner:
     def __init__(self, workdir, seconds):
         self.d = workdir
@@ -226,29 +251,11 @@ class Runner:
     def testpmd(self, mode, inner, sessions, flows):
         # the same pcap as the mixes at the target point: replaying many
         # distinct mbufs costs the source more, and the floor must include it
-        import re
         path, npk, frame = self.pcap("ul_local", inner, sessions, flows)
         mbufs = (1 << (npk + 8192).bit_length()) - 1
-        mem = 256 + mbufs * 2304 // (1 << 20)
-        for extra in (4, 12):
-            # testpmd prints a rate once a second after its start-up (2-3 s,
-            # longer on a loaded machine): one retry with a longer window
-            cmd = ["timeout", "-s", "INT", "%.1f" % (max(self.seconds, 3) + extra + flows / 50000),
-                   "dpdk-testpmd"] + EAL + ["-m", str(mem),
-                   "--vdev", f"net_pcap0,rx_pcap={path},infinite_rx=1", "--vdev", "net_null0,no-rx=1",
-                   "--", f"--forward-mode={mode}", "--stats-period=1", "--nb-cores=1",
-                   "--total-num-mbufs=%d" % mbufs]
-            out = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout
-            pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)[0::2] if int(x) > 0]
-            if pps:
-                break
-        if len(pps) >= 3:
-            pps = pps[1:]
-        if not pps:
-            raise RuntimeError("testpmd gave no sample:\n" + out[-2000:])
-        pps.sort()
-        return {"mode": mode, "inner_bytes": inner, "frame_bytes": frame,
-                "mpps": pps[len(pps) // 2] / 1e6}
+        pps = testpmd_pps(path, mode, max(self.seconds, 3) + flows / 50000, mbufs,
+                          256 + mbufs * 2304 // (1 << 20))
+        return {"mode": mode, "inner_bytes": inner, "frame_bytes": frame, "mpps": pps / 1e6}
 
 
 def plan(quick):

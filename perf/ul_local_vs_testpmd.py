@@ -19,13 +19,15 @@ Usage: perf/ul_local_vs_testpmd.py [--seconds 8] [--sessions 1024] [--rules 20]
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 
 from scapy.all import IP, UDP, Ether, Raw, wrpcap
 from scapy.contrib.gtp import GTP_U_Header, GTPPDUSessionContainer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import suite  # noqa: E402  (the shared testpmd runner)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 EAL = ["-l", "0,1", "--no-huge", "-m", "1024", "--no-shconf", "--no-pci", "--log-level=error"]
@@ -66,23 +68,10 @@ def make_inputs(d, sessions, rules, inner_len, npkts=1024):
 
 
 def run_testpmd(d, seconds, mode):
-    for extra in (4, 12):
-        # testpmd prints a rate once a second after its start-up (2-3 s,
-        # longer on a loaded machine): one retry with a longer window
-        cmd = ["timeout", "-s", "INT", str(seconds + extra), "dpdk-testpmd"] + EAL + [
-            "--vdev", f"net_pcap0,rx_pcap={d}/ul.pcap,infinite_rx=1", "--vdev", "net_null0,no-rx=1",
-            "--", f"--forward-mode={mode}", "--stats-period=1", "--nb-cores=1", "--total-num-mbufs=16384"]
-        out = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout
-        # per-second Rx-pps of port 0 (the first port in each stats block)
-        port0 = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)[0::2] if int(x) > 0]
-        if port0:
-            break
-    if len(port0) >= 3:
-        port0 = port0[1:]  # drop the first (partial) second
-    if not port0:
-        sys.exit(f"testpmd gave no sample (run longer than its start-up):\n{out[-2000:]}")
-    port0.sort()
-    return port0[len(port0) // 2]
+    try:
+        return suite.testpmd_pps(f"{d}/ul.pcap", mode, seconds, 16384, 1024)
+    except RuntimeError as e:
+        sys.exit(str(e))
 
 
 def run_edgesteer(d, seconds, build):
