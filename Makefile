@@ -21,7 +21,7 @@ DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
-           dataplane/counters.c dataplane/latency.c control/cmd.c
+           dataplane/counters.c dataplane/latency.c dataplane/tables.c control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
@@ -36,7 +36,7 @@ UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/t
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
-PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
+PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c dataplane/tables.c control/cmd.c
 
 .PHONY: all deps test demo perf clean
 all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(UNIT_BIN) $(SAN_BIN)

@@ -127,6 +127,15 @@ struct es_tables {
 	uint64_t mem_sessions, mem_rules;
 };
 
+/* tables.c: changes by the control thread only. es_tables_clone makes a
+ * shallow copy of t (NULL when out of memory); es_tables_publish makes nt
+ * live, waits until no worker reads the old set (RCU) and frees the old
+ * struct (not its members: the caller frees what it replaced, after this
+ * returns). es_tables_sync waits for one grace period. */
+struct es_tables *es_tables_clone(const struct es_tables *t);
+void es_tables_publish(struct es_tables *nt);
+void es_tables_sync(void);
+
 /* DPDK heap bytes in use on the caller's socket. */
 uint64_t es_heap_used(void);
 
