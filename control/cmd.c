@@ -12,6 +12,13 @@
 const char *const es_role_names[3] = { "access", "core", "local" };
 const char *const es_act_names[6] = { "none", "local", "cloud", "drop",
 				      "forward", "mirror" };
+const char *const es_obj_names[ES_OBJ_COUNT] = {
+	"set", "port", "neigh", "app", "session", "rule", "counters", "state",
+	"latency",
+};
+const char *const es_verb_names[ES_VERB_COUNT] = {
+	"add", "set", "change", "del", "show",
+};
 
 static const struct { const char *name; uint8_t num; } proto_names[] = {
 	{ "icmp", 1 }, { "tcp", 6 }, { "udp", 17 }, { "icmp6", 58 },
@@ -220,7 +227,10 @@ static int word_name(struct words *ws, const char *key, char *out,
 	for (const char *c = v; *c; c++)
 		if (!isalnum((unsigned char)*c) && !strchr("_-.:,=", *c))
 			return fail(ws, "bad character '%c' in '%s'", *c, v);
-	strcpy(out, v);
+	/* the whole field, so a word given twice leaves nothing of the
+	 * first behind (the struct compares equal to a fresh parse) */
+	memset(out, 0, max);
+	memcpy(out, v, strlen(v));
 	return 0;
 }
 
@@ -261,12 +271,40 @@ static int unknown(struct words *ws, const char *obj, const char *w)
 		    w, obj);
 }
 
+/* "OBJECT VERB" of c, for messages. */
+static const char *label(const struct es_cmd *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s", es_obj_names[c->obj], es_verb_names[c->verb]);
+	return buf;
+}
+
+/* The end of a command that takes nothing more (show, del). */
+static int no_more(struct words *ws, const struct es_cmd *c)
+{
+	char l[32];
+	if (ws->i < ws->n)
+		return fail(ws, "unknown word '%s' in %s command (see docs/control.md)",
+			    ws->w[ws->i], label(c, l, sizeof(l)));
+	return 0;
+}
+
+/* The key of a command: 1 when there is one to parse, 0 for a show
+ * without one, -1 (with the message) when a needed key is missing. */
+static int key_present(struct words *ws, const struct es_cmd *c,
+		       const char *what)
+{
+	char l[32];
+	if (ws->i < ws->n)
+		return 1;
+	if (c->verb == ES_VERB_SHOW)
+		return 0;
+	return fail(ws, "'%s' needs %s", label(c, l, sizeof(l)), what);
+}
+
 /* ---- objects ---- */
 
 static int parse_set(struct words *ws, struct es_cmd *c)
 {
-	c->obj = ES_OBJ_SET;
-	c->verb = ES_VERB_SET;
 	if (ws->i >= ws->n)
 		return fail(ws, "'set' needs a KEY and a VALUE");
 	if (word_name(ws, "set", c->u.set.key, sizeof(c->u.set.key)))
@@ -278,26 +316,20 @@ static int parse_set(struct words *ws, struct es_cmd *c)
 	return 0;
 }
 
-static int parse_verb_add(struct words *ws, const char *obj)
-{
-	const char *v = next_word(ws);
-	if (v == NULL)
-		return fail(ws, "'%s' needs a verb (add)", obj);
-	if (strcmp(v, "add") != 0)
-		return fail(ws, "unknown verb '%s' for '%s' (expected add)",
-			    v, obj);
-	return 0;
-}
-
 static int parse_port(struct words *ws, struct es_cmd *c)
 {
 	struct es_cmd_port *p = &c->u.port;
 	const char *w;
-	int have_dev = 0, have_role = 0;
-	c->obj = ES_OBJ_PORT;
-	if (parse_verb_add(ws, "port") ||
-	    word_name(ws, "port add", p->name, sizeof(p->name)))
+	int have_dev = 0, have_role = 0, kp;
+	char l[32];
+	if ((kp = key_present(ws, c, "a NAME")) <= 0)
+		return kp;
+	if (word_name(ws, label(c, l, sizeof(l)), p->name, sizeof(p->name)))
 		return -1;
+	if (c->verb == ES_VERB_SHOW) {
+		c->has_key = 1;
+		return no_more(ws, c);
+	}
 	while ((w = next_word(ws)) != NULL) {
 		if (!strcmp(w, "dev")) {
 			if (word_name(ws, w, p->dev, sizeof(p->dev)))
@@ -364,9 +396,8 @@ static int parse_neigh(struct words *ws, struct es_cmd *c)
 	struct es_cmd_neigh *n = &c->u.neigh;
 	const char *w;
 	int have_mac = 0, have_port = 0;
-	c->obj = ES_OBJ_NEIGH;
-	if (parse_verb_add(ws, "neigh"))
-		return -1;
+	if (c->verb == ES_VERB_SHOW)
+		return no_more(ws, c);
 	if (ws->i >= ws->n)
 		return fail(ws, "'neigh add' needs an ADDRESS");
 	if (word_addr(ws, "neigh add", 0, &n->addr))
@@ -398,16 +429,21 @@ static int parse_app(struct words *ws, struct es_cmd *c)
 {
 	struct es_cmd_app *a = &c->u.app;
 	const char *w;
-	int have_via = 0;
-	c->obj = ES_OBJ_APP;
-	if (parse_verb_add(ws, "app") ||
-	    word_name(ws, "app add", a->name, sizeof(a->name)))
+	char l[32];
+	int r;
+	if ((r = key_present(ws, c, "a NAME")) <= 0)
+		return r;
+	if (word_name(ws, label(c, l, sizeof(l)), a->name, sizeof(a->name)))
 		return -1;
+	if (c->verb != ES_VERB_ADD)
+		c->has_key = 1;
+	if (c->verb == ES_VERB_SHOW || c->verb == ES_VERB_DEL)
+		return no_more(ws, c);
 	while ((w = next_word(ws)) != NULL) {
 		if (!strcmp(w, "via")) {
 			if (word_addr(ws, w, 0, &a->via))
 				return -1;
-			have_via = 1;
+			a->has_via = 1;
 		} else if (!strcmp(w, "state")) {
 			const char *v;
 			if (need_value(ws, w, &v))
@@ -418,12 +454,64 @@ static int parse_app(struct words *ws, struct es_cmd *c)
 				a->down = 1;
 			else
 				return fail(ws, "bad state '%s' (up or down)", v);
+			a->has_state = 1;
 		} else {
 			return unknown(ws, "app", w);
 		}
 	}
-	if (!have_via)
+	if (c->verb == ES_VERB_CHANGE) {
+		if (!a->has_via && !a->has_state)
+			return fail(ws, "'app change %s' changes nothing: give 'via ADDRESS' and/or 'state up|down'",
+				    a->name);
+		return 0;
+	}
+	if (!a->has_via)
 		return fail(ws, "app '%s' needs 'via ADDRESS'", a->name);
+	a->has_state = 1;   /* an added app has a state: up unless given */
+	return 0;
+}
+
+/* session change: gnb/gnb-teid, cloud/cloud-teid, qfi */
+static int parse_session_change(struct words *ws, struct es_cmd_session *s)
+{
+	const char *w;
+	int have_gteid = 0, have_cteid = 0;
+	while ((w = next_word(ws)) != NULL) {
+		if (!strcmp(w, "gnb")) {
+			if (word_addr(ws, w, 0, &s->gnb))
+				return -1;
+			s->has_gnb = 1;
+		} else if (!strcmp(w, "gnb-teid")) {
+			if (word_u32(ws, w, UINT32_MAX, &s->gnb_teid))
+				return -1;
+			have_gteid = 1;
+		} else if (!strcmp(w, "cloud")) {
+			if (word_addr(ws, w, 0, &s->cloud))
+				return -1;
+			s->has_cloud = 1;
+		} else if (!strcmp(w, "cloud-teid")) {
+			if (word_u32(ws, w, UINT32_MAX, &s->cloud_teid))
+				return -1;
+			have_cteid = 1;
+		} else if (!strcmp(w, "qfi")) {
+			if (word_u8(ws, w, 63, &s->qfi))
+				return -1;
+			s->has_qfi = 1;
+		} else if (!strcmp(w, "ue") || !strcmp(w, "ue6") ||
+			   !strcmp(w, "ul-teid") || !strcmp(w, "n9-teid")) {
+			return fail(ws, "session %u: '%s' cannot be changed (delete the session and add it again)",
+				    s->id, w);
+		} else {
+			return unknown(ws, "session", w);
+		}
+	}
+	if (s->has_gnb != have_gteid)
+		return fail(ws, "session %u: 'gnb' and 'gnb-teid' go together", s->id);
+	if (s->has_cloud != have_cteid)
+		return fail(ws, "session %u: 'cloud' and 'cloud-teid' go together", s->id);
+	if (!s->has_gnb && !s->has_cloud && !s->has_qfi)
+		return fail(ws, "'session change %u' changes nothing: give 'gnb ADDRESS gnb-teid N', 'cloud ADDRESS cloud-teid N' and/or 'qfi N'",
+			    s->id);
 	return 0;
 }
 
@@ -431,14 +519,18 @@ static int parse_session(struct words *ws, struct es_cmd *c)
 {
 	struct es_cmd_session *s = &c->u.session;
 	const char *w;
-	int have_ul = 0, have_gnb = 0, have_gteid = 0, have_cteid = 0;
-	c->obj = ES_OBJ_SESSION;
-	if (parse_verb_add(ws, "session"))
+	int have_ul = 0, have_gnb = 0, have_gteid = 0, have_cteid = 0, r;
+	char l[32];
+	if ((r = key_present(ws, c, "an ID")) <= 0)
+		return r;
+	if (word_u32(ws, label(c, l, sizeof(l)), UINT32_MAX, &s->id))
 		return -1;
-	if (ws->i >= ws->n)
-		return fail(ws, "'session add' needs an ID");
-	if (word_u32(ws, "session add", UINT32_MAX, &s->id))
-		return -1;
+	if (c->verb != ES_VERB_ADD)
+		c->has_key = 1;
+	if (c->verb == ES_VERB_SHOW || c->verb == ES_VERB_DEL)
+		return no_more(ws, c);
+	if (c->verb == ES_VERB_CHANGE)
+		return parse_session_change(ws, s);
 	while ((w = next_word(ws)) != NULL) {
 		if (!strcmp(w, "ue")) {
 			if (word_addr(ws, w, 0, &s->ue4))
@@ -493,6 +585,8 @@ static int parse_session(struct words *ws, struct es_cmd *c)
 		return fail(ws, "session %u: 'cloud' and 'cloud-teid' go together", s->id);
 	if (s->has_n9 && s->n9_teid == 0)
 		return fail(ws, "session %u: 'n9-teid' must be non-zero", s->id);
+	s->has_gnb = 1;   /* an added session has both (qfi defaults to 0) */
+	s->has_qfi = 1;
 	return 0;
 }
 
@@ -502,6 +596,7 @@ static int parse_action(struct words *ws, const char *key, uint8_t *act,
 	const char *v;
 	if (need_value(ws, key, &v))
 		return -1;
+	memset(app, 0, ES_NAME_MAX);   /* of an earlier action word */
 	if (!strcmp(v, "local") || (allow_mirror && !strcmp(v, "mirror"))) {
 		*act = !strcmp(v, "local") ? ES_ACT_LOCAL : ES_ACT_MIRROR;
 		return word_name(ws, v, app, ES_NAME_MAX);
@@ -522,13 +617,16 @@ static int parse_rule(struct words *ws, struct es_cmd *c)
 {
 	struct es_cmd_rule *r = &c->u.rule;
 	const char *w;
-	c->obj = ES_OBJ_RULE;
-	if (parse_verb_add(ws, "rule"))
+	char l[32];
+	int kp;
+	if ((kp = key_present(ws, c, "a PRIORITY")) <= 0)
+		return kp;
+	if (word_u32(ws, label(c, l, sizeof(l)), 0x1fffffff - 1, &r->prio))
 		return -1;
-	if (ws->i >= ws->n)
-		return fail(ws, "'rule add' needs a PRIORITY");
-	if (word_u32(ws, "rule add", 0x1fffffff - 1, &r->prio))
-		return -1;
+	if (c->verb != ES_VERB_ADD)
+		c->has_key = 1;
+	if (c->verb == ES_VERB_SHOW || c->verb == ES_VERB_DEL)
+		return no_more(ws, c);
 	r->dir = ES_DIR_UL;
 	r->sport_hi = r->dport_hi = 65535;
 	while ((w = next_word(ws)) != NULL) {
@@ -637,18 +735,106 @@ static int parse_rule(struct words *ws, struct es_cmd *c)
 	return 0;
 }
 
+static int parse_counters(struct words *ws, struct es_cmd *c)
+{
+	char l[32];
+	if (ws->i < ws->n) {
+		if (word_name(ws, label(c, l, sizeof(l)), c->u.set.key,
+			      sizeof(c->u.set.key)))
+			return -1;
+		c->has_key = 1;
+	}
+	return no_more(ws, c);
+}
+
+static int parse_nothing_more(struct words *ws, struct es_cmd *c)
+{
+	return no_more(ws, c);
+}
+
+#define VB(v) (1u << ES_VERB_##v)
 static const struct {
-	const char *word;
+	uint8_t obj;
+	unsigned int verbs;    /* VB() bits */
 	int (*fn)(struct words *, struct es_cmd *);
 } objects[] = {
-	{ "set", parse_set }, { "port", parse_port }, { "neigh", parse_neigh },
-	{ "app", parse_app }, { "session", parse_session },
-	{ "rule", parse_rule },
+	{ ES_OBJ_SET, VB(SET), parse_set },
+	{ ES_OBJ_PORT, VB(ADD) | VB(SHOW), parse_port },
+	{ ES_OBJ_NEIGH, VB(ADD) | VB(SHOW), parse_neigh },
+	{ ES_OBJ_APP, VB(ADD) | VB(CHANGE) | VB(DEL) | VB(SHOW), parse_app },
+	{ ES_OBJ_SESSION, VB(ADD) | VB(CHANGE) | VB(DEL) | VB(SHOW), parse_session },
+	{ ES_OBJ_RULE, VB(ADD) | VB(CHANGE) | VB(DEL) | VB(SHOW), parse_rule },
+	{ ES_OBJ_COUNTERS, VB(SHOW), parse_counters },
+	{ ES_OBJ_STATE, VB(SHOW), parse_nothing_more },
+	{ ES_OBJ_LATENCY, VB(SHOW), parse_nothing_more },
 };
+#define N_OBJECTS (sizeof(objects) / sizeof(objects[0]))
+
+/* "add, change, del, show": the verbs in mask, for messages */
+static const char *verb_list(unsigned int mask, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int v = 0; v < ES_VERB_COUNT; v++)
+		if (mask & (1u << v))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+					      n ? ", " : "", es_verb_names[v]);
+	return buf;
+}
+
+static int find_object(const char *w)
+{
+	for (size_t k = 0; k < N_OBJECTS; k++)
+		if (strcmp(w, es_obj_names[objects[k].obj]) == 0)
+			return (int)k;
+	return -1;
+}
+
+/* the words: "show OBJECT ARGS", "set KEY VALUE" or "OBJECT VERB ARGS" */
+static int dispatch(struct words *ws, struct es_cmd *c)
+{
+	char l[64];
+	int k, v;
+	if (strcmp(ws->w[0], "show") == 0) {
+		if (ws->n < 2)
+			return fail(ws, "'show' needs an OBJECT (port, neigh, app, session, rule, counters, state, latency)");
+		k = find_object(ws->w[1]);
+		if (k < 0 || !(objects[k].verbs & VB(SHOW)))
+			return fail(ws, "unknown object '%s' for 'show' (port, neigh, app, session, rule, counters, state, latency)",
+				    ws->w[1]);
+		c->obj = objects[k].obj;
+		c->verb = ES_VERB_SHOW;
+		ws->i = 2;
+		return objects[k].fn(ws, c);
+	}
+	k = find_object(ws->w[0]);
+	if (k < 0)
+		return fail(ws, "unknown object '%s' (set, port, neigh, app, session, rule, counters, state, latency, show)",
+			    ws->w[0]);
+	c->obj = objects[k].obj;
+	if (c->obj == ES_OBJ_SET) {
+		c->verb = ES_VERB_SET;
+		ws->i = 1;
+		return objects[k].fn(ws, c);
+	}
+	if (ws->n < 2)
+		return fail(ws, "'%s' needs a verb (%s)", ws->w[0],
+			    verb_list(objects[k].verbs, l, sizeof(l)));
+	for (v = 0; v < ES_VERB_COUNT; v++)
+		if ((objects[k].verbs & (1u << v)) &&
+		    strcmp(ws->w[1], es_verb_names[v]) == 0)
+			break;
+	if (v == ES_VERB_COUNT)
+		return fail(ws, "unknown verb '%s' for '%s' (%s)", ws->w[1],
+			    ws->w[0], verb_list(objects[k].verbs, l, sizeof(l)));
+	c->verb = (uint8_t)v;
+	ws->i = 2;
+	return objects[k].fn(ws, c);
+}
 
 int es_cmd_parse(const char *line, struct es_cmd *cmd, char err[ES_ERR_MAX])
 {
-	char buf[1024];
+	char buf[ES_LINE_MAX + 1];
 	struct words ws = { .err = err };
 	char *save = NULL, *tok;
 	size_t len = strlen(line);
@@ -676,14 +862,287 @@ int es_cmd_parse(const char *line, struct es_cmd *cmd, char err[ES_ERR_MAX])
 	}
 	if (ws.n == 0)
 		return 0;
-	for (size_t k = 0; k < sizeof(objects) / sizeof(objects[0]); k++) {
-		if (strcmp(ws.w[0], objects[k].word) == 0) {
-			ws.i = 1;
-			return objects[k].fn(&ws, cmd) ? -1 : 1;
-		}
+	return dispatch(&ws, cmd) ? -1 : 1;
+}
+
+/* ---- formatter ---- */
+
+/* Is verb v one that object o takes? */
+static int pair_ok(const struct es_cmd *c)
+{
+	for (size_t k = 0; k < N_OBJECTS; k++)
+		if (objects[k].obj == c->obj)
+			return c->verb < ES_VERB_COUNT &&
+			       (objects[k].verbs & (1u << c->verb)) != 0;
+	return 0;
+}
+
+#define EMIT(key, val, flags) do {                              \
+		int rc_ = emit(arg, (key), (val), (flags));     \
+		if (rc_ != 0)                                   \
+			return rc_;                             \
+	} while (0)
+
+/* a name field, bounded even when the struct did not come from the parser */
+static const char *name_str(const char *s, size_t max, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.*s", (int)strnlen(s, max), s);
+	return buf;
+}
+
+static const char *u64_str(uint64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static const char *mac_str(const uint8_t m[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+/* an address for the text: v6 in 0/1 and plen in range, else NULL */
+static const char *addr_text(const struct es_addr *a, int with_plen,
+			     char *buf, size_t len)
+{
+	if (a->v6 > 1 || a->plen > (a->v6 ? 128 : 32))
+		return NULL;
+	return es_addr_str(a, with_plen, buf, len);
+}
+
+#define ADDR(key, a, with_plen, flags) do {                             \
+		if (addr_text((a), (with_plen), v, sizeof(v)) == NULL)  \
+			return -1;                                      \
+		EMIT((key), v, (flags));                                \
+	} while (0)
+
+static int fields_port(const struct es_cmd *c, es_field_fn emit, void *arg)
+{
+	const struct es_cmd_port *p = &c->u.port;
+	char v[96];
+	if (c->verb == ES_VERB_SHOW) {
+		if (c->has_key)
+			EMIT("name", name_str(p->name, sizeof(p->name), v, sizeof(v)),
+			     ES_FIELD_POS);
+		return 0;
 	}
-	snprintf(err, ES_ERR_MAX,
-		 "unknown object '%s' (set, port, neigh, app, session, rule)",
-		 ws.w[0]);
-	return -1;
+	if (p->role > ES_ROLE_LOCAL || p->n_addr > ES_PORT_ADDRS)
+		return -1;
+	EMIT("name", name_str(p->name, sizeof(p->name), v, sizeof(v)), ES_FIELD_POS);
+	EMIT("dev", name_str(p->dev, sizeof(p->dev), v, sizeof(v)), 0);
+	EMIT("role", es_role_names[p->role], 0);
+	for (int i = 0; i < p->n_addr; i++)
+		ADDR("addr", &p->addr[i], 1, ES_FIELD_LIST);
+	if (p->has_gw4)
+		ADDR("gw", &p->gw4, 0, 0);
+	if (p->has_gw6)
+		ADDR("gw6", &p->gw6, 0, 0);
+	if (p->mtu)
+		EMIT("mtu", u64_str(p->mtu, v, sizeof(v)), ES_FIELD_NUM);
+	if (p->has_mac)
+		EMIT("mac", mac_str(p->mac, v, sizeof(v)), 0);
+	return 0;
+}
+
+static int fields_neigh(const struct es_cmd *c, es_field_fn emit, void *arg)
+{
+	const struct es_cmd_neigh *n = &c->u.neigh;
+	char v[96];
+	if (c->verb == ES_VERB_SHOW)
+		return 0;
+	ADDR("addr", &n->addr, 0, ES_FIELD_POS);
+	EMIT("lladdr", mac_str(n->mac, v, sizeof(v)), 0);
+	EMIT("port", name_str(n->port, sizeof(n->port), v, sizeof(v)), 0);
+	return 0;
+}
+
+static int fields_app(const struct es_cmd *c, es_field_fn emit, void *arg)
+{
+	const struct es_cmd_app *a = &c->u.app;
+	char v[96];
+	if (c->verb == ES_VERB_SHOW && !c->has_key)
+		return 0;
+	EMIT("name", name_str(a->name, sizeof(a->name), v, sizeof(v)), ES_FIELD_POS);
+	if (c->verb == ES_VERB_SHOW || c->verb == ES_VERB_DEL)
+		return 0;
+	if (a->has_via)
+		ADDR("via", &a->via, 0, 0);
+	if (a->has_state)
+		EMIT("state", a->down ? "down" : "up", 0);
+	return 0;
+}
+
+static int fields_session(const struct es_cmd *c, es_field_fn emit, void *arg)
+{
+	const struct es_cmd_session *s = &c->u.session;
+	char v[96];
+	if (c->verb == ES_VERB_SHOW && !c->has_key)
+		return 0;
+	EMIT("id", u64_str(s->id, v, sizeof(v)), ES_FIELD_POS | ES_FIELD_NUM);
+	if (c->verb == ES_VERB_SHOW || c->verb == ES_VERB_DEL)
+		return 0;
+	if (c->verb == ES_VERB_ADD) {
+		if (s->has_ue4)
+			ADDR("ue", &s->ue4, 0, 0);
+		if (s->has_ue6)
+			ADDR("ue6", &s->ue6, 1, 0);
+		EMIT("ul-teid", u64_str(s->ul_teid, v, sizeof(v)), ES_FIELD_NUM);
+	}
+	if (s->has_gnb) {
+		ADDR("gnb", &s->gnb, 0, 0);
+		EMIT("gnb-teid", u64_str(s->gnb_teid, v, sizeof(v)), ES_FIELD_NUM);
+	}
+	if (s->has_cloud) {
+		ADDR("cloud", &s->cloud, 0, 0);
+		EMIT("cloud-teid", u64_str(s->cloud_teid, v, sizeof(v)), ES_FIELD_NUM);
+	}
+	if (c->verb == ES_VERB_ADD && s->has_n9)
+		EMIT("n9-teid", u64_str(s->n9_teid, v, sizeof(v)), ES_FIELD_NUM);
+	if (s->has_qfi)
+		EMIT("qfi", u64_str(s->qfi, v, sizeof(v)), ES_FIELD_NUM);
+	return 0;
+}
+
+static const char *range_str(uint16_t lo, uint16_t hi, char *buf, size_t len)
+{
+	if (lo == hi)
+		snprintf(buf, len, "%u", lo);
+	else
+		snprintf(buf, len, "%u-%u", lo, hi);
+	return buf;
+}
+
+static int fields_rule(const struct es_cmd *c, es_field_fn emit, void *arg)
+{
+	const struct es_cmd_rule *r = &c->u.rule;
+	char v[96];
+	if (c->verb == ES_VERB_SHOW && !c->has_key)
+		return 0;
+	EMIT("prio", u64_str(r->prio, v, sizeof(v)), ES_FIELD_POS | ES_FIELD_NUM);
+	if (c->verb == ES_VERB_SHOW || c->verb == ES_VERB_DEL)
+		return 0;
+	if (r->dir > ES_DIR_DL || r->action > ES_ACT_MIRROR ||
+	    r->then_action > ES_ACT_MIRROR || r->fallback > ES_ACT_MIRROR)
+		return -1;
+	if (r->dir == ES_DIR_DL)
+		EMIT("dir", "dl", 0);
+	if (r->has_ue)
+		ADDR("ue", &r->ue, 1, 0);
+	if (r->has_src)
+		ADDR("src", &r->src, 1, 0);
+	if (r->has_dst)
+		ADDR("dst", &r->dst, 1, 0);
+	if (r->has_proto) {
+		const char *name = NULL;
+		for (size_t k = 0; k < sizeof(proto_names) / sizeof(proto_names[0]); k++)
+			if (proto_names[k].num == r->proto)
+				name = proto_names[k].name;
+		EMIT("proto", name ? name : u64_str(r->proto, v, sizeof(v)), 0);
+	}
+	if (r->sport_lo != 0 || r->sport_hi != 65535)
+		EMIT("sport", range_str(r->sport_lo, r->sport_hi, v, sizeof(v)), 0);
+	if (r->dport_lo != 0 || r->dport_hi != 65535)
+		EMIT("dport", range_str(r->dport_lo, r->dport_hi, v, sizeof(v)), 0);
+	if (r->has_qfi)
+		EMIT("qfi", u64_str(r->qfi, v, sizeof(v)), ES_FIELD_NUM);
+	if (r->has_dscp)
+		EMIT("dscp", u64_str(r->dscp, v, sizeof(v)), ES_FIELD_NUM);
+	if (r->has_teid)
+		EMIT("teid", u64_str(r->teid, v, sizeof(v)), ES_FIELD_NUM);
+	EMIT("action", es_act_names[r->action], 0);
+	if (r->action == ES_ACT_LOCAL || r->action == ES_ACT_MIRROR)
+		EMIT("app", name_str(r->app, sizeof(r->app), v, sizeof(v)), ES_FIELD_POS);
+	if (r->action == ES_ACT_MIRROR && r->then_action != ES_ACT_FORWARD &&
+	    r->then_action != ES_ACT_NONE) {
+		EMIT("then", es_act_names[r->then_action], 0);
+		if (r->then_action == ES_ACT_LOCAL)
+			EMIT("then-app", name_str(r->then_app, sizeof(r->then_app),
+						  v, sizeof(v)), ES_FIELD_POS);
+	}
+	if (r->fallback == ES_ACT_DROP)
+		EMIT("fallback", "drop", 0);
+	return 0;
+}
+
+int es_cmd_fields(const struct es_cmd *c, es_field_fn emit, void *arg)
+{
+	char v[96];
+	if (!pair_ok(c))
+		return -1;
+	switch (c->obj) {
+	case ES_OBJ_SET:
+		EMIT("key", name_str(c->u.set.key, sizeof(c->u.set.key), v, sizeof(v)),
+		     ES_FIELD_POS);
+		EMIT("value", u64_str(c->u.set.value, v, sizeof(v)),
+		     ES_FIELD_POS | ES_FIELD_NUM);
+		return 0;
+	case ES_OBJ_PORT:
+		return fields_port(c, emit, arg);
+	case ES_OBJ_NEIGH:
+		return fields_neigh(c, emit, arg);
+	case ES_OBJ_APP:
+		return fields_app(c, emit, arg);
+	case ES_OBJ_SESSION:
+		return fields_session(c, emit, arg);
+	case ES_OBJ_RULE:
+		return fields_rule(c, emit, arg);
+	case ES_OBJ_COUNTERS:
+		if (c->has_key)
+			EMIT("name", name_str(c->u.set.key, sizeof(c->u.set.key),
+					      v, sizeof(v)), ES_FIELD_POS);
+		return 0;
+	default:       /* state, latency: no fields */
+		return 0;
+	}
+}
+
+struct fmt {
+	char *buf;
+	size_t len, pos;   /* pos: the length the whole line needs */
+};
+
+static void put(struct fmt *f, const char *s)
+{
+	size_t n = strlen(s);
+	if (f->pos < f->len) {
+		size_t room = f->len - 1 - f->pos;   /* keep one for the NUL */
+		size_t k = n < room ? n : room;
+		memcpy(f->buf + f->pos, s, k);
+		f->buf[f->pos + k] = '\0';
+	}
+	f->pos += n;
+}
+
+static int fmt_field(void *arg, const char *key, const char *value,
+		     unsigned int flags)
+{
+	struct fmt *f = arg;
+	if (!(flags & ES_FIELD_POS)) {
+		put(f, " ");
+		put(f, key);
+	}
+	put(f, " ");
+	put(f, value);
+	return 0;
+}
+
+int es_cmd_format(const struct es_cmd *c, char *buf, size_t len)
+{
+	struct fmt f = { .buf = buf, .len = len, .pos = 0 };
+	if (len > 0)
+		buf[0] = '\0';
+	if (!pair_ok(c))
+		return -1;
+	put(&f, es_obj_names[c->obj]);
+	if (c->obj != ES_OBJ_SET) {
+		put(&f, " ");
+		put(&f, es_verb_names[c->verb]);
+	}
+	if (es_cmd_fields(c, fmt_field, &f) != 0)
+		return -1;
+	if (f.pos >= len || f.pos > INT32_MAX)
+		return -1;
+	return (int)f.pos;
 }

@@ -380,7 +380,7 @@ T(cmd__rejects_unknown_verb)
 {
 	expect_err("port del n3", "'del'");
 	expect_err("rule ad 1 action drop", "'ad'");
-	expect_err("session show 1", "'show'");
+	expect_err("session remove 1", "'remove'");
 	expect_err("neigh", "'neigh'");
 	expect_err("app", "'app'");
 }
