@@ -408,6 +408,25 @@ class Steerctl(unittest.TestCase):
         f.stop()
         self.assertEqual(f.connections, 0)
 
+    # --- the docs ------------------------------------------------------------
+
+    def test_the_protocol_example_in_the_docs_works(self):
+        doc = open(os.path.join(h.ROOT, "docs", "control.md")).read()
+        code = doc.split("### Protocol", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+        self.assertIn('"/run/edgesteer/ctl.sock"', code)
+        f = self.fake(answer(OK, "rule add 10 action drop\n"), mode="chunks")
+        r = subprocess.run(["/usr/bin/python3", "-c", code.replace("/run/edgesteer/ctl.sock", f.path)],
+                           capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        self.assertEqual((r.returncode, r.stdout), (0, "ok rule add 10 action drop\n\n"), r.stderr)
+        self.assertSent(f, 0, b"rule show\n")
+
+    def test_the_docs_list_every_option_of_the_usage(self):
+        doc = open(os.path.join(h.ROOT, "docs", "control.md")).read().split("## steerctl", 1)[1]
+        usage = steerctl(["-h"]).out
+        for line in usage.splitlines():
+            if line.startswith("  -"):
+                self.assertIn(f"| `{line.split('  ')[1].strip()}` |", doc)
+
     # --- the binary ----------------------------------------------------------
 
     @unittest.skipIf(shutil.which("readelf") is None, "no readelf")
