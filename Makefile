@@ -40,7 +40,7 @@ SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
 .PHONY: all deps test demo perf clean
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(UNIT_BIN) $(SAN_BIN)
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(UNIT_BIN) $(SAN_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -49,6 +49,11 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/edgesteer: $(DP_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
+
+# the control client: plain C and libc, no DPDK and nothing of the data plane
+$(BUILD)/steerctl: control/steerctl.c control/ctl_proto.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ control/steerctl.c
 
 # the paced generator/sink of perf/: the data plane less its main, on ring ports
 $(BUILD)/es-loadgen: $(BUILD)/perf/loadgen.o $(LIB_OBJ)
