@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *stats = NULL, *ctl = ES_CTL_SOCK, *state = NULL;
-	bool state_sync = false;
+	bool state_sync = false, ctl_given = false;
 	char err[ES_ERR_MAX];
 	uint64_t idle_ms = 0, interval_s = 0;
 	struct es_tables *t = NULL;
@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			ctl = optarg;
+			ctl_given = true;
 			break;
 		case 'N':
 			ctl = NULL;
@@ -229,8 +230,13 @@ int main(int argc, char **argv)
 			rte_exit(EXIT_FAILURE, "state not restored: %s\n", err);
 		t = es_tables_live;
 	}
-	if (ctl && es_ctl_open(ctl, err) != 0)
-		rte_exit(EXIT_FAILURE, "%s\n", err);
+	if (ctl && es_ctl_open(ctl, err) != 0) {
+		/* asked for by name: fatal; the default: run without it */
+		if (ctl_given)
+			rte_exit(EXIT_FAILURE, "%s\n", err);
+		fprintf(stderr, "edgesteer: no control socket: %s\n", err);
+		ctl = NULL;
+	}
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
