@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 from scapy.all import Ether, IP, IPv6, UDP, Raw, rdpcap, wrpcap  # noqa: F401
@@ -178,3 +179,214 @@ class TestCase(unittest.TestCase):
 
     def assertSameBytes(self, got, want):
         self.assertEqual(bytes(got).hex(), bytes(want).hex())
+
+
+# ---- a daemon that runs while a test talks to it ---------------------------
+
+STEERCTL = os.path.join(BUILD, "steerctl")
+CTL_TIMEOUT_S = 20      # every steerctl run
+START_TIMEOUT_S = 30    # edgesteer up and answering on its socket
+
+
+def steerctl(sock, *words, json_out=False, batch=None, timeout=CTL_TIMEOUT_S):
+    """Run steerctl once against sock. words: the command (one string is
+    split on spaces); batch: text sent with -f - . Returns the
+    CompletedProcess (text) with .json set when json_out and it worked."""
+    if len(words) == 1 and " " in words[0]:
+        words = tuple(words[0].split())
+    args = [STEERCTL, "-s", sock, "-t", str(timeout)]
+    if json_out:
+        args.append("-j")
+    if batch is not None:
+        args += ["-f", "-"]
+    r = subprocess.run(args + list(words), input=batch or "", capture_output=True,
+                       text=True, timeout=timeout + 5)
+    r.json = json.loads(r.stdout) if json_out and r.returncode == 0 else None
+    return r
+
+
+class Daemon:
+    """edgesteer in the background until stop() (SIGTERM) or kill() (SIGKILL).
+
+    devs: one DPDK --vdev argument per port, in the order of the config's
+    ports (default: net_pcap ports that receive nothing and write what they
+    send to DIR/out_PORT.pcap). netns: run inside that network namespace.
+    The control socket is DIR/ctl.sock unless ctl is given."""
+
+    def __init__(self, config, d, devs=None, netns=None, state=None, ctl=None,
+                 extra_args=(), ports=PORTS):
+        self.dir, self.netns, self.ports = d, netns, ports
+        self.cfg = os.path.join(d, "es.conf")
+        with open(self.cfg, "w") as f:
+            f.write(config)
+        if devs is None:
+            devs = []
+            for i, p in enumerate(ports):
+                rx = os.path.join(d, f"in_{p}.pcap")
+                if not os.path.exists(rx):
+                    _empty_pcap(rx)
+                devs.append(f"net_pcap{i},rx_pcap={rx},tx_pcap={os.path.join(d, f'out_{p}.pcap')}")
+        self.devs = devs
+        self.sock = ctl or os.path.join(d, "ctl.sock")
+        self.state = state
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.stdout = self.stderr = ""
+
+    def argv(self):
+        eal = ["-l", "0,1", "--no-huge", "-m", "256", "--no-shconf", "--no-pci",
+               "--log-level=error"]
+        for v in self.devs:
+            eal += ["--vdev", v]
+        a = [BINARY] + eal + ["--", "-c", self.cfg, "--ctl", self.sock]
+        if self.state:
+            a += ["--state", self.state]
+        a += self.extra_args
+        if self.netns:
+            a = ["ip", "netns", "exec", self.netns] + a
+        return a
+
+    def start(self, wait=True):
+        """Start it; with wait, return once 'state show' is answered (or
+        raise with what it printed)."""
+        self._out = tempfile.TemporaryFile(mode="w+")
+        self._err = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
+                                     stdout=self._out, stderr=self._err)
+        if not wait:
+            return self
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._collect()
+                raise AssertionError(f"edgesteer exited {self.proc.returncode} at start\n"
+                                     f"{self.stdout}\n{self.stderr}")
+            if os.path.exists(self.sock) and steerctl(self.sock, "state", "show", timeout=2).returncode == 0:
+                return self
+            time.sleep(0.05)
+        self.kill()
+        raise AssertionError(f"edgesteer not answering after {START_TIMEOUT_S} s\n{self.stdout}\n{self.stderr}")
+
+    def ctl(self, *words, **kw):
+        return steerctl(self.sock, *words, **kw)
+
+    def ok(self, *words, **kw):
+        """steerctl that must succeed; returns its stdout (or JSON)."""
+        r = self.ctl(*words, **kw)
+        if r.returncode != 0:
+            raise AssertionError(f"steerctl {' '.join(words)} exited {r.returncode}: {r.stderr}")
+        return r.json if kw.get("json_out") else r.stdout
+
+    def counters(self):
+        return self.ok("counters", "show", json_out=True)["counters"]
+
+    def digest(self):
+        return self.ok("state", "show", json_out=True)["state"]["digest"]
+
+    def _collect(self):
+        for name in ("_out", "_err"):
+            f = getattr(self, name, None)
+            if f:
+                f.seek(0)
+                setattr(self, "stdout" if name == "_out" else "stderr", f.read())
+                f.close()
+                setattr(self, name, None)
+
+    def stop(self, timeout=20):
+        """SIGTERM and wait; returns the exit status."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._collect()
+        return self.proc.returncode if self.proc else None
+
+    def kill(self):
+        """SIGKILL (the process itself, not ip netns exec) and wait."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._collect()
+        return self.proc.returncode if self.proc else None
+
+    def outputs(self, port):
+        """What a net_pcap port sent (after stop)."""
+        o = os.path.join(self.dir, f"out_{port}.pcap")
+        return list(rdpcap(o)) if os.path.exists(o) and os.path.getsize(o) > 24 else []
+
+
+class Netns:
+    """A network namespace for one test, with veth pairs inside it; close()
+    (also on failure, through addCleanup) deletes it and all in it."""
+
+    CLONE_NEWNET = 0x40000000
+
+    def __init__(self, name):
+        self.name = name
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+        self._ip("netns", "add", name)
+        self.exec("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                  "net.ipv6.conf.default.disable_ipv6=1")
+
+    @staticmethod
+    def _ip(*args):
+        r = subprocess.run(["ip"] + list(args), capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            raise OSError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+
+    def exec(self, *args):
+        self._ip("netns", "exec", self.name, *args)
+
+    def veth(self, a, b):
+        self.exec("ip", "link", "add", a, "type", "veth", "peer", "name", b)
+        for x in (a, b):
+            self.exec("ip", "link", "set", x, "up")
+
+    def packet_socket(self, iface):
+        """An AF_PACKET socket bound to iface inside the namespace (made by
+        a thread that entered it; the socket stays there)."""
+        import ctypes
+        import socket
+        import threading
+        box = {}
+
+        def make():
+            try:
+                libc = ctypes.CDLL(None, use_errno=True)
+                with open(f"/run/netns/{self.name}") as f:
+                    if libc.setns(f.fileno(), self.CLONE_NEWNET) != 0:
+                        raise OSError(ctypes.get_errno(), "setns")
+                s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+                s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)   # SO_RCVBUFFORCE
+                s.bind((iface, 0))
+                box["s"] = s
+            except Exception as e:  # handed to the caller
+                box["e"] = e
+        t = threading.Thread(target=make)
+        t.start()
+        t.join(10)
+        if "e" in box:
+            raise box["e"]
+        return box["s"]
+
+    def close(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=10)
+
+
+def netns_usable():
+    """Whether this host lets a test make a namespace with veth pairs."""
+    if os.geteuid() != 0 or not os.path.isdir("/proc/self/ns"):
+        return False
+    name = f"esprobe{os.getpid()}"
+    try:
+        n = Netns(name)
+        try:
+            n.veth("esp0", "esp1")
+        finally:
+            n.close()
+        return True
+    except (OSError, subprocess.SubprocessError):
+        return False
