@@ -206,6 +206,12 @@ static void show_app_one(struct pr *p, const struct es_app *a)
 	pr_cmd(p, &c, extra);
 }
 
+static int app_name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct es_app *const *)a)->name,
+		      (*(const struct es_app *const *)b)->name);
+}
+
 static int show_apps(struct pr *p, const struct es_cmd *q, char err[ES_ERR_MAX])
 {
 	const struct es_tables *t = es_tables_live;
@@ -213,15 +219,24 @@ static int show_apps(struct pr *p, const struct es_cmd *q, char err[ES_ERR_MAX])
 		snprintf(err, ES_ERR_MAX, "no app named '%s'", q->u.app.name);
 		return -1;
 	}
-	pr_list_begin(p, "apps");
-	for (uint16_t i = 0; i < t->n_apps; i++) {
-		if (t->apps[i].name[0] == '\0')
-			continue;  /* a deleted app's slot */
-		if (q->has_key && strcmp(t->apps[i].name, q->u.app.name) != 0)
-			continue;
-		show_app_one(p, &t->apps[i]);
+	/* by name, as in the state file: the same order after a restart,
+	 * whatever slots the apps had */
+	{
+		const struct es_app *v[ES_MAX_APPS];
+		unsigned int n = 0;
+		for (uint16_t i = 0; i < t->n_apps; i++) {
+			if (t->apps[i].name[0] == '\0')
+				continue;  /* a deleted app's slot */
+			if (q->has_key && strcmp(t->apps[i].name, q->u.app.name) != 0)
+				continue;
+			v[n++] = &t->apps[i];
+		}
+		qsort(v, n, sizeof(v[0]), app_name_cmp);
+		pr_list_begin(p, "apps");
+		for (unsigned int i = 0; i < n; i++)
+			show_app_one(p, v[i]);
+		pr_list_end(p);
 	}
-	pr_list_end(p);
 	return 0;
 }
 
@@ -1057,6 +1072,10 @@ int es_ctl_exec(const char *text, size_t len, bool json, bool journal,
 		}
 		es_ob_free(&j);
 	}
+	/* a replayed change is not a handover now: the gNB was told when
+	 * it was made, so restoring sends no End Marker */
+	if (!journal)
+		b.n_em = 0;
 	batch_done(&b, true);
 	rc = 0;
 	goto out;

@@ -39,7 +39,8 @@ void es_ctl_close(void);
  * changed (undone), err holds the reason ("line N: ..." when the text
  * has several lines) and -1 is returned. When 0 is returned the change
  * is live on every worker and written to the state journal (if any).
- * journal: false while replaying the journal itself.
+ * journal: false while replaying the state (snapshot or journal): nothing
+ * is journaled and no End Marker is sent for a replayed session change.
  */
 int es_ctl_exec(const char *text, size_t len, bool json, bool journal,
 		struct es_obuf *out, char err[ES_ERR_MAX]);

@@ -425,3 +425,355 @@ class LiveHandover(Live):
         # no gNB change, no End Marker
         self.es.ok("session change 1 qfi 5")
         self.assertEqual(self.delta().get("gtpu_end_marker_tx"), 1)
+
+
+# ---- without traffic: net_pcap ports that receive nothing -----------------
+
+RULES = ("rule add 10 dst 10.200.0.0/16 proto udp dport 4000-4999 action local xr\n"
+         "rule add 20 dst 10.201.0.0/16 action mirror tap then cloud\n")
+CONFIG = h.BASE_CONFIG + SESS + session(2, "10.45.0.3", 0x101, n9=0x401, qfi=5) + RULES
+
+
+class Quiet(h.TestCase):
+    def daemon(self, config=CONFIG, d=None, **kw):
+        if d is None:
+            d = tempfile.mkdtemp(prefix="es-ctl-e2e-")
+            self.addCleanup(shutil.rmtree, d, True)
+        es = h.Daemon(config, d, **kw)
+        self.addCleanup(es.kill)
+        return es.start()
+
+    def shows(self, es):
+        return {o: es.ok(o, "show") for o in ("rule", "session", "app", "neigh", "state")}
+
+
+class Persistence(Quiet):
+    def test_restart_and_sigkill_keep_every_change(self):
+        d = tempfile.mkdtemp(prefix="es-ctl-e2e-")
+        self.addCleanup(shutil.rmtree, d, True)
+        state = os.path.join(d, "state")
+        es = self.daemon(d=d, state=state)
+        first = es.digest()
+        changes = [
+            "neigh add 10.100.0.30 lladdr 02:00:00:00:00:30 port lan",
+            "app add xr2 via 10.100.0.30",
+            "app change tap state down",
+            "rule del 10",
+            "rule add 5 dst 10.202.0.0/16 proto tcp action local xr2 fallback drop",
+            "rule change 20 dst 10.201.0.0/16 action local tap",
+            "session add 3 ue 10.45.0.4 ul-teid 0x102 gnb 192.0.2.11 gnb-teid 0x55 qfi 3",
+            f"session change 1 gnb {GNB2_4} gnb-teid 0x1234",
+            "session del 2",
+        ]
+        for c in changes:
+            es.ok(c)
+        es.ok(batch="app add xr3 via 10.100.0.30\nrule add 7 dst 10.203.0.0/16 action local xr3\n")
+        before = self.shows(es)
+        self.assertNotEqual(es.digest(), first)
+        self.assertRegex(before["state"], r"^apps 5 sessions 2 rules 3 neighbours 9 digest [0-9a-f]{16} saved yes\n$")
+
+        # planned restart
+        self.assertEqual(es.stop(), 0)
+        self.assertFalse(os.path.exists(es.sock), "the socket is removed on a clean stop")
+        es = self.daemon(d=d, state=state)
+        self.assertEqual(self.shows(es), before)
+        # replaying 'session change 1 gnb ...' is no new handover
+        self.assertEqual(es.counters()["gtpu_end_marker_tx"], 0)
+        # the config's rule 10 and session 2 stay deleted
+        self.assertEqual(es.ctl("rule show 10").returncode, 1)
+        self.assertEqual(es.ctl("session show 2").returncode, 1)
+
+        # more changes, then SIGKILL
+        es.ok("rule del 7")
+        es.ok("app change xr state down")
+        es.ok("session change 3 qfi 4")
+        before = self.shows(es)
+        es.kill()
+        es = self.daemon(d=d, state=state)
+        self.assertEqual(self.shows(es), before)
+
+        # a batch whose journal write was cut short: as if never made
+        good = self.shows(es)
+        es.ok(batch="rule add 8 dst 10.204.0.0/16 action drop\nrule add 9 dst 10.205.0.0/16 action drop\n"
+                    "app change xr state up\n")
+        self.assertNotEqual(self.shows(es), good)
+        es.kill()
+        with open(state + ".journal", "rb+") as f:
+            j = f.read()
+            self.assertTrue(j.endswith(b"app change xr state up\n#commit\n"), j[-200:])
+            f.truncate(len(j) - 10)  # '#commit' and the line's end gone
+        es = self.daemon(d=d, state=state)
+        self.assertEqual(self.shows(es), good)
+        es.stop()
+        self.assertIn("has no #commit: a write cut short, ignored", es.stderr)
+        self.assertIn(f"restoring apps, sessions and rules from {state} (the config's are not used)", es.stdout)
+
+    def test_without_state_nothing_is_saved_and_the_config_comes_back(self):
+        es = self.daemon()
+        first = self.shows(es)
+        self.assertTrue(first["state"].endswith(" saved no\n"))
+        es.ok("rule del 10")
+        self.assertEqual(es.stop(), 0)
+        es = self.daemon(d=es.dir)
+        self.assertEqual(self.shows(es), first)
+
+    def test_a_state_file_that_is_not_ours_stops_the_start(self):
+        d = tempfile.mkdtemp(prefix="es-ctl-e2e-")
+        self.addCleanup(shutil.rmtree, d, True)
+        state = os.path.join(d, "state")
+        with open(state, "w") as f:
+            f.write("hello\n")
+        es = h.Daemon(CONFIG, d, state=state)
+        self.addCleanup(es.kill)
+        es.start(wait=False)
+        es.proc.wait(30)
+        es.stop()
+        self.assertNotEqual(es.proc.returncode, 0)
+        self.assertIn(f"state not restored: {state}: not an edgesteer state file", es.stderr)
+
+
+class BadCommands(Quiet):
+    """Each refused command: exit 1, one line on stderr, nothing on stdout,
+    the state digest and the journal unchanged."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = tempfile.mkdtemp(prefix="es-ctl-e2e-")
+        cfg = (CONFIG.replace("set sessions-max 4096", "set sessions-max 3")
+               .replace("set rules-max 1024", "set rules-max 3"))
+        cls.es = h.Daemon(cfg, cls.d, state=os.path.join(cls.d, "state"))
+        try:
+            cls.es.start()
+        except BaseException:
+            shutil.rmtree(cls.d, True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.es.stop()
+        shutil.rmtree(cls.d, True)
+
+    def journal(self):
+        with open(os.path.join(self.d, "state.journal"), "rb") as f:
+            return f.read()
+
+    def refused(self, words=None, regex="", batch=None, file=None):
+        es = self.es
+        d0, j0 = es.digest(), self.journal()
+        if file is not None:
+            r = h.subprocess.run([h.STEERCTL, "-s", es.sock, "-f", file], capture_output=True,
+                                 text=True, timeout=h.CTL_TIMEOUT_S)
+        else:
+            r = es.ctl(*([words] if words else []), batch=batch)
+        self.assertEqual((r.returncode, r.stdout), (1, ""), r.stderr)
+        self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+        self.assertRegex(r.stderr.rstrip("\n"), regex)
+        self.assertEqual(es.digest(), d0, "a refused command changed the state")
+        self.assertEqual(self.journal(), j0, "a refused command was journaled")
+        return r
+
+    def test_every_class_of_bad_command(self):
+        cases = [
+            ("route add x", r"^steerctl: unknown object 'route' \("),
+            ("rule frob 10", r"^steerctl: unknown verb 'frob' for 'rule' \(add, change, del, show\)$"),
+            ("neigh del 10.100.0.20", r"^steerctl: unknown verb 'del' for 'neigh'"),
+            ("rule add 11 dst 10.0.0.0/8 colour red action drop", r"^steerctl: unknown word 'colour' in rule command"),
+            ("rule add 11 dst 10.0.0.0/8", r"^steerctl: rule 11 needs 'action \.\.\.'$"),
+            ("session add 9 ue 10.45.0.9", r"^steerctl: session 9 needs a non-zero 'ul-teid N'$"),
+            ("session change 1 gnb 192.0.2.11", r"^steerctl: session 1: 'gnb' and 'gnb-teid' go together$"),
+            ("app change xr", r"^steerctl: 'app change xr' changes nothing"),
+            ("app add y via 10.0.0.300", r"^steerctl: bad address '10\.0\.0\.300' for 'via'$"),
+            ("rule add 11 dst 10.0.0.0/33 action drop", r"^steerctl: bad prefix '10\.0\.0\.0/33' for 'dst'$"),
+            ("neigh add 10.100.0.50 lladdr 02:00:00:00:00 port lan", r"^steerctl: bad .*02:00:00:00:00"),
+            ("rule add 99999999999 action drop", r"^steerctl: bad value '99999999999' for 'rule add'"),
+            ("session add 9 ue 10.45.0.9 ul-teid 0xZZ gnb 192.0.2.10 gnb-teid 1",
+             r"^steerctl: bad value '0xZZ' for 'ul-teid'"),
+            ("rule add 11 dst 10.9.0.0/16 action local nope", r"^steerctl: rule 11: no app named 'nope'$"),
+            ("rule change 10 action local nope", r"no app named 'nope'$"),
+            ("app del xr", r"^steerctl: app 'xr' is named by a rule \(change or delete the rule first\)$"),
+            ("app del tap", r"^steerctl: app 'tap' is named by a rule"),   # as a mirror
+            ("app del nope", r"^steerctl: no app named 'nope'$"),
+            ("app add xr via 10.100.0.21", r"^steerctl: app 'xr' already exists$"),
+            ("app add z via 10.100.0.99", r"^steerctl: no neighbour for next hop 10\.100\.0\.99"),
+            ("rule del 77", r"^steerctl: rule 77 does not exist$"),
+            ("rule change 77 action drop", r"^steerctl: rule 77 does not exist$"),
+            ("session del 77", r"^steerctl: session 77 does not exist$"),
+            ("session change 77 qfi 5", r"^steerctl: session 77 does not exist$"),
+            ("rule add 10 dst 10.0.0.0/8 action drop", r"^steerctl: rule 10 already exists$"),
+            ("session add 1 ue 10.45.0.9 ul-teid 0x300 gnb 192.0.2.10 gnb-teid 1",
+             r"^steerctl: session 1 already exists$"),
+            ("session add 5 ue 10.45.0.9 ul-teid 0x100 gnb 192.0.2.10 gnb-teid 1",
+             r"^steerctl: session 5: ul-teid 256 already used$"),
+            ("session add 8 ue 10.45.0.12 ul-teid 0x104 gnb 198.51.100.7 gnb-teid 1",
+             r"^steerctl: session 8: gnb: 198\.51\.100\.7 is on no access port"),
+            ("neigh add 10.100.0.50 lladdr 02:00:00:00:00:50 port nope", r"^steerctl: neigh: no port named 'nope'$"),
+            ("set rules-max 10", r"^steerctl: set rules-max: settings are read at start-up"),
+            ("port add x dev net_pcap9 role local addr 10.9.9.1/24", r"^steerctl: port x: ports are set at start-up"),
+            ("rule show 77", r"^steerctl: rule 77 does not exist$"),
+            ("session show 77", r"^steerctl: session 77 does not exist$"),
+            ("app show nope", r"^steerctl: no app named 'nope'$"),
+            ("port show nope", r"^steerctl: no port named 'nope'$"),
+            ("counters show nope", r"^steerctl: no counter named 'nope'"),
+        ]
+        for words, regex in cases:
+            with self.subTest(cmd=words):
+                self.refused(words, regex)
+
+    def test_over_capacity(self):
+        es = self.es
+        # 2 rules and 2 sessions from the config; one more of each fits
+        es.ok("rule add 30 dst 10.1.0.0/16 action drop")
+        es.ok("session add 3 ue 10.45.0.4 ul-teid 0x102 gnb 192.0.2.10 gnb-teid 1")
+        self.addCleanup(es.ok, batch="rule del 30\nsession del 3\n")
+        self.refused("rule add 31 dst 10.2.0.0/16 action drop",
+                     r"^steerctl: rule 31: table full \(3 rules; raise 'set rules-max'\)$")
+        self.refused("session add 4 ue 10.45.0.5 ul-teid 0x103 gnb 192.0.2.10 gnb-teid 1",
+                     r"^steerctl: session 4: table full \(3 sessions; raise 'set sessions-max'\)$")
+        # a batch that frees one first fits
+        es.ok(batch="rule del 30\nrule add 31 dst 10.2.0.0/16 action drop\n")
+        es.ok(batch="rule del 31\nrule add 30 dst 10.1.0.0/16 action drop\n")
+
+    def test_a_batch_with_only_its_last_line_bad_applies_nothing(self):
+        path = os.path.join(self.d, "changes.conf")
+        with open(path, "w") as f:
+            f.write("# three good, one bad\n"
+                    "app add xr2 via 10.100.0.21\n"
+                    "rule del 10\n"
+                    "session change 1 gnb 192.0.2.11 gnb-teid 9\n"
+                    "\n"
+                    "rule add 12 dst 10.9.0.0/16 action local nope\n")
+        self.refused(file=path, regex=rf"^{re.escape(path)}:6: rule 12: no app named 'nope'$")
+        # a bad word on the last line: the parser's refusal also names it
+        with open(path, "w") as f:
+            f.write("rule del 10\napp del xr\nrule add 5 colour red action drop\n")
+        self.refused(file=path, regex=rf"^{re.escape(path)}:3: unknown word 'colour'")
+        # stages run in a fixed order; the failing line is still named
+        self.refused(batch="rule del 10\nsession add 1 ue 10.45.0.9 ul-teid 0x300 gnb 192.0.2.10 gnb-teid 1\n",
+                     regex=r"^<stdin>:2: session 1 already exists$")
+        self.refused(batch="app change xr state down\nrule del 10\nrule del 10\n",
+                     regex=r"^<stdin>:3: ")
+        self.assertEqual(self.es.ok("session show 1"), self.es.ok("session show 1"))
+
+    def test_show_in_a_batch_is_refused(self):
+        for line in ("rule show", "state show", "counters show", "show rule 10"):
+            with self.subTest(line=line):
+                self.refused(batch=f"rule del 10\n{line}\n",
+                             regex=r"^<stdin>:2: 'show' cannot be part of a batch of changes$")
+
+
+class Show(Quiet):
+    def test_every_show_parses_as_json(self):
+        es = self.daemon()
+        es.ok("neigh add 10.100.0.30 lladdr 02:00:00:00:00:30 port lan")
+        cases = {"rule": ("rules", 2), "app": ("apps", 3), "session": ("sessions", 2),
+                 "port": ("ports", 3), "neigh": ("neighbours", 9)}
+        for obj, (key, n) in cases.items():
+            for words in ((obj, "show"), ("show", obj)):
+                with self.subTest(words=words):
+                    doc = es.ok(*words, json_out=True)
+                    self.assertEqual(list(doc), [key])
+                    self.assertEqual(len(doc[key]), n)
+        for words in (("rule", "show", "10"), ("app", "show", "xr"), ("session", "show", "1"),
+                      ("port", "show", "n3")):
+            with self.subTest(words=words):
+                doc = es.ok(*words, json_out=True)
+                self.assertEqual(len(list(doc.values())[0]), 1)
+        self.assertEqual(es.ok("rule show 10", json_out=True),
+                         {"rules": [{"prio": 10, "dst": "10.200.0.0/16", "proto": "udp",
+                                     "dport": "4000-4999", "action": "local", "app": "xr"}]})
+        self.assertEqual(es.ok("session show 1", json_out=True),
+                         {"sessions": [{"id": 1, "ue": UE, "ul-teid": UL, "gnb": GNB_4, "gnb-teid": GNB_TEID,
+                                        "cloud": UPF_4, "cloud-teid": CLOUD_TEID, "n9-teid": N9_TEID,
+                                        "qfi": QFI}]})
+        self.assertEqual(es.ok("app show xr", json_out=True),
+                         {"apps": [{"name": "xr", "via": APP_4, "state": "up", "port": "lan",
+                                    "lladdr": MAC_APP, "rules": True}]})
+        self.assertEqual(es.ok("port show n3", json_out=True)["ports"][0]["addr"],
+                         ["192.0.2.1/24", "2001:db8:3::1/64"])
+        c = es.ok("counters show", json_out=True)["counters"]
+        self.assertEqual(c["rx"], 0)
+        self.assertGreater(len(c), 50)
+        self.assertEqual(es.ok("counters show ul_local", json_out=True), {"counters": {"ul_local": 0}})
+        st = es.ok("state show", json_out=True)["state"]
+        self.assertEqual((st["apps"], st["sessions"], st["rules"], st["neighbours"], st["saved"]),
+                         (3, 2, 2, 9, False))
+        self.assertRegex(st["digest"], r"^[0-9a-f]{16}$")
+        lat = es.ok("latency show", json_out=True)
+        self.assertEqual(list(lat), ["latency"])
+        # an empty table is an empty list
+        es.ok(batch="rule del 10\nrule del 20\n")
+        self.assertEqual(es.ok("rule show", json_out=True), {"rules": []})
+        self.assertEqual(es.ok("rule show"), "")
+
+    def test_show_lines_paste_back(self):
+        es = self.daemon()
+        es.ok("app change tap state down")
+        es.ok("rule add 30 dst 2001:db8:200::/48 proto tcp dport 80 qfi 5 action local xr6 fallback drop")
+        es.ok("rule add 40 src 10.45.0.0/16 teid 0x101 dscp 46 action mirror tap then local xr")
+        es.ok("session add 3 ue 10.45.0.4 ue6 2001:db8:45:4::/64 ul-teid 0x102 gnb 192.0.2.11 gnb-teid 0x55 qfi 3")
+        d0 = es.digest()
+        for obj, key_of in (("rule", lambda l: l.split()[2]), ("session", lambda l: l.split()[2]),
+                            ("app", lambda l: l.split()[2])):
+            for line in es.ok(obj, "show").splitlines():
+                key = key_of(line)
+                if obj == "app" and key != "xr2":
+                    continue  # apps named by rules cannot go
+                with self.subTest(line=line):
+                    es.ok(obj, "del", key)
+                    self.assertNotEqual(es.digest(), d0)
+                    es.ok(line)
+                    self.assertEqual(es.digest(), d0)
+        es.ok("app add xr2 via 10.100.0.21 state down")
+        d0 = es.digest()
+        line = es.ok("app show xr2")
+        self.assertEqual(line, "app add xr2 via 10.100.0.21 state down\n")
+        es.ok("app del xr2")
+        es.ok(line.strip())
+        self.assertEqual(es.digest(), d0)
+        # the whole state, pasted back as one batch, into a daemon started
+        # without any of it, gives the same digest
+        text = "".join(es.ok(o, "show") for o in ("app", "session", "rule"))
+        es2 = self.daemon(config=h.BASE_CONFIG.replace("app add xr via", "# ").replace(
+            "app add xr6 via", "# ").replace("app add tap via", "# "))
+        es2.ok(batch=text)
+        self.assertEqual(es2.digest(), d0)
+
+
+class Socket(Quiet):
+    def test_the_socket_is_0600(self):
+        es = self.daemon()
+        st = os.stat(es.sock)
+        self.assertTrue(stat.S_ISSOCK(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
+
+    def test_a_second_daemon_on_the_same_socket_is_refused(self):
+        es = self.daemon()
+        d2 = tempfile.mkdtemp(prefix="es-ctl-e2e-")
+        self.addCleanup(shutil.rmtree, d2, True)
+        two = h.Daemon(CONFIG, d2, ctl=es.sock)
+        self.addCleanup(two.kill)
+        two.start(wait=False)
+        two.proc.wait(30)
+        two.stop()
+        self.assertNotEqual(two.proc.returncode, 0)
+        self.assertIn(f"control socket {es.sock} is in use by another edgesteer (give --ctl PATH)", two.stderr)
+        es.ok("state show")   # the first one still answers on it
+
+    def test_a_stale_socket_is_replaced(self):
+        es = self.daemon()
+        es.kill()
+        self.assertTrue(os.path.exists(es.sock), "SIGKILL leaves the socket file")
+        es2 = self.daemon(d=es.dir)
+        self.assertEqual(es2.sock, es.sock)
+        self.assertIn("digest", es2.ok("state show"))
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
+    def test_another_user_is_refused_even_through_an_open_socket(self):
+        es = self.daemon()
+        os.chmod(es.dir, 0o755)
+        os.chmod(es.sock, 0o666)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            h.STEERCTL, "-s", es.sock, "rule", "show"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual((r.returncode, r.stdout), (1, ""), r.stderr)
+        self.assertEqual(r.stderr, "steerctl: permission denied: uid 65534 may not use this socket\n")
