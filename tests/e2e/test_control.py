@@ -48,6 +48,7 @@ RATE_PPS = 2500          # packets per second, all flows together
 SETTLE_S = 0.25          # traffic between two commands
 DRAIN_S = 3.0            # at most this long for the last packets to come out
 QUIET_S = 0.4            # ... or until nothing came for this long
+BURST_MAX = 16           # packets sent back to back at most
 
 NETNS_OK = h.netns_usable()
 NETNS_WHY = "needs root and network namespaces (ip netns, veth) to feed live traffic"
@@ -141,6 +142,11 @@ class Traffic:
             bufs = [bytearray(t) for t in self.templates]
             while not self.stop_tx.is_set():
                 due = int((time.monotonic() - t0) * self.rate)
+                if due > n + BURST_MAX:
+                    # behind (a busy host): never catch up in one burst
+                    # that could overflow a receive ring
+                    t0 += (due - n - BURST_MAX) / self.rate
+                    due = n + BURST_MAX
                 while n < due and not self.stop_tx.is_set():
                     f = n % len(bufs)
                     struct.pack_into(">I", bufs[f], self.offs[f], n + 1)
@@ -215,7 +221,7 @@ class Live(h.TestCase):
         for i in range(len(h.PORTS)):
             cfg = cfg.replace(f"dev net_pcap{i} ", f"dev net_af_packet{i} ")
         cfg += SESS + self.RULES
-        devs = [f"net_af_packet{i},iface={p}d" for i, p in enumerate(h.PORTS)]
+        devs = [f"net_af_packet{i},iface={p}d,framecnt=4096" for i, p in enumerate(h.PORTS)]
         self.es = h.Daemon(cfg, self.d, devs=devs, netns=self.ns.name)
         self.addCleanup(self.es.kill)
         self.es.start()
@@ -284,8 +290,10 @@ class Live(h.TestCase):
             nxt = epochs[k + 1][1] if k + 1 < len(epochs) else sent
             if seq <= nxt and got == epochs[k][3][flow]:
                 exact[(k, flow)] += 1
-        self.assertEqual(bad[:20], [], f"{len(bad)} of {sent} packets did not follow the rules "
-                                       "in force when they were sent (seq, flow, outcome, after, allowed)")
+        if bad:
+            ports = json.dumps(self.es.ok("port show", json_out=True))
+            self.fail(f"{len(bad)} of {sent} packets did not follow the rules in force when they were "
+                      f"sent (seq, flow, outcome, after, allowed): {bad[:10]}; ports: {ports}")
         for k, e in enumerate(epochs):
             for flow in e[3]:
                 self.assertGreater(exact[(k, flow)], 0, f"no packet of flow {flow} seen after '{e[0]}'")
@@ -327,10 +335,10 @@ class LiveRules(Live):
              {0: "tap", 1: "cloud2", 2: "cloud2"}),
         ]
         seen, tr, epochs = self.run_live(flows, steps, {0: "xr", 1: "cloud", 2: "cloud"})
-        self.assertEqual(len(seen), tr.sent, "zero loss")
         d = self.delta()
         self.assertEqual({k: v for k, v in d.items() if k.startswith("drop_")}, {})
         self.assertEqual(d["rx"], tr.sent)
+        self.assertEqual(len(seen), tr.sent, "zero loss")
         # after the batch every flow matches a rule for xr: 'cloud' (the
         # session's first cloud TEID) is then only ever xr's fallback
         self.assertEqual(d.get("ul_fallback", 0),
