@@ -1261,6 +1261,10 @@ static void client_serve(struct client *c)
 			return;
 		rc = es_ctl_exec((const char *)c->buf + sizeof(h), h.len,
 				 h.flags & ES_CTL_F_JSON, true, &out, err);
+		/* with JSON asked for, the answer is always one document: a
+		 * change (no output) answers {} */
+		if (rc == 0 && (h.flags & ES_CTL_F_JSON) && out.len == 0)
+			es_ob_printf(&out, "{}\n");
 		if (rc == 0 && out.oom) {
 			snprintf(err, sizeof(err), "out of memory for the output");
 			rc = -1;

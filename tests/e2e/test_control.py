@@ -313,6 +313,11 @@ class LiveRules(Live):
                     "rule change 10 dst 10.200.0.0/16 action local xr\n"
                     "\n"
                     "rule add 30 dst 10.201.0.0/16 proto udp action local xr\n")
+        # a big batch that matches none of the flows: nothing may be lost
+        # or mis-steered while it goes in and out
+        many = "".join(f"rule add {1000 + i} dst 172.16.{i // 250}.{i % 250}/32 proto tcp action drop\n"
+                       for i in range(500))
+        many_del = "".join(f"rule del {1000 + i}\n" for i in range(500))
         steps = [
             ("rule add 20", lambda: es.ctl("rule add 20 dst 10.201.0.0/16 action local tap"),
              {0: "xr", 1: "tap", 2: "cloud"}),
@@ -320,6 +325,8 @@ class LiveRules(Live):
              {0: "tap", 1: "tap", 2: "cloud"}),
             ("rule del 20", lambda: es.ctl("rule del 20"),
              {0: "tap", 1: "cloud", 2: "cloud"}),
+            ("500 rules", lambda: es.ctl(batch=many), {0: "tap", 1: "cloud", 2: "cloud"}),
+            ("500 rules gone", lambda: es.ctl(batch=many_del), {0: "tap", 1: "cloud", 2: "cloud"}),
             ("batch -f", lambda: h.subprocess.run([h.STEERCTL, "-s", es.sock, "-f", batch],
                                                  capture_output=True, text=True, timeout=20),
              {0: "xr", 1: "xr", 2: "xr"}),
@@ -341,8 +348,9 @@ class LiveRules(Live):
         self.assertEqual(len(seen), tr.sent, "zero loss")
         # after the batch every flow matches a rule for xr: 'cloud' (the
         # session's first cloud TEID) is then only ever xr's fallback
+        k = [e[0] for e in epochs].index("batch -f")
         self.assertEqual(d.get("ul_fallback", 0),
-                         sum(1 for s, o in seen.items() if o == "cloud" and s > epochs[4][2]))
+                         sum(1 for s, o in seen.items() if o == "cloud" and s > epochs[k][2]))
         self.assertGreater(d.get("ul_fallback", 0), 0)
 
 
@@ -785,3 +793,97 @@ class Socket(Quiet):
                            capture_output=True, text=True, timeout=20)
         self.assertEqual((r.returncode, r.stdout), (1, ""), r.stderr)
         self.assertEqual(r.stderr, "steerctl: permission denied: uid 65534 may not use this socket\n")
+
+
+class Protocol(Quiet):
+    """The socket protocol against the real daemon (docs/control.md)."""
+
+    HDR = struct.Struct("=III")
+    MAGIC = 0x31435345
+
+    def request(self, text, flags=0):
+        return self.HDR.pack(self.MAGIC, flags, len(text)) + text
+
+    def answers(self, s, n):
+        f = s.makefile("rb")
+        out = []
+        for _ in range(n):
+            magic, status, ln = self.HDR.unpack(f.read(12))
+            self.assertEqual(magic, self.MAGIC)
+            out.append((status, f.read(ln).decode()))
+        return out, f
+
+    def connect(self, es):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(es.sock)
+        self.addCleanup(s.close)
+        return s
+
+    def test_several_requests_on_one_connection_in_pieces(self):
+        es = self.daemon()
+        s = self.connect(es)
+        data = (self.request(b"rule add 5 action drop\n") + self.request(b"rule show 5\n") +
+                self.request(b"rule del 5\n", flags=1) + self.request(b"rule show 5\n"))
+        for i in range(0, len(data), 7):      # partial headers and bodies
+            s.sendall(data[i:i + 7])
+            time.sleep(0.002)
+        got, _ = self.answers(s, 4)
+        self.assertEqual(got, [(0, ""), (0, "rule add 5 action drop\n"), (0, "{}\n"),
+                               (1, "rule 5 does not exist")])
+
+    def test_a_bad_header_is_answered_and_closed_and_the_daemon_goes_on(self):
+        es = self.daemon()
+        s = self.connect(es)
+        s.sendall(self.HDR.pack(0x12345678, 0, 5) + b"hello")
+        got, f = self.answers(s, 1)
+        self.assertEqual(got, [(1, "bad request header (not a steerctl request, or over 64 MiB)")])
+        self.assertEqual(f.read(), b"", "closed after the refusal")
+        s2 = self.connect(es)
+        s2.sendall(self.HDR.pack(self.MAGIC, 0, (64 << 20) + 1))
+        self.assertEqual(self.answers(s2, 1)[0][0][0], 1)
+        # a client gone in the middle of a request changes nothing
+        d0 = es.digest()
+        s3 = self.connect(es)
+        s3.sendall(self.request(b"rule del 10\n")[:15])
+        s3.close()
+        self.assertEqual(es.digest(), d0)
+        es.ok("state show")
+
+    def test_json_answers_always_parse(self):
+        es = self.daemon()
+        for args, text in ((["-j", "rule", "add", "5", "action", "drop"], ""),
+                           (["-j", "-f", "-"], "# an empty batch\n"),
+                           (["-j", "-f", "-"], "rule del 5\n")):
+            with self.subTest(args=args):
+                r = subprocess.run([h.STEERCTL, "-s", es.sock] + args, input=text, capture_output=True,
+                                   text=True, timeout=h.CTL_TIMEOUT_S)
+                self.assertEqual((r.returncode, r.stderr), (0, ""))
+                self.assertEqual(json.loads(r.stdout), {})
+        self.assertEqual(es.ok("rule add 5 action drop"), "", "no output without -j")
+
+    def test_clients_at_once(self):
+        es = self.daemon()
+        d0 = es.digest()
+        procs = []
+        for c in range(8):
+            text = "".join(f"rule add {100 + c * 10 + i} dst 10.{c}.{i}.0/24 action drop\n" for i in range(10))
+            path = os.path.join(es.dir, f"c{c}.conf")
+            with open(path, "w") as f:
+                f.write(text)
+            for i in range(10):   # one command each, and the same as a batch after deleting
+                procs.append(subprocess.Popen([h.STEERCTL, "-s", es.sock, "rule", "add", str(100 + c * 10 + i),
+                                               "dst", f"10.{c}.{i}.0/24", "action", "drop"],
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        for p in procs:
+            out, err = p.communicate(timeout=h.CTL_TIMEOUT_S)
+            self.assertEqual((p.returncode, out, err), (0, b"", b""))
+        self.assertEqual(len(es.ok("rule show").splitlines()), 82)
+        d1 = es.digest()
+        es.ok(batch="".join(f"rule del {r}\n" for r in range(100, 180)))
+        self.assertEqual(es.digest(), d0)
+        for c in range(8):
+            r = subprocess.run([h.STEERCTL, "-s", es.sock, "-f", os.path.join(es.dir, f"c{c}.conf")],
+                               capture_output=True, timeout=h.CTL_TIMEOUT_S)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(es.digest(), d1, "the digest does not depend on the order of changes")
