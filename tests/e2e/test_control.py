@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import stat
 import struct
@@ -668,7 +667,12 @@ class BadCommands(Quiet):
                      regex=r"^<stdin>:2: session 1 already exists$")
         self.refused(batch="app change xr state down\nrule del 10\nrule del 10\n",
                      regex=r"^<stdin>:3: ")
-        self.assertEqual(self.es.ok("session show 1"), self.es.ok("session show 1"))
+        # a handover in a refused batch never happened: no End Marker
+        em = self.es.counters()["gtpu_end_marker_tx"]
+        self.refused(batch=f"session change 1 gnb {GNB2_4} gnb-teid 5\nrule del 77\n",
+                     regex=r"^<stdin>:2: rule 77 does not exist$")
+        time.sleep(0.1)
+        self.assertEqual(self.es.counters()["gtpu_end_marker_tx"], em)
 
     def test_show_in_a_batch_is_refused(self):
         for line in ("rule show", "state show", "counters show", "show rule 10"):
