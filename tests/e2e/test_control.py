@@ -667,6 +667,12 @@ class BadCommands(Quiet):
                      regex=r"^<stdin>:2: session 1 already exists$")
         self.refused(batch="app change xr state down\nrule del 10\nrule del 10\n",
                      regex=r"^<stdin>:3: ")
+        # refused in the last stage (app deletions, after the rules): the
+        # new app, the rule naming it and the deleted rule are all undone
+        self.refused(batch="app add q via 10.100.0.21\nrule add 5 dst 10.9.0.0/16 action local q\n"
+                           "rule del 20\napp del xr\n",
+                     regex=r"^<stdin>:4: app 'xr' is named by a rule")
+        self.assertEqual(self.es.ctl("app show q").returncode, 1)
         # a handover in a refused batch never happened: no End Marker
         em = self.es.counters()["gtpu_end_marker_tx"]
         self.refused(batch=f"session change 1 gnb {GNB2_4} gnb-teid 5\nrule del 77\n",
@@ -891,3 +897,29 @@ class Protocol(Quiet):
                                capture_output=True, timeout=h.CTL_TIMEOUT_S)
             self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(es.digest(), d1, "the digest does not depend on the order of changes")
+
+
+def first_line(path):
+    with open(path) as f:
+        return f.readline()
+
+
+class Compaction(Quiet):
+    def test_a_long_journal_becomes_a_snapshot_and_restores(self):
+        d = tempfile.mkdtemp(prefix="es-ctl-e2e-")
+        self.addCleanup(shutil.rmtree, d, True)
+        state = os.path.join(d, "state")
+        es = self.daemon(d=d, state=state, extra_args=["--state-sync"])
+        for f in (state, state + ".journal"):
+            self.assertEqual(stat.S_IMODE(os.stat(f).st_mode), 0o600, f)
+        gen = first_line(state)
+        # over 200000 journal lines (the compaction threshold) in one batch
+        flips = "app change xr state down\napp change xr state up\n" * 100001
+        es.ok(batch=flips + "rule del 10\n")
+        self.assertNotEqual(first_line(state), gen, "a new snapshot generation")
+        self.assertLess(os.path.getsize(state + ".journal"), 100, "the journal starts again")
+        es.ok("app change tap state down")
+        want = self.shows(es)
+        es.kill()
+        es = self.daemon(d=d, state=state)
+        self.assertEqual(self.shows(es), want)
