@@ -214,7 +214,7 @@ class Daemon:
     The control socket is DIR/ctl.sock unless ctl is given."""
 
     def __init__(self, config, d, devs=None, netns=None, state=None, ctl=None,
-                 extra_args=(), ports=PORTS):
+                 extra_args=(), ports=PORTS, workers=1):
         self.dir, self.netns, self.ports = d, netns, ports
         self.cfg = os.path.join(d, "es.conf")
         with open(self.cfg, "w") as f:
@@ -230,12 +230,14 @@ class Daemon:
         self.sock = ctl or os.path.join(d, "ctl.sock")
         self.state = state
         self.extra_args = list(extra_args)
+        self.workers = workers
         self.proc = None
         self.stdout = self.stderr = ""
 
     def argv(self):
-        eal = ["-l", "0,1", "--no-huge", "-m", "256", "--no-shconf", "--no-pci",
-               "--log-level=error"]
+        # workers > 1: that many worker lcores share the second CPU
+        eal = ["-l", "0,1"] if self.workers == 1 else ["--lcores", f"0@0,(1-{self.workers})@1"]
+        eal += ["--no-huge", "-m", "256", "--no-shconf", "--no-pci", "--log-level=error"]
         for v in self.devs:
             eal += ["--vdev", v]
         a = [BINARY] + eal + ["--", "-c", self.cfg, "--ctl", self.sock]

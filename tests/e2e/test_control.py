@@ -82,7 +82,9 @@ class Flows:
     def __init__(self, dsts):
         self.inner = [IP(src=UE, dst=dst, id=7) / UDP(sport=1000 + f, dport=dport, chksum=0) /
                       Raw(payload(f)) for f, (dst, dport) in enumerate(dsts)]
-        self.send = [bytes(gtpu_ul(i, UL, qfi=QFI)) for i in self.inner]
+        # a source port per flow: the kernel spreads flows over the
+        # queues (PACKET_FANOUT hash) when there are several workers
+        self.send = [bytes(gtpu_ul(i, UL, qfi=QFI, sport=40000 + f)) for f, i in enumerate(self.inner)]
         self.outcomes = {}
         for f, inner in enumerate(self.inner):
             raw = bytes(inner)
@@ -208,6 +210,7 @@ class Live(h.TestCase):
     """A namespace with n3/n9/lan veth pairs and edgesteer on net_af_packet."""
 
     RULES = ""
+    WORKERS = 1
 
     def setUp(self):
         self.d = tempfile.mkdtemp(prefix="es-ctl-e2e-")
@@ -220,8 +223,9 @@ class Live(h.TestCase):
         for i in range(len(h.PORTS)):
             cfg = cfg.replace(f"dev net_pcap{i} ", f"dev net_af_packet{i} ")
         cfg += SESS + self.RULES
-        devs = [f"net_af_packet{i},iface={p}d,framecnt=4096" for i, p in enumerate(h.PORTS)]
-        self.es = h.Daemon(cfg, self.d, devs=devs, netns=self.ns.name)
+        devs = [f"net_af_packet{i},iface={p}d,framecnt=4096,qpairs={self.WORKERS}"
+                for i, p in enumerate(h.PORTS)]
+        self.es = h.Daemon(cfg, self.d, devs=devs, netns=self.ns.name, workers=self.WORKERS)
         self.addCleanup(self.es.kill)
         self.es.start()
         self.sock = {p: self.ns.packet_socket(p + "t") for p in h.PORTS}
@@ -351,6 +355,12 @@ class LiveRules(Live):
         self.assertEqual(d.get("ul_fallback", 0),
                          sum(1 for s, o in seen.items() if o == "cloud" and s > epochs[k][2]))
         self.assertGreater(d.get("ul_fallback", 0), 0)
+
+
+class LiveRulesTwoWorkers(LiveRules):
+    """The same with two workers: a command returns only when neither
+    uses the old rules."""
+    WORKERS = 2
 
 
 class LiveApps(Live):
