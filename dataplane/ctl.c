@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -677,14 +678,46 @@ fail:
 	return -1;
 }
 
+/* Whether n's address is already a neighbour on its port: 0 no, 1 with
+ * the same lladdr, -1 with another one (err says which). */
+static int neigh_known(const struct es_cmd_neigh *n, char err[ES_ERR_MAX])
+{
+	for (uint32_t i = 0; i < es_neigh_count(); i++) {
+		struct es_cmd c;
+		const struct es_cmd_neigh *k = &c.u.neigh;
+		char a[64], mac[RTE_ETHER_ADDR_FMT_SIZE];
+		es_neigh_to_cmd(i, &c);
+		if (k->addr.v6 != n->addr.v6 || strcmp(k->port, n->port) != 0 ||
+		    memcmp(k->addr.a, n->addr.a, n->addr.v6 ? 16 : 4) != 0)
+			continue;
+		if (memcmp(k->mac, n->mac, 6) == 0)
+			return 1;
+		inet_ntop(n->addr.v6 ? AF_INET6 : AF_INET, n->addr.a, a, sizeof(a));
+		rte_ether_format_addr(mac, sizeof(mac), (const struct rte_ether_addr *)k->mac);
+		snprintf(err, ES_ERR_MAX,
+			 "neigh %s on port %s is already lladdr %s (a neighbour is not changed at run time)",
+			 a, n->port, mac);
+		return -1;
+	}
+	return 0;
+}
+
 static int stage_neigh(struct batch *b, char err[ES_ERR_MAX])
 {
 	for (unsigned int i = 0; i < b->n; i++) {
 		const struct es_cmd *c = b->c[i];
+		int known;
 		if (c->obj != ES_OBJ_NEIGH)
 			continue;
 		b->failed = i;
-		if (es_neigh_add(&c->u.neigh, err))
+		/* the lookup takes the first entry: a second one for the same
+		 * address would be listed and saved but never used. The same
+		 * one again is nothing to do (a state restored over a config
+		 * that now has it). */
+		known = neigh_known(&c->u.neigh, err);
+		if (known < 0)
+			return -1;
+		if (known == 0 && es_neigh_add(&c->u.neigh, err))
 			return -1;
 	}
 	return 0;

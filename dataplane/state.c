@@ -290,6 +290,11 @@ int es_state_journal(const char *lines, size_t len, char err[ES_ERR_MAX])
 	free(buf);
 	if (do_sync && fdatasync(jfd) != 0) {
 		snprintf(err, ES_ERR_MAX, "cannot sync %s: %s", jour_path, strerror(errno));
+		/* the batch is refused (undone): it must not come back on a
+		 * restart either */
+		if (start >= 0 && ftruncate(jfd, start) != 0)
+			fprintf(stderr, "edgesteer: %s: cannot cut a failed write: %s\n",
+				jour_path, strerror(errno));
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++)

@@ -533,6 +533,23 @@ class Persistence(Quiet):
         self.assertIn("has no #commit: a write cut short, ignored", es.stderr)
         self.assertIn(f"restoring apps, sessions and rules from {state} (the config's are not used)", es.stdout)
 
+    def test_a_neighbour_added_at_run_time_then_put_in_the_config(self):
+        d = tempfile.mkdtemp(prefix="es-ctl-e2e-")
+        self.addCleanup(shutil.rmtree, d, True)
+        state = os.path.join(d, "state")
+        es = self.daemon(d=d, state=state)
+        line = "neigh add 10.100.0.30 lladdr 02:00:00:00:00:30 port lan"
+        es.ok(line)
+        d1 = es.digest()
+        es.ok(line)                       # the same again: nothing to do
+        self.assertEqual(es.digest(), d1)
+        self.assertEqual(es.ok("neigh show").count(line), 1)
+        self.assertEqual(es.stop(), 0)
+        # the operator moves it into the config; the state still has it
+        es = self.daemon(config=CONFIG + line + "\n", d=d, state=state)
+        self.assertEqual(es.ok("neigh show").count(line), 1)
+        es.ok("app add xr2 via 10.100.0.30")
+
     def test_without_state_nothing_is_saved_and_the_config_comes_back(self):
         es = self.daemon()
         first = self.shows(es)
@@ -632,6 +649,11 @@ class BadCommands(Quiet):
             ("session add 8 ue 10.45.0.12 ul-teid 0x104 gnb 198.51.100.7 gnb-teid 1",
              r"^steerctl: session 8: gnb: 198\.51\.100\.7 is on no access port"),
             ("neigh add 10.100.0.50 lladdr 02:00:00:00:00:50 port nope", r"^steerctl: neigh: no port named 'nope'$"),
+            ("neigh add 10.100.0.20 lladdr 02:00:00:00:00:99 port lan",
+             r"^steerctl: neigh 10\.100\.0\.20 on port lan is already lladdr 02:00:00:00:00:20 "
+             r"\(a neighbour is not changed at run time\)$"),
+            ("neigh add 2001:db8:a::20 lladdr 02:00:00:00:00:99 port lan",
+             r"^steerctl: neigh 2001:db8:a::20 on port lan is already lladdr 02:00:00:00:00:20 "),
             ("set rules-max 10", r"^steerctl: set rules-max: settings are read at start-up"),
             ("port add x dev net_pcap9 role local addr 10.9.9.1/24", r"^steerctl: port x: ports are set at start-up"),
             ("rule show 77", r"^steerctl: rule 77 does not exist$"),
