@@ -510,7 +510,9 @@ struct undo_sess {
 	struct es_session s;
 };
 
+/* A session's gNB tunnel as it was before the batch changed it. */
 struct em {
+	uint32_t id;
 	uint16_t peer;
 	uint32_t teid;
 };
@@ -767,8 +769,16 @@ static int session_change(struct batch *b, const struct es_cmd_session *c,
 	push_undo(b, U_SESS_REPLACE, &old);
 	/* handover: the old gNB tunnel is closed by End Markers */
 	if (old.gnb != s.gnb || old.gnb_teid != s.gnb_teid) {
-		b->em[b->n_em].peer = old.gnb;
-		b->em[b->n_em++].teid = old.gnb_teid;
+		unsigned int k;
+		/* only the tunnel before the batch was ever in use: a second
+		 * change of the same session in the batch adds no marker */
+		for (k = 0; k < b->n_em && b->em[k].id != c->id; k++)
+			;
+		if (k == b->n_em) {
+			b->em[b->n_em].id = c->id;
+			b->em[b->n_em].peer = old.gnb;
+			b->em[b->n_em++].teid = old.gnb_teid;
+		}
 	}
 	return 0;
 }
@@ -998,8 +1008,17 @@ static void batch_done(struct batch *b, bool ok)
 		/* the original apps array is no longer read by anyone */
 		if (b->apps_published && b->old_apps != es_tables_live->apps)
 			rte_free(b->old_apps);
-		for (unsigned int i = 0; i < b->n_em; i++)
+		for (unsigned int i = 0; i < b->n_em; i++) {
+			/* a batch that moved the session back to its tunnel
+			 * closed nothing */
+			const struct es_tables *t = es_tables_live;
+			int64_t k = es_session_find(t, b->em[i].id);
+			if (k >= 0 && (uint64_t)k < t->sess_cap &&
+			    t->sessions[k].gnb == b->em[i].peer &&
+			    t->sessions[k].gnb_teid == b->em[i].teid)
+				continue;
 			send_end_marker(b->em[i].peer, b->em[i].teid);
+		}
 	}
 	free(b->us);
 	free(b->em);

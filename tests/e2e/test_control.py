@@ -936,6 +936,24 @@ def first_line(path):
         return f.readline()
 
 
+class EndMarkers(Quiet):
+    def test_one_end_marker_per_session_and_batch_for_the_tunnel_it_left(self):
+        es = self.daemon()
+        # there and back in one batch: the tunnel never closed
+        es.ok(batch=f"session change 1 gnb {GNB2_4} gnb-teid 5\nsession change 1 gnb {GNB_4} gnb-teid {GNB_TEID}\n")
+        # two moves in one batch: only the tunnel in use before it closes
+        es.ok(batch=f"session change 1 gnb {GNB2_4} gnb-teid 5\nsession change 1 gnb {GNB2_4} gnb-teid 6\n")
+        # a session whose cloud or QFI changes keeps its tunnel
+        es.ok(f"session change 1 cloud {UPF_4} cloud-teid 7 qfi 3")
+        time.sleep(0.2)
+        self.assertEqual(es.counters()["gtpu_end_marker_tx"], 1)
+        self.assertEqual(es.stop(), 0)
+        want = (outer4(N3_4, GNB_4, MAC_N3, MAC_GNB) / UDP(sport=2152, dport=2152, chksum=0) /
+                GTP_U_Header(teid=GNB_TEID, gtp_type=254))
+        out = es.outputs("n3")
+        self.assertEqual([bytes(p).hex() for p in out], [bytes(want).hex()])
+
+
 class Compaction(Quiet):
     def test_a_long_journal_becomes_a_snapshot_and_restores(self):
         d = tempfile.mkdtemp(prefix="es-ctl-e2e-")
