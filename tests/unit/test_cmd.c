@@ -1084,8 +1084,11 @@ T(cmd__rejects_del_and_change_without_a_key)
 	expect_err("session change", "'session change' needs an ID");
 	expect_err("show rule del", "bad value 'del' for 'rule show'");
 	/* and add keeps its messages */
-	expect_err("app add", "'app add' needs a NAME");
-	expect_err("port add", "'port add' needs a NAME");
+	expect_err("app add", "'app add' needs a value");
+	expect_err("port add", "'port add' needs a value");
+	expect_err("rule add", "'rule add' needs a PRIORITY");
+	expect_err("session add", "'session add' needs an ID");
+	expect_err("neigh add", "'neigh add' needs an ADDRESS");
 }
 
 T(cmd__rejects_a_bad_key)
