@@ -38,8 +38,8 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
-.PHONY: all deps test demo perf clean
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(UNIT_BIN) $(SAN_BIN)
+.PHONY: all deps test demo perf clean fuzz fuzz-long
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(UNIT_BIN) $(SAN_BIN) $(BUILD)/fuzz/fuzz_cmd
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,6 +70,26 @@ $(BUILD)/tests-san/test_%: tests/unit/test_%.c $(PURE_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  CCSAN $@"
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(SAN) -Idataplane -Icontrol -o $@ $^ -lcmocka -lm
+
+# The command-grammar fuzzer (libFuzzer, clang): see docs/control.md "Fuzzing".
+# make test runs it briefly (tests/run_all.sh); make fuzz-long for FUZZ_TIME s.
+FUZZ_CC   ?= clang
+FUZZ_BIN  := $(BUILD)/fuzz/fuzz_cmd
+FUZZ_TIME ?= 600
+$(FUZZ_BIN): tests/fuzz/fuzz_cmd.c control/cmd.c control/cmd.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ  $@"
+	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(filter-out -Wno-format-truncation,$(WARN)) \
+		-O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Icontrol -o $@ tests/fuzz/fuzz_cmd.c control/cmd.c
+
+fuzz: $(FUZZ_BIN)
+
+fuzz-long: deps $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/artifacts/ \
+		$(BUILD)/fuzz/corpus tests/fuzz/corpus
 
 deps:
 	@scripts/deps.sh
