@@ -21,7 +21,8 @@ DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
-           dataplane/counters.c dataplane/latency.c dataplane/tables.c control/cmd.c
+           dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/ctl.c dataplane/state.c \
+           dataplane/rules.c control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
@@ -38,8 +39,11 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
-.PHONY: all deps test demo perf clean fuzz fuzz-long
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(UNIT_BIN) $(SAN_BIN) $(BUILD)/fuzz/fuzz_cmd
+.PHONY: all deps test demo perf clean
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(UNIT_BIN) $(SAN_BIN)
+# the grammar fuzzer (clang, libFuzzer) is part of every build
+.PHONY: fuzz fuzz-long
+all: $(BUILD)/fuzz/fuzz_cmd
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,6 +52,11 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/edgesteer: $(DP_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
+
+# the control client: plain C and libc, no DPDK and nothing of the data plane
+$(BUILD)/steerctl: control/steerctl.c control/ctl_proto.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ control/steerctl.c
 
 # the paced generator/sink of perf/: the data plane less its main, on ring ports
 $(BUILD)/es-loadgen: $(BUILD)/perf/loadgen.o $(LIB_OBJ)

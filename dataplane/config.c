@@ -17,6 +17,7 @@
 #include "encap.h"
 
 struct es_port es_ports[ES_MAX_PORTS];
+bool es_config_skip_state;
 uint16_t es_n_ports;
 struct es_settings es_set;
 
@@ -287,34 +288,8 @@ static int apply_session(struct es_tables *t, const struct es_cmd_session *c,
 			 char err[ES_ERR_MAX])
 {
 	struct es_session s;
-	char e2[ES_ERR_MAX];
-	int pi;
-	memset(&s, 0, sizeof(s));
-	s.id = c->id;
-	s.has_ue4 = c->has_ue4;
-	if (c->has_ue4)
-		memcpy(&s.ue4_be, c->ue4.a, 4);
-	s.has_ue6 = c->has_ue6;
-	if (c->has_ue6)
-		memcpy(s.ue6, c->ue6.a, 8);
-	s.ul_teid = c->ul_teid;
-	s.n9_teid = c->has_n9 ? c->n9_teid : 0;
-	s.gnb_teid = c->gnb_teid;
-	s.qfi = c->qfi;
-	if ((pi = peer_index(t, &c->gnb, ES_ROLE_ACCESS, e2)) < 0) {
-		snprintf(err, ES_ERR_MAX, "session %u: gnb: %s", c->id, e2);
+	if (es_session_from_cmd(t, c, &s, err))
 		return -1;
-	}
-	s.gnb = (uint16_t)pi;
-	if (c->has_cloud) {
-		if ((pi = peer_index(t, &c->cloud, ES_ROLE_CORE, e2)) < 0) {
-			snprintf(err, ES_ERR_MAX, "session %u: cloud: %s", c->id, e2);
-			return -1;
-		}
-		s.cloud = (uint16_t)pi;
-		s.has_cloud = 1;
-		s.cloud_teid = c->cloud_teid;
-	}
 	return es_session_add(t, &s, err);
 }
 
@@ -480,6 +455,11 @@ int es_config_load(const char *path, struct es_tables **out)
 				   o == ES_OBJ_APP ? 3 : 4;
 			if (want != pass)
 				continue;
+			/* a saved state replaces the config's apps, sessions
+			 * and rules (es_state_restore) */
+			if (es_config_skip_state && o != ES_OBJ_SET && o != ES_OBJ_PORT &&
+			    o != ES_OBJ_NEIGH)
+				continue;
 			if (es_config_apply(t, &cmds[i].cmd, err)) {
 				fprintf(stderr, "%s:%u: %s\n", path, cmds[i].line, err);
 				goto out;
@@ -510,4 +490,140 @@ out:
 	free(cmds);
 	fclose(f);
 	return rc;
+}
+
+/* ---- for the control socket (ctl.c) ---- */
+
+int es_app_find(const struct es_tables *t, const char *name)
+{
+	return app_by_name(t, name);
+}
+
+int es_peer_index(struct es_tables *t, const struct es_addr *addr,
+		  uint8_t role, char err[ES_ERR_MAX])
+{
+	return peer_index(t, addr, role, err);
+}
+
+int es_session_from_cmd(struct es_tables *t, const struct es_cmd_session *c,
+			struct es_session *s, char err[ES_ERR_MAX])
+{
+	char e2[ES_ERR_MAX];
+	int pi;
+	memset(s, 0, sizeof(*s));
+	s->id = c->id;
+	s->has_ue4 = c->has_ue4;
+	if (c->has_ue4)
+		memcpy(&s->ue4_be, c->ue4.a, 4);
+	s->has_ue6 = c->has_ue6;
+	if (c->has_ue6)
+		memcpy(s->ue6, c->ue6.a, 8);
+	s->ul_teid = c->ul_teid;
+	s->n9_teid = c->has_n9 ? c->n9_teid : 0;
+	s->gnb_teid = c->gnb_teid;
+	s->qfi = c->qfi;
+	if ((pi = peer_index(t, &c->gnb, ES_ROLE_ACCESS, e2)) < 0) {
+		snprintf(err, ES_ERR_MAX, "session %u: gnb: %s", c->id, e2);
+		return -1;
+	}
+	s->gnb = (uint16_t)pi;
+	if (c->has_cloud) {
+		if ((pi = peer_index(t, &c->cloud, ES_ROLE_CORE, e2)) < 0) {
+			snprintf(err, ES_ERR_MAX, "session %u: cloud: %s", c->id, e2);
+			return -1;
+		}
+		s->cloud = (uint16_t)pi;
+		s->has_cloud = 1;
+		s->cloud_teid = c->cloud_teid;
+	}
+	return 0;
+}
+
+static void peer_addr(const struct es_peer *p, struct es_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->v6 = p->v6;
+	a->plen = p->v6 ? 128 : 32;
+	memcpy(a->a, p->addr, p->v6 ? 16 : 4);
+}
+
+void es_session_to_cmd(const struct es_tables *t, const struct es_session *s,
+		       struct es_cmd *c)
+{
+	struct es_cmd_session *cs = &c->u.session;
+	memset(c, 0, sizeof(*c));
+	c->obj = ES_OBJ_SESSION;
+	c->verb = ES_VERB_ADD;
+	cs->id = s->id;
+	if (s->has_ue4) {
+		cs->has_ue4 = 1;
+		cs->ue4.plen = 32;
+		memcpy(cs->ue4.a, &s->ue4_be, 4);
+	}
+	if (s->has_ue6) {
+		cs->has_ue6 = 1;
+		cs->ue6.v6 = 1;
+		cs->ue6.plen = 64;
+		memcpy(cs->ue6.a, s->ue6, 8);
+	}
+	cs->ul_teid = s->ul_teid;
+	peer_addr(&t->peers[s->gnb], &cs->gnb);
+	cs->gnb_teid = s->gnb_teid;
+	if (s->has_cloud) {
+		cs->has_cloud = 1;
+		peer_addr(&t->peers[s->cloud], &cs->cloud);
+		cs->cloud_teid = s->cloud_teid;
+	}
+	if (s->n9_teid) {
+		cs->has_n9 = 1;
+		cs->n9_teid = s->n9_teid;
+	}
+	cs->qfi = s->qfi;
+	cs->has_gnb = 1;   /* as es_cmd_parse fills an added session */
+	cs->has_qfi = 1;
+}
+
+void es_app_to_cmd(const struct es_app *a, struct es_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->obj = ES_OBJ_APP;
+	c->verb = ES_VERB_ADD;
+	snprintf(c->u.app.name, sizeof(c->u.app.name), "%s", a->name);
+	c->u.app.via = a->via;
+	c->u.app.down = a->down;
+	c->u.app.has_via = 1;   /* as es_cmd_parse fills an added app */
+	c->u.app.has_state = 1;
+}
+
+int es_app_resolve(const struct es_addr *via, struct es_peer *hop,
+		   char err[ES_ERR_MAX])
+{
+	return es_resolve_peer(via, ES_ROLE_LOCAL, hop, err);
+}
+
+int es_neigh_add(const struct es_cmd_neigh *c, char err[ES_ERR_MAX])
+{
+	return apply_neigh(c, err);
+}
+
+uint32_t es_neigh_count(void)
+{
+	return n_neighs;
+}
+
+void es_neigh_truncate(uint32_t n)
+{
+	if (n < n_neighs)
+		n_neighs = n;
+}
+
+void es_neigh_to_cmd(uint32_t i, struct es_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->obj = ES_OBJ_NEIGH;
+	c->verb = ES_VERB_ADD;
+	c->u.neigh.addr = neighs[i].addr;
+	memcpy(c->u.neigh.mac, neighs[i].mac.addr_bytes, 6);
+	snprintf(c->u.neigh.port, sizeof(c->u.neigh.port), "%s",
+		 es_ports[neighs[i].port].name);
 }

@@ -103,9 +103,13 @@ struct rte_hash;
 struct rte_acl_ctx;
 
 struct es_tables {
-	/* sessions */
-	uint32_t n_sessions, max_sessions;
+	/* sessions: slots of an array (index = hash value), live count
+	 * n_sessions <= max_sessions; sess_cap slots (max_sessions plus
+	 * spares for changes in flight); control-side slot bookkeeping in
+	 * sess_ctl (session.c) */
+	uint32_t n_sessions, max_sessions, sess_cap;
 	struct es_session *sessions;
+	struct es_sess_ctl *sess_ctl;
 	struct rte_hash *by_ul_teid;   /* key: uint32 TEID (host) -> index */
 	struct rte_hash *by_n9_teid;
 	struct rte_hash *by_ue4;       /* key: uint32 UE IPv4 (network) */
@@ -167,16 +171,61 @@ int es_config_load(const char *path, struct es_tables **out);
 int es_config_apply(struct es_tables *t, const struct es_cmd *c,
 		    char err[ES_ERR_MAX]);
 void es_settings_default(struct es_settings *s);
+/* Set before es_config_load when a saved state will be restored: the
+ * config's app, session and rule lines are then not applied. */
+extern bool es_config_skip_state;
 
 /* session.c */
 int es_sessions_create(struct es_tables *t, uint32_t max, int socket);
+/* Add a session (its keys must be free). Lock-free for concurrent
+ * readers: the slot is complete before any index points at it. */
 int es_session_add(struct es_tables *t, const struct es_session *s,
 		   char err[ES_ERR_MAX]);
+/* The slot index of session id, or -1. */
+int64_t es_session_find(const struct es_tables *t, uint32_t id);
+/* Delete session id: its keys leave every index at once; the slot and
+ * the index positions are reused only after es_sessions_reclaim(). */
+int es_session_del(struct es_tables *t, uint32_t id, char err[ES_ERR_MAX]);
+/* Replace session s->id by s (same keys: id, ul-teid, n9-teid, UE
+ * addresses): a new slot, then every index repointed to it, so readers
+ * see the old or the new session whole, never a mix. */
+int es_session_replace(struct es_tables *t, const struct es_session *s,
+		       char err[ES_ERR_MAX]);
+/* After an RCU grace period (es_tables_sync): reuse what deletes and
+ * replaces released. */
+void es_sessions_reclaim(struct es_tables *t);
+/* Call fn for every live session, in no particular order; stops and
+ * returns fn's value when it is non-zero. */
+int es_sessions_foreach(const struct es_tables *t,
+			int (*fn)(void *arg, const struct es_session *s),
+			void *arg);
 void es_sessions_free(struct es_tables *t);
 
 /* classify.c: build the ACL contexts from t->rules (sorted here). */
 int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX]);
 void es_classify_free(struct es_tables *t);
+
+/* config.c, for the control socket: an app's index by name (-1: none);
+ * the index of the peer for addr on a port of role (added if new, -1 and
+ * err on failure); a session from its command (peers resolved); the
+ * commands that recreate a session or an app (canonical 'add' lines);
+ * an app's next hop on a local port. */
+int es_app_find(const struct es_tables *t, const char *name);
+int es_peer_index(struct es_tables *t, const struct es_addr *addr,
+		  uint8_t role, char err[ES_ERR_MAX]);
+int es_session_from_cmd(struct es_tables *t, const struct es_cmd_session *c,
+			struct es_session *s, char err[ES_ERR_MAX]);
+void es_session_to_cmd(const struct es_tables *t, const struct es_session *s,
+		       struct es_cmd *c);
+void es_app_to_cmd(const struct es_app *a, struct es_cmd *c);
+int es_app_resolve(const struct es_addr *via, struct es_peer *hop,
+		   char err[ES_ERR_MAX]);
+/* Static neighbours: add one (as 'neigh add'), how many there are, drop
+ * those after the first n (undo), the command that recreates entry i. */
+int es_neigh_add(const struct es_cmd_neigh *c, char err[ES_ERR_MAX]);
+uint32_t es_neigh_count(void);
+void es_neigh_truncate(uint32_t n);
+void es_neigh_to_cmd(uint32_t i, struct es_cmd *c);
 
 /* Resolve the next hop (port, MAC) toward addr on a port of role. */
 int es_resolve_peer(const struct es_addr *addr, uint8_t role,

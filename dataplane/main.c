@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * edgesteer [EAL options] -- -c CONFIG [--idle-exit MS] [--stats FILE]
- *                            [--stats-interval S]
+ * edgesteer [EAL options] -- -c CONFIG [--ctl PATH | --no-ctl]
+ *            [--state FILE [--state-sync]] [--idle-exit MS] [--stats FILE]
+ *            [--stats-interval S] [--stage-cycles]
  *
  * Start-up: EAL, config (fatal with FILE:LINE), mbuf pool, ports,
  * workers (one per worker lcore), RCU. The main lcore then only
- * watches: signals, periodic counter lines, --idle-exit. On SIGINT or
+ * serves the control socket (ctl.c) and watches: signals, periodic
+ * counter lines, --idle-exit. On SIGINT or
  * SIGTERM it stops the workers, closes the ports and prints the final
  * counters (and writes them as JSON with --stats).
  */
@@ -21,8 +23,11 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include "../control/ctl_proto.h"
+#include "ctl.h"
 #include "es.h"
 #include "port.h"
+#include "rules.h"
 #include "worker.h"
 
 static void on_signal(int sig)
@@ -35,6 +40,11 @@ static void usage(const char *prog)
 {
 	printf("Usage: %s [EAL options] -- -c CONFIG [options]\n"
 	       "  -c, --config FILE        config file (docs/config.md)\n"
+	       "      --ctl PATH           control socket for steerctl (default " ES_CTL_SOCK ")\n"
+	       "      --no-ctl             no control socket\n"
+	       "      --state FILE         keep apps, sessions and rules changed at run time in\n"
+	       "                           FILE (+ FILE.journal) and restore them on start\n"
+	       "      --state-sync         fdatasync every state write (survives power loss)\n"
 	       "      --idle-exit MS       stop after MS ms without a received packet\n"
 	       "      --stats FILE         write the final counters as JSON to FILE\n"
 	       "      --stats-interval S   print the counters every S seconds\n"
@@ -128,10 +138,16 @@ int main(int argc, char **argv)
 		{ "stats", required_argument, NULL, 's' },
 		{ "stats-interval", required_argument, NULL, 'I' },
 		{ "stage-cycles", no_argument, NULL, 'S' },
+		{ "ctl", required_argument, NULL, 'C' },
+		{ "no-ctl", no_argument, NULL, 'N' },
+		{ "state", required_argument, NULL, 'T' },
+		{ "state-sync", no_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *stats = NULL;
+	const char *config = NULL, *stats = NULL, *ctl = ES_CTL_SOCK, *state = NULL;
+	bool state_sync = false, ctl_given = false;
+	char err[ES_ERR_MAX];
 	uint64_t idle_ms = 0, interval_s = 0;
 	struct es_tables *t = NULL;
 	uint64_t start_tsc;
@@ -165,6 +181,19 @@ int main(int argc, char **argv)
 		case 'S':
 			es_stage_cycles = 1;
 			break;
+		case 'C':
+			ctl = optarg;
+			ctl_given = true;
+			break;
+		case 'N':
+			ctl = NULL;
+			break;
+		case 'T':
+			state = optarg;
+			break;
+		case 'Y':
+			state_sync = true;
+			break;
 		case 'h':
 			usage(argv[0]);
 			rte_eal_cleanup();
@@ -182,16 +211,38 @@ int main(int argc, char **argv)
 	if (es_n_workers == 0)
 		rte_exit(EXIT_FAILURE,
 			 "no worker lcore: give at least two lcores (e.g. -l 0,1); the first one only watches\n");
+	if (state) {
+		if (es_state_init(state, state_sync) != 0)
+			rte_exit(EXIT_FAILURE, "--state: path too long\n");
+		es_config_skip_state = es_state_exists();
+	}
 	if (es_config_load(config, &t) != 0)
 		rte_exit(EXIT_FAILURE, "config not loaded: nothing started\n");
+	es_neigh_config = es_neigh_count();
 	es_tables_live = t;
 
 	es_dataplane_setup();
+	if (state) {
+		if (es_config_skip_state)
+			printf("edgesteer: restoring apps, sessions and rules from %s (the config's are not used)\n",
+			       state);
+		if (es_state_restore(err) != 0)
+			rte_exit(EXIT_FAILURE, "state not restored: %s\n", err);
+		t = es_tables_live;
+	}
+	if (ctl && es_ctl_open(ctl, err) != 0) {
+		/* asked for by name: fatal; the default: run without it */
+		if (ctl_given)
+			rte_exit(EXIT_FAILURE, "%s\n", err);
+		fprintf(stderr, "edgesteer: no control socket: %s\n", err);
+		ctl = NULL;
+	}
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("edgesteer: %u ports, %u workers, %u sessions, %u rules, %u apps\n",
-	       es_n_ports, es_n_workers, t->n_sessions, t->n_rules, t->n_apps);
+	printf("edgesteer: %u ports, %u workers, %u sessions, %u rules, %u apps%s%s\n",
+	       es_n_ports, es_n_workers, t->n_sessions, es_rules_count(), t->n_apps,
+	       ctl ? "; control socket " : "", ctl ? ctl : "");
 	fflush(stdout);
 
 	start_tsc = rte_rdtsc();
@@ -201,7 +252,8 @@ int main(int argc, char **argv)
 		uint64_t hz = rte_get_tsc_hz(), next_print = rte_rdtsc() + interval_s * hz;
 		while (!es_quit) {
 			uint64_t now, last = 0;
-			usleep(10000);
+			es_ctl_poll(10);  /* sleeps 10 ms without a client */
+			es_rules_poll();
 			now = rte_rdtsc();
 			for (unsigned int i = 0; i < es_n_workers; i++)
 				last = RTE_MAX(last, es_workers[i].last_rx_tsc);
@@ -215,6 +267,7 @@ int main(int argc, char **argv)
 		}
 	}
 	rte_eal_mp_wait_lcore();
+	es_ctl_close();
 	run_seconds = (double)(rte_rdtsc() - start_tsc) / (double)rte_get_tsc_hz();
 	printf("edgesteer: stopped; final counters:\n");
 	print_counters(stdout);

@@ -1,16 +1,45 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Session tables (BRIEF §3): a dense array of sessions and rte_hash
+ * Session tables (BRIEF §3): an array of session slots and rte_hash
  * indexes on it by uplink TEID, N9 TEID, UE IPv4 address, UE IPv6 /64
- * prefix and session id. Hash values are array indexes.
+ * prefix and session id. Hash values are slot indexes.
+ *
+ * Workers read while the control thread adds, deletes and changes:
+ * - the hashes are lock-free for readers (RW_CONCURRENCY_LF);
+ * - a published slot is never written: a change fills a new slot and
+ *   repoints every index to it (an atomic store of the hash data);
+ * - a deleted or replaced slot, and the hash positions a delete frees,
+ *   wait in a pending list until an RCU grace period has passed
+ *   (es_sessions_reclaim after es_tables_sync).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_errno.h>
 #include "es.h"
+
+/* Spare slots beyond sessions-max, for changes awaiting a grace period. */
+#define SESS_SPARE 256
+
+enum { H_ID, H_UL, H_N9, H_UE4, H_UE6, H_NUM };
+
+struct pend_pos {
+	uint8_t h;
+	int32_t pos;
+};
+
+/* Control-side bookkeeping, never read by workers. */
+struct es_sess_ctl {
+	uint32_t hi;             /* slots [0, hi) have been handed out */
+	uint32_t n_free;
+	uint32_t *free;          /* reusable slots */
+	uint32_t n_pend_slot, n_pend_pos, cap_pend_pos;
+	uint32_t *pend_slot;     /* slots waiting for a grace period */
+	struct pend_pos *pend_pos;
+};
 
 static struct rte_hash *hash_new(const char *tag, uint32_t entries,
 				 uint32_t key_len, int socket)
@@ -34,20 +63,54 @@ static struct rte_hash *hash_new(const char *tag, uint32_t entries,
 	return rte_hash_create(&p);
 }
 
+static struct rte_hash *hash_of(const struct es_tables *t, int h)
+{
+	switch (h) {
+	case H_ID:  return t->by_id;
+	case H_UL:  return t->by_ul_teid;
+	case H_N9:  return t->by_n9_teid;
+	case H_UE4: return t->by_ue4;
+	default:    return t->by_ue6;
+	}
+}
+
+/* The key of s in index h, or NULL when s has none there. */
+static const void *key_of(const struct es_session *s, int h)
+{
+	switch (h) {
+	case H_ID:  return &s->id;
+	case H_UL:  return &s->ul_teid;
+	case H_N9:  return s->n9_teid ? &s->n9_teid : NULL;
+	case H_UE4: return s->has_ue4 ? &s->ue4_be : NULL;
+	default:    return s->has_ue6 ? s->ue6 : NULL;
+	}
+}
+
 int es_sessions_create(struct es_tables *t, uint32_t max, int socket)
 {
+	struct es_sess_ctl *sc;
 	t->max_sessions = max;
+	t->sess_cap = max + SESS_SPARE;
 	t->n_sessions = 0;
 	t->sessions = rte_zmalloc_socket("es_sessions",
-					 (size_t)max * sizeof(struct es_session),
+					 (size_t)t->sess_cap * sizeof(struct es_session),
 					 RTE_CACHE_LINE_SIZE, socket);
 	t->by_ul_teid = hash_new("ul", max, 4, socket);
 	t->by_n9_teid = hash_new("n9", max, 4, socket);
 	t->by_ue4 = hash_new("ue4", max, 4, socket);
 	t->by_ue6 = hash_new("ue6", max, 8, socket);
 	t->by_id = hash_new("sid", max, 4, socket);
+	/* the slot lists are part of the per-session cost: DPDK heap, so
+	 * that the memory figure counts them */
+	t->sess_ctl = sc = rte_zmalloc_socket("es_sess_ctl", sizeof(*sc), 0, socket);
+	if (sc) {
+		sc->free = rte_malloc_socket("es_sess_free",
+			(size_t)t->sess_cap * sizeof(uint32_t), 0, socket);
+		sc->pend_slot = rte_malloc_socket("es_sess_pend",
+			(size_t)t->sess_cap * sizeof(uint32_t), 0, socket);
+	}
 	if (!t->sessions || !t->by_ul_teid || !t->by_n9_teid || !t->by_ue4 ||
-	    !t->by_ue6 || !t->by_id) {
+	    !t->by_ue6 || !t->by_id || !sc || !sc->free || !sc->pend_slot) {
 		es_sessions_free(t);
 		return -1;
 	}
@@ -62,65 +125,198 @@ void es_sessions_free(struct es_tables *t)
 	rte_hash_free(t->by_ue6);
 	rte_hash_free(t->by_id);
 	rte_free(t->sessions);
+	if (t->sess_ctl) {
+		rte_free(t->sess_ctl->free);
+		rte_free(t->sess_ctl->pend_slot);
+		free(t->sess_ctl->pend_pos);
+		rte_free(t->sess_ctl);
+	}
 	t->by_ul_teid = t->by_n9_teid = t->by_ue4 = t->by_ue6 = NULL;
 	t->by_id = NULL;
 	t->sessions = NULL;
+	t->sess_ctl = NULL;
+}
+
+/* A free slot, or UINT32_MAX. Waits for a grace period when only
+ * pending slots are left. */
+static uint32_t slot_alloc(struct es_tables *t)
+{
+	struct es_sess_ctl *sc = t->sess_ctl;
+	if (sc->n_free == 0 && sc->hi == t->sess_cap && sc->n_pend_slot) {
+		es_tables_sync();
+		es_sessions_reclaim(t);
+	}
+	if (sc->n_free)
+		return sc->free[--sc->n_free];
+	if (sc->hi < t->sess_cap)
+		return sc->hi++;
+	return UINT32_MAX;
+}
+
+static int pend_pos(struct es_sess_ctl *sc, int h, int32_t pos)
+{
+	if (sc->n_pend_pos == sc->cap_pend_pos) {
+		uint32_t cap = sc->cap_pend_pos ? sc->cap_pend_pos * 2 : 256;
+		void *n = realloc(sc->pend_pos, cap * sizeof(*sc->pend_pos));
+		if (n == NULL)
+			return -1;
+		sc->pend_pos = n;
+		sc->cap_pend_pos = cap;
+	}
+	sc->pend_pos[sc->n_pend_pos].h = (uint8_t)h;
+	sc->pend_pos[sc->n_pend_pos++].pos = pos;
+	return 0;
+}
+
+void es_sessions_reclaim(struct es_tables *t)
+{
+	struct es_sess_ctl *sc = t->sess_ctl;
+	for (uint32_t i = 0; i < sc->n_pend_pos; i++)
+		rte_hash_free_key_with_position(hash_of(t, sc->pend_pos[i].h),
+						sc->pend_pos[i].pos);
+	sc->n_pend_pos = 0;
+	for (uint32_t i = 0; i < sc->n_pend_slot; i++)
+		sc->free[sc->n_free++] = sc->pend_slot[i];
+	sc->n_pend_slot = 0;
+}
+
+int64_t es_session_find(const struct es_tables *t, uint32_t id)
+{
+	void *data;
+	if (rte_hash_lookup_data(t->by_id, &id, &data) < 0)
+		return -1;
+	return (int64_t)(uintptr_t)data;
 }
 
 int es_session_add(struct es_tables *t, const struct es_session *s,
 		   char err[ES_ERR_MAX])
 {
-	uint32_t idx = t->n_sessions;
-	uintptr_t data = idx;
+	static const char *const what[H_NUM] = {
+		"already exists", "ul-teid %u already used",
+		"n9-teid %u already used", "ue address already used",
+		"ue6 prefix already used" };
+	uint32_t idx;
+	int h;
 
-	if (idx >= t->max_sessions) {
+	if (t->n_sessions >= t->max_sessions) {
 		snprintf(err, ES_ERR_MAX,
 			 "session %u: table full (%u sessions; raise 'set sessions-max')",
 			 s->id, t->max_sessions);
 		return -1;
 	}
-	if (rte_hash_lookup(t->by_id, &s->id) >= 0) {
-		snprintf(err, ES_ERR_MAX, "session %u already exists", s->id);
+	for (h = 0; h < H_NUM; h++) {
+		const void *k = key_of(s, h);
+		char m[64];
+		if (k == NULL || rte_hash_lookup(hash_of(t, h), k) < 0)
+			continue;
+		snprintf(m, sizeof(m), what[h], h == H_UL ? s->ul_teid : s->n9_teid);
+		snprintf(err, ES_ERR_MAX, h == H_ID ? "session %u %s" : "session %u: %s",
+			 s->id, m);
 		return -1;
 	}
-	if (rte_hash_lookup(t->by_ul_teid, &s->ul_teid) >= 0) {
-		snprintf(err, ES_ERR_MAX, "session %u: ul-teid %u already used",
-			 s->id, s->ul_teid);
-		return -1;
-	}
-	if (s->n9_teid && rte_hash_lookup(t->by_n9_teid, &s->n9_teid) >= 0) {
-		snprintf(err, ES_ERR_MAX, "session %u: n9-teid %u already used",
-			 s->id, s->n9_teid);
-		return -1;
-	}
-	if (s->has_ue4 && rte_hash_lookup(t->by_ue4, &s->ue4_be) >= 0) {
-		snprintf(err, ES_ERR_MAX, "session %u: ue address already used",
-			 s->id);
-		return -1;
-	}
-	if (s->has_ue6 && rte_hash_lookup(t->by_ue6, s->ue6) >= 0) {
-		snprintf(err, ES_ERR_MAX, "session %u: ue6 prefix already used",
-			 s->id);
+	idx = slot_alloc(t);
+	if (idx == UINT32_MAX) {
+		snprintf(err, ES_ERR_MAX, "session %u: no free slot", s->id);
 		return -1;
 	}
 	/* The entry is complete before any index points at it. */
 	t->sessions[idx] = *s;
-	if (rte_hash_add_key_data(t->by_id, &s->id, (void *)data) ||
-	    rte_hash_add_key_data(t->by_ul_teid, &s->ul_teid, (void *)data) ||
-	    (s->n9_teid && rte_hash_add_key_data(t->by_n9_teid, &s->n9_teid, (void *)data)) ||
-	    (s->has_ue4 && rte_hash_add_key_data(t->by_ue4, &s->ue4_be, (void *)data)) ||
-	    (s->has_ue6 && rte_hash_add_key_data(t->by_ue6, s->ue6, (void *)data))) {
+	for (h = 0; h < H_NUM; h++) {
+		const void *k = key_of(s, h);
+		if (k && rte_hash_add_key_data(hash_of(t, h), k,
+					       (void *)(uintptr_t)idx) != 0)
+			break;
+	}
+	if (h < H_NUM) {
 		snprintf(err, ES_ERR_MAX, "session %u: hash table full", s->id);
-		rte_hash_del_key(t->by_id, &s->id);
-		rte_hash_del_key(t->by_ul_teid, &s->ul_teid);
-		if (s->n9_teid)
-			rte_hash_del_key(t->by_n9_teid, &s->n9_teid);
-		if (s->has_ue4)
-			rte_hash_del_key(t->by_ue4, &s->ue4_be);
-		if (s->has_ue6)
-			rte_hash_del_key(t->by_ue6, s->ue6);
+		while (h-- > 0) {
+			const void *k = key_of(s, h);
+			int32_t pos;
+			if (k && (pos = rte_hash_del_key(hash_of(t, h), k)) >= 0)
+				pend_pos(t->sess_ctl, h, pos);
+		}
+		t->sess_ctl->pend_slot[t->sess_ctl->n_pend_slot++] = idx;
 		return -1;
 	}
 	t->n_sessions++;
+	return 0;
+}
+
+int es_session_del(struct es_tables *t, uint32_t id, char err[ES_ERR_MAX])
+{
+	int64_t idx = es_session_find(t, id);
+	const struct es_session *s;
+	if (idx < 0 || (uint64_t)idx >= t->sess_cap) {
+		snprintf(err, ES_ERR_MAX, "session %u does not exist", id);
+		return -1;
+	}
+	s = &t->sessions[idx];
+	/* the data path keys first, the id last */
+	for (int h = H_NUM - 1; h >= 0; h--) {
+		const void *k = key_of(s, h);
+		int32_t pos;
+		if (k && (pos = rte_hash_del_key(hash_of(t, h), k)) >= 0 &&
+		    pend_pos(t->sess_ctl, h, pos) != 0) {
+			/* cannot remember the position: leak it rather than
+			 * free it under a reader */
+		}
+	}
+	t->sess_ctl->pend_slot[t->sess_ctl->n_pend_slot++] = (uint32_t)idx;
+	t->n_sessions--;
+	return 0;
+}
+
+int es_session_replace(struct es_tables *t, const struct es_session *s,
+		       char err[ES_ERR_MAX])
+{
+	int64_t old = es_session_find(t, s->id);
+	const struct es_session *o;
+	uint32_t idx;
+	if (old < 0 || (uint64_t)old >= t->sess_cap) {
+		snprintf(err, ES_ERR_MAX, "session %u does not exist", s->id);
+		return -1;
+	}
+	o = &t->sessions[old];
+	for (int h = 0; h < H_NUM; h++) {
+		const void *a = key_of(o, h), *b = key_of(s, h);
+		size_t len = h == H_UE6 ? 8 : 4;
+		if ((a == NULL) != (b == NULL) || (a && memcmp(a, b, len) != 0)) {
+			snprintf(err, ES_ERR_MAX,
+				 "session %u: only gnb, gnb-teid, cloud, cloud-teid and qfi change in place (delete and add it)",
+				 s->id);
+			return -1;
+		}
+	}
+	idx = slot_alloc(t);
+	if (idx == UINT32_MAX) {
+		snprintf(err, ES_ERR_MAX, "session %u: no free slot", s->id);
+		return -1;
+	}
+	t->sessions[idx] = *s;
+	/* updating the data of an existing key is one atomic store */
+	for (int h = 0; h < H_NUM; h++) {
+		const void *k = key_of(s, h);
+		if (k)
+			rte_hash_add_key_data(hash_of(t, h), k, (void *)(uintptr_t)idx);
+	}
+	t->sess_ctl->pend_slot[t->sess_ctl->n_pend_slot++] = (uint32_t)old;
+	return 0;
+}
+
+int es_sessions_foreach(const struct es_tables *t,
+			int (*fn)(void *arg, const struct es_session *s),
+			void *arg)
+{
+	const void *key;
+	void *data;
+	uint32_t it = 0;
+	int rc;
+	while (rte_hash_iterate(t->by_id, &key, &data, &it) >= 0) {
+		uintptr_t idx = (uintptr_t)data;
+		if (idx >= t->sess_cap)
+			continue;
+		if ((rc = fn(arg, &t->sessions[idx])) != 0)
+			return rc;
+	}
 	return 0;
 }

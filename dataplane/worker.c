@@ -22,6 +22,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 #include "classify.h"
 #include "encap.h"
 #include "parse.h"
@@ -34,6 +35,7 @@ volatile int es_quit;
 struct es_tables *es_tables_live;
 struct rte_mempool *es_pool;
 struct rte_rcu_qsbr *es_rcu;
+struct rte_ring *es_ctl_tx;
 
 const char *const es_stage_names[ES_ST_MAX] = {
 	"rx", "parse", "classify", "action", "tx",
@@ -508,12 +510,12 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	lookup_bulk(t->by_ue6, &ks[KS_UE6], c);
 	lookup_bulk(t->by_n9_teid, &ks[KS_N9], c);
 	for (uint16_t i = 0; i < nc; i++)
-		if (c[i].sess < t->n_sessions)
+		if (c[i].sess < t->sess_cap)
 			rte_prefetch0(&t->sessions[c[i].sess]);
 	for (uint16_t i = 0; i < nc; i++) {
 		struct pctx *p = &c[i];
 		bool found = p->sess != UINT32_MAX;
-		if (!found || p->sess >= t->n_sessions) {
+		if (!found || p->sess >= t->sess_cap) {
 			uint8_t path = p->path;
 			p->path = 0xff;
 			if (path == P_DL_APP) {
@@ -682,6 +684,21 @@ int es_worker_main(void *arg)
 			t_rx[nb] = w->last_rx_tsc;
 			n_tx[nb++] = (uint32_t)(w->cnt[ES_CNT_TX] - tx_before);
 		}
+		/* End Markers from the control thread (a session's gNB
+		 * changed): worker 0 sends them */
+		if (w->qid == 0 && unlikely(!rte_ring_empty(es_ctl_tx))) {
+			struct rte_mbuf *cm[8];
+			unsigned int k = rte_ring_sc_dequeue_burst(es_ctl_tx,
+				(void **)cm, RTE_DIM(cm), NULL);
+			for (unsigned int i = 0; i < k; i++) {
+				if (cm[i]->port >= es_n_ports) {
+					rte_pktmbuf_free(cm[i]);
+					continue;
+				}
+				w->cnt[ES_CNT_END_MARKER_TX]++;
+				es_tx(w, (uint8_t)cm[i]->port, cm[i]);
+			}
+		}
 		/* flush every round: latency over batching; a buffer that
 		 * filled has already been sent by rte_eth_tx_buffer */
 		if (es_stage_cycles)
@@ -728,6 +745,11 @@ void es_dataplane_setup(void)
 	for (uint16_t p = 0; p < es_n_ports; p++)
 		if (es_port_init(&es_ports[p], (uint16_t)es_n_workers, es_pool))
 			rte_exit(EXIT_FAILURE, "port set-up failed\n");
+	es_ctl_tx = rte_ring_create("es_ctl_tx", 1024, (int)rte_socket_id(),
+				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (es_ctl_tx == NULL)
+		rte_exit(EXIT_FAILURE, "cannot create the control tx ring: %s\n",
+			 rte_strerror(rte_errno));
 	es_rcu = rte_zmalloc("es_rcu", rte_rcu_qsbr_get_memsize(es_n_workers),
 			     RTE_CACHE_LINE_SIZE);
 	if (es_rcu == NULL || rte_rcu_qsbr_init(es_rcu, es_n_workers))

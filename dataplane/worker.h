@@ -36,6 +36,9 @@ struct es_worker {
 } __rte_cache_aligned;
 
 extern struct es_worker *es_workers;
+/* End Markers the control thread built, sent by worker 0 (single
+ * producer: the control thread; single consumer: worker 0). */
+extern struct rte_ring *es_ctl_tx;
 extern unsigned int es_n_workers;
 extern volatile int es_quit;
 

@@ -104,7 +104,7 @@ def run(config, inputs=None, ports=PORTS, timeout=60, idle_ms=300,
         eal += list(extra_eal)
         stats = os.path.join(d, "stats.json")
         cmd = [BINARY] + eal + ["--", "-c", cfg, "--idle-exit", str(idle_ms),
-                                "--stats", stats] + list(extra_args)
+                                "--stats", stats, "--ctl", os.path.join(d, "ctl.sock")] + list(extra_args)
         pr = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                             stdin=subprocess.DEVNULL)
         if expect_fail:
