@@ -1456,6 +1456,109 @@ T(names__objects_and_verbs_keep_their_numbers)
 	assert_string_equal(es_verb_names[ES_VERB_SHOW], "show");
 }
 
+/* ================= docs/control.md stays true ================= */
+
+/* The "## Grammar" section of docs/control.md: every concrete line in its
+ * code blocks (no upper-case placeholder) parses; each "input:" formats
+ * to the "canonical:" line after it; each row of the "### Errors" table
+ * fails with exactly its reason. The path comes from this file's own. */
+static FILE *open_control_md(void)
+{
+	char path[512];
+	const char *me = __FILE__, *cut = strstr(me, "tests/unit/test_cmd.c");
+	snprintf(path, sizeof(path), "%.*sdocs/control.md",
+		 (int)(cut ? cut - me : 0), me);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		fail_msg("cannot open %s (run from the repository root)", path);
+	return f;
+}
+
+/* `text` cells of a table row, "\|" unescaped; returns how many */
+static int code_cells(const char *row, char cells[][ES_ERR_MAX], int max)
+{
+	int n = 0;
+	const char *p = row;
+	while (n < max && (p = strchr(p, '`')) != NULL) {
+		size_t k = 0;
+		p++;
+		while (*p && *p != '`' && k < ES_ERR_MAX - 1) {
+			if (p[0] == '\\' && p[1] == '|')
+				p++;
+			cells[n][k++] = *p++;
+		}
+		cells[n++][k] = '\0';
+		if (*p == '`')
+			p++;
+	}
+	return n;
+}
+
+T(docs__grammar_examples_canonical_lines_and_errors_are_true)
+{
+	FILE *f = open_control_md();
+	char line[2048], input[2048] = "";
+	int in_grammar = 0, in_errors = 0, in_code = 0;
+	int n_ex = 0, n_canon = 0, n_err = 0;
+
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "## ", 3)) {
+			in_grammar = !strcmp(line, "## Grammar");
+			continue;
+		}
+		if (!strncmp(line, "### ", 4)) {
+			in_errors = !strcmp(line, "### Errors");
+			continue;
+		}
+		if (!in_grammar)
+			continue;
+		if (!strncmp(line, "```", 3)) {
+			in_code = !in_code;
+			continue;
+		}
+		if (in_code) {
+			const char *l = line;
+			int upper = 0;
+			if (!strncmp(l, "input:", 6) || !strncmp(l, "canonical:", 10)) {
+				l = strchr(l, ':') + 1;
+				while (*l == ' ')
+					l++;
+			}
+			for (const char *c = l; *c && *c != '#'; c++)
+				upper |= (*c >= 'A' && *c <= 'Z');
+			if (upper)
+				continue;     /* a synopsis */
+			parse_ok(l);
+			n_ex++;
+			if (!strncmp(line, "input:", 6)) {
+				snprintf(input, sizeof(input), "%s", l);
+			} else if (!strncmp(line, "canonical:", 10)) {
+				assert_true(input[0] != '\0');
+				expect_format(input, l);
+				input[0] = '\0';
+				n_canon++;
+			}
+		} else if (in_errors && line[0] == '|' && strchr(line, '`')) {
+			char cells[3][ES_ERR_MAX];
+			struct es_cmd c;
+			char err[ES_ERR_MAX];
+			if (code_cells(line, cells, 3) != 2)
+				continue;     /* not an error row */
+			if (es_cmd_parse(cells[0], &c, err) != -1 ||
+			    strcmp(err, cells[1]) != 0)
+				fail_msg("docs: \"%s\" gives \"%s\", the table says \"%s\"",
+					 cells[0], err, cells[1]);
+			n_err++;
+		}
+	}
+	fclose(f);
+	/* the section is there and has examples of every kind */
+	assert_true(n_ex >= 20);
+	assert_true(n_canon >= 3);
+	assert_true(n_err >= 14);
+}
+
 int main(void)
 
 {
@@ -1541,6 +1644,7 @@ int main(void)
 		cmocka_unit_test(fmt__rejects_unknown_object_and_verb_pairs),
 		cmocka_unit_test(fmt__bounds_unterminated_names_in_a_hand_built_command),
 		cmocka_unit_test(names__objects_and_verbs_keep_their_numbers),
+		cmocka_unit_test(docs__grammar_examples_canonical_lines_and_errors_are_true),
 	};
 	return cmocka_run_group_tests_name("cmd", tests, NULL, NULL);
 }
