@@ -96,7 +96,7 @@ fuzz: $(FUZZ_BIN)
 
 fuzz-long: deps $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -dict=tests/fuzz/cmd.dict \
 		-artifact_prefix=$(BUILD)/fuzz/artifacts/ \
 		$(BUILD)/fuzz/corpus tests/fuzz/corpus
 

@@ -1169,6 +1169,9 @@ T(cmd__a_word_given_twice_leaves_nothing_of_the_first)
 		    "rule add 1 action mirror a then drop");
 	expect_same("port add p dev abcdefgh dev x role core addr 1.2.3.4/24",
 		    "port add p dev x role core addr 1.2.3.4/24");
+	/* the fuzzer's find against the old strcpy: a shorter second 'port' */
+	expect_same("neigh add 10.100.0.22 lladdr 02:00:00:00:00:22 port apps port n9",
+		    "neigh add 10.100.0.22 lladdr 02:00:00:00:00:22 port n9");
 	expect_same("app change a via 10.0.0.1 via 10.0.0.2", "app change a via 10.0.0.2");
 	expect_same("session change 1 qfi 5 qfi 6", "session change 1 qfi 6");
 }
