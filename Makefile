@@ -21,7 +21,8 @@ DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
-           dataplane/counters.c dataplane/latency.c dataplane/tables.c control/cmd.c
+           dataplane/counters.c dataplane/latency.c dataplane/tables.c \
+           dataplane/telemetry.c control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
