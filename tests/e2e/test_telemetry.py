@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from scapy.all import IP, UDP, Raw
@@ -66,53 +67,95 @@ class TelemetryClient:
 
     def query(self, cmd):
         self.sock.send(cmd.encode())
-        reply = json.loads(self.sock.recv(self.max_len).decode())
+        data = self.sock.recv(self.max_len)
+        if not data:
+            raise ConnectionResetError("telemetry socket closed")
+        reply = json.loads(data.decode())
         return reply[cmd.split(",")[0]]
 
     def close(self):
         self.sock.close()
 
 
+class Daemon:
+    """edgesteer on the test topology with a unique --file-prefix; start()
+    returns once /edgesteer/ answers and the input packets are worked
+    through (n_rx received, n_tx latency samples), stop() sends SIGINT and
+    reads the --stats JSON. Every wait is bounded by WAIT_S."""
+
+    def __init__(self, tag, inputs, n_rx, n_tx, extra_args=()):
+        self.dir = tempfile.mkdtemp(prefix="es-e2e-tel-")
+        self.prefix = f"es-e2e-tel-{tag}-{os.getpid()}"
+        self.rundir = runtime_dir(self.prefix)
+        self.sock = os.path.join(self.rundir, "dpdk_telemetry.v2")
+        cmd, self.stats_path = h.command(self.dir, CONFIG, inputs, idle_ms=5000,
+                                         file_prefix=self.prefix,
+                                         extra_args=extra_args)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.n_rx, self.n_tx = n_rx, n_tx
+        self.stats = None
+
+    def connect(self):
+        """A client once the packets are worked through."""
+        deadline = time.monotonic() + WAIT_S
+        client = None
+        # the socket exists from EAL init on; /edgesteer/ commands from
+        # the end of the data plane set-up
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"edgesteer exited {self.proc.returncode} early:\n"
+                                     f"{self.proc.stderr.read()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no telemetry at {self.sock} within {WAIT_S} s")
+            try:
+                if client is None:
+                    client = TelemetryClient(self.sock)
+                done = client.query("/edgesteer/counters,rx")
+                lat = client.query("/edgesteer/latency")
+                if done and done.get("rx") == self.n_rx and lat["packets"] == self.n_tx:
+                    return client
+            except (OSError, KeyError, TypeError):
+                pass
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.out, self.err = self.proc.communicate(timeout=WAIT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.out, self.err = self.proc.communicate()
+        if self.proc.returncode == 0 and os.path.exists(self.stats_path):
+            with open(self.stats_path) as f:
+                self.stats = json.load(f)
+        self.sock_left = os.path.exists(self.sock)
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.rundir, ignore_errors=True)
+
+
 class Telemetry(h.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="es-e2e-tel-")
-        cls.prefix = f"es-e2e-tel-{os.getpid()}"
-        cls.rundir = runtime_dir(cls.prefix)
-        cmd, cls.stats_path = h.command(cls.dir, CONFIG, {"n3": packets()},
-                                        idle_ms=5000, file_prefix=cls.prefix)
-        cls.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True)
+        cls.d = Daemon("main", {"n3": packets()}, N_RX, N_TX)
         cls.r = {}
         try:
             cls._query_while_running()
         finally:
-            cls._stop()
+            cls.d.stop()
+        cls.proc, cls.stats, cls.err = cls.d.proc, cls.d.stats, cls.d.err
+        cls.sock_left = cls.d.sock_left
 
     @classmethod
     def _query_while_running(cls):
-        sock = os.path.join(cls.rundir, "dpdk_telemetry.v2")
-        deadline = time.monotonic() + WAIT_S
-        client = None
-        # the socket exists from EAL init on; /edgesteer/ commands from
-        # the end of the data plane set-up: wait for both, then for the
-        # packets to be worked through
-        while True:
-            if cls.proc.poll() is not None:
-                raise AssertionError(f"edgesteer exited {cls.proc.returncode} early")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no telemetry at {sock} within {WAIT_S} s")
-            try:
-                if client is None:
-                    client = TelemetryClient(sock)
-                done = client.query("/edgesteer/counters,rx")
-                lat = client.query("/edgesteer/latency")
-                if done and done.get("rx") == N_RX and lat["packets"] == N_TX:
-                    break
-            except (OSError, KeyError, TypeError):
-                pass
-            time.sleep(0.05)
+        client = cls.d.connect()
         try:
             cls.r["hello"] = client.hello
             for c in ("/edgesteer/counters", "/edgesteer/counters_nonzero",
@@ -126,30 +169,14 @@ class Telemetry(h.TestCase):
             client.close()
         if os.path.exists(TELEMETRY_PY):
             # not a tty: no prompt, no banner; one JSON line per command
-            pr = subprocess.run([sys.executable, TELEMETRY_PY, "-f", cls.prefix],
+            pr = subprocess.run([sys.executable, TELEMETRY_PY, "-f", cls.d.prefix],
                                 input="/edgesteer/counters_nonzero\n/edgesteer/info\nquit\n",
                                 capture_output=True, text=True, timeout=WAIT_S)
             cls.r["script"] = (pr.returncode, pr.stdout, pr.stderr)
 
     @classmethod
-    def _stop(cls):
-        if cls.proc.poll() is None:
-            cls.proc.send_signal(signal.SIGINT)
-        try:
-            cls.out, cls.err = cls.proc.communicate(timeout=WAIT_S)
-        except subprocess.TimeoutExpired:
-            cls.proc.kill()
-            cls.out, cls.err = cls.proc.communicate()
-        cls.stats = None
-        if cls.proc.returncode == 0 and os.path.exists(cls.stats_path):
-            with open(cls.stats_path) as f:
-                cls.stats = json.load(f)
-        cls.sock_left = os.path.exists(os.path.join(cls.rundir, "dpdk_telemetry.v2"))
-
-    @classmethod
     def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
-        shutil.rmtree(cls.rundir, ignore_errors=True)
+        cls.d.cleanup()
 
     def test_hello_is_the_v2_protocol_of_this_process(self):
         self.assertEqual(self.r["hello"]["pid"], self.proc.pid)
@@ -252,3 +279,63 @@ class Telemetry(h.TestCase):
 
     def test_socket_is_removed_on_exit(self):
         self.assertFalse(self.sock_left)
+
+
+class StageCycles(h.TestCase):
+    def test_stages_count_cycles_with_stage_cycles(self):
+        d = Daemon("stages", {"n3": packets()}, N_RX, N_TX, extra_args=["--stage-cycles"])
+        try:
+            client = d.connect()
+            st = client.query("/edgesteer/stages")
+            client.close()
+            d.stop()
+        finally:
+            d.cleanup()
+        self.assertEqual(st["enabled"], 1)
+        for k in ("parse", "classify", "action", "tx"):
+            self.assertGreater(st[k], 0, k)
+        self.assertEqual(d.proc.returncode, 0, d.err)
+        for k, v in d.stats["stage_cycles"].items():
+            self.assertGreaterEqual(v, st[k], k)   # still counted while idle
+
+
+class StopWhileQueried(h.TestCase):
+    def test_clients_querying_through_shutdown_get_answers_or_stopping(self):
+        """Four clients ask for everything in a loop while the daemon is
+        stopped: every reply is whole (a full answer or {"error":
+        "stopping"}) and the daemon exits cleanly, its socket gone."""
+        d = Daemon("stop", {"n3": packets()}, N_RX, N_TX)
+        replies, errors = [], []
+
+        def hammer(client):
+            cmds = ["/edgesteer/info", "/edgesteer/ports", "/edgesteer/counters",
+                    "/edgesteer/latency"]
+            deadline = time.monotonic() + WAIT_S
+            i = 0
+            try:
+                while time.monotonic() < deadline:
+                    replies.append(client.query(cmds[i % len(cmds)]))
+                    i += 1
+            except OSError as e:   # the daemon went away
+                errors.append(e)
+            finally:
+                client.close()
+
+        try:
+            clients = [d.connect() for _ in range(4)]
+            threads = [threading.Thread(target=hammer, args=(c,)) for c in clients]
+            for t in threads:
+                t.start()
+            time.sleep(0.3)
+            d.stop()
+            for t in threads:
+                t.join(WAIT_S)
+            self.assertFalse(any(t.is_alive() for t in threads))
+        finally:
+            d.cleanup()
+        self.assertEqual(d.proc.returncode, 0, d.err)
+        self.assertFalse(d.sock_left)
+        self.assertGreater(len(replies), 40)
+        for r in replies:
+            self.assertIsInstance(r, dict)
+            self.assertTrue(r == {"error": "stopping"} or "error" not in r, r)
