@@ -145,6 +145,12 @@ static int cmd_stages(const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static void column_free(struct rte_tel_data *c)
+{
+	if (c != NULL)
+		rte_tel_data_free(c);
+}
+
 /* A new array container of the given type, or NULL. */
 static struct rte_tel_data *column(enum rte_tel_value_type type)
 {
@@ -172,9 +178,9 @@ static int cmd_info(const char *params, struct rte_tel_data *d)
 	roles = column(RTE_TEL_STRING_VAL);
 	ids = column(RTE_TEL_U64_VAL);
 	if (names == NULL || roles == NULL || ids == NULL) {
-		rte_tel_data_free(names);
-		rte_tel_data_free(roles);
-		rte_tel_data_free(ids);
+		column_free(names);
+		column_free(roles);
+		column_free(ids);
 		return -ENOMEM;
 	}
 	for (uint16_t p = 0; p < es_n_ports; p++) {
@@ -255,9 +261,9 @@ static int cmd_ports(const char *params, struct rte_tel_data *d)
 	for (k = 0; k < PS_MAX && cols[k] != NULL; k++)
 		;
 	if (names == NULL || k < PS_MAX) {
-		rte_tel_data_free(names);
+		column_free(names);
 		for (k = 0; k < PS_MAX; k++)
-			rte_tel_data_free(cols[k]);
+			column_free(cols[k]);
 		return -ENOMEM;
 	}
 	for (uint16_t p = 0; p < es_n_ports; p++) {

@@ -187,6 +187,14 @@ class Telemetry(h.TestCase):
             self.assertIn("/edgesteer/" + c, self.r["/"])
         self.assertIn("counter name", self.r["/help,/edgesteer/counters"]["/edgesteer/counters"])
 
+    def test_every_command_is_documented(self):
+        with open(os.path.join(h.ROOT, "docs", "control.md")) as f:
+            doc = f.read()
+        cmds = [c for c in self.r["/"] if c.startswith("/edgesteer/")]
+        self.assertEqual(len(cmds), 6)
+        for c in cmds:
+            self.assertIn(f"| `{c}` |", doc)
+
     def test_counters_name_every_counter_and_count_the_packets(self):
         c = self.r["/edgesteer/counters"]
         from_def = []
