@@ -37,6 +37,7 @@ struct es_sess_ctl {
 	uint32_t n_free;
 	uint32_t *free;          /* reusable slots */
 	uint32_t n_pend_slot, n_pend_pos, cap_pend_pos;
+	uint32_t n_pend_del;     /* deleted sessions whose hash positions pend */
 	uint32_t *pend_slot;     /* slots waiting for a grace period */
 	struct pend_pos *pend_pos;
 };
@@ -175,6 +176,7 @@ void es_sessions_reclaim(struct es_tables *t)
 		rte_hash_free_key_with_position(hash_of(t, sc->pend_pos[i].h),
 						sc->pend_pos[i].pos);
 	sc->n_pend_pos = 0;
+	sc->n_pend_del = 0;
 	for (uint32_t i = 0; i < sc->n_pend_slot; i++)
 		sc->free[sc->n_free++] = sc->pend_slot[i];
 	sc->n_pend_slot = 0;
@@ -203,6 +205,12 @@ int es_session_add(struct es_tables *t, const struct es_session *s,
 			 "session %u: table full (%u sessions; raise 'set sessions-max')",
 			 s->id, t->max_sessions);
 		return -1;
+	}
+	/* deleted keys hold their hash positions until a grace period has
+	 * passed: make room when the indexes could otherwise be full */
+	if (t->n_sessions + t->sess_ctl->n_pend_del >= t->max_sessions) {
+		es_tables_sync();
+		es_sessions_reclaim(t);
 	}
 	for (h = 0; h < H_NUM; h++) {
 		const void *k = key_of(s, h);
@@ -236,6 +244,7 @@ int es_session_add(struct es_tables *t, const struct es_session *s,
 				pend_pos(t->sess_ctl, h, pos);
 		}
 		t->sess_ctl->pend_slot[t->sess_ctl->n_pend_slot++] = idx;
+		t->sess_ctl->n_pend_del++;
 		return -1;
 	}
 	t->n_sessions++;
@@ -262,6 +271,7 @@ int es_session_del(struct es_tables *t, uint32_t id, char err[ES_ERR_MAX])
 		}
 	}
 	t->sess_ctl->pend_slot[t->sess_ctl->n_pend_slot++] = (uint32_t)idx;
+	t->sess_ctl->n_pend_del++;
 	t->n_sessions--;
 	return 0;
 }
