@@ -22,7 +22,7 @@ DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
            dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/ctl.c dataplane/state.c \
-           dataplane/rules.c control/cmd.c
+           dataplane/rules.c dataplane/telemetry.c control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
@@ -32,7 +32,7 @@ PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
 LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
 
 UNIT_PURE := parse cmd latency
-UNIT_DPDK := classify encap
+UNIT_DPDK := classify encap session
 UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/test_%)
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

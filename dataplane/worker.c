@@ -70,6 +70,21 @@ uint64_t es_counter_sum(enum es_cnt id)
 	return s;
 }
 
+void es_lat_sum(struct es_lat_hist *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < es_n_workers; i++)
+		es_lat_merge(out, &es_workers[i].lat);
+}
+
+uint64_t es_stage_sum(enum es_stage s)
+{
+	uint64_t c = 0;
+	for (unsigned int i = 0; i < es_n_workers; i++)
+		c += es_workers[i].stage[s];
+	return c;
+}
+
 /* A tunnel inside the tunnel: UDP to the GTP-U port (TS 29.281 §4.4.2.3:
  * a G-PDU always goes to 2152; a UE's own flow may well come from 2152). */
 static inline bool es_inner_is_gtpu(const struct es_inner *in)
@@ -750,9 +765,10 @@ void es_dataplane_setup(void)
 	if (es_ctl_tx == NULL)
 		rte_exit(EXIT_FAILURE, "cannot create the control tx ring: %s\n",
 			 rte_strerror(rte_errno));
-	es_rcu = rte_zmalloc("es_rcu", rte_rcu_qsbr_get_memsize(es_n_workers),
+	/* workers, and one reader off the data path (es_rcu_reader_id) */
+	es_rcu = rte_zmalloc("es_rcu", rte_rcu_qsbr_get_memsize(es_n_workers + 1),
 			     RTE_CACHE_LINE_SIZE);
-	if (es_rcu == NULL || rte_rcu_qsbr_init(es_rcu, es_n_workers))
+	if (es_rcu == NULL || rte_rcu_qsbr_init(es_rcu, es_n_workers + 1))
 		rte_exit(EXIT_FAILURE, "cannot create the RCU variable\n");
 	es_workers = rte_zmalloc("es_workers", es_n_workers * sizeof(*es_workers),
 				 RTE_CACHE_LINE_SIZE);
