@@ -363,7 +363,7 @@ def bench_size(workdir, pcap, npk, n, a, rnd):
             w = window(ctl, gen, per, a.window)
             res["sustained"].append(w)
             t = w["traffic"]
-            print(f"N={n}: sustained, {per:3} per request: {w['updates_per_s']:9.1f} updates/s "
+            print(f"N={n}: sustained, {per:3} per request: {rate(w['updates_per_s']):>9} updates/s "
                   f"({w['updates']} in {w['seconds']:.1f} s)  traffic {t['mpps']:.2f} Mpps, "
                   f"dropped {t['dropped']}", flush=True)
         res["loadavg_after"] = loadavg()
@@ -372,6 +372,11 @@ def bench_size(workdir, pcap, npk, n, a, rnd):
             ctl.close()
         dmn.stop()
     return res
+
+
+def rate(x):
+    """Three significant figures, never '0.0' for a slow but real rate."""
+    return "%.3g" % x if x < 1000 else "%.0f" % x
 
 
 def table(results):
@@ -384,17 +389,17 @@ def table(results):
             out.append("%-7d %-30s %7d %10.2f %10.2f %10.2f %10.2f" % (
                 r["rules"], k, v["samples"], v["median_ms"], v["p90_ms"], v["p99_ms"], v["max_ms"]))
     out.append("")
-    out.append("%-7s %-22s %10s %9s %9s %12s %8s" % ("rules", "sustained", "updates/s", "requests",
-                                                      "Mpps", "forwarded", "dropped"))
+    out.append("%-7s %-22s %10s %9s %9s %12s %8s %10s" % ("rules", "sustained", "updates/s", "requests",
+                                                           "Mpps", "forwarded", "dropped", "seconds"))
     for r in results["sizes"]:
         i = r["idle"]
-        out.append("%-7d %-22s %10s %9s %9.2f %12d %8d" % (r["rules"], "no updates", "-", "-",
-                                                           i["mpps"], i["tx"], i["dropped"]))
+        out.append("%-7d %-22s %10s %9s %9.2f %12d %8d %10.1f" % (
+            r["rules"], "no updates", "-", "-", i["mpps"], i["tx"], i["dropped"], i["seconds"]))
         for w in r["sustained"]:
             t = w["traffic"]
-            out.append("%-7d %-22s %10.1f %9d %9.2f %12d %8d" % (
-                r["rules"], "mixed, %d per request" % w["per_request"], w["updates_per_s"],
-                w["requests"], t["mpps"], t["tx"], t["dropped"]))
+            out.append("%-7d %-22s %10s %9d %9.2f %12d %8d %10.1f" % (
+                r["rules"], "mixed, %d per request" % w["per_request"], rate(w["updates_per_s"]),
+                w["requests"], t["mpps"], t["tx"], t["dropped"], w["seconds"]))
     out.append("")
     out.append("%-7s %10s %14s %16s" % ("rules", "start-up s", "build N rules s", "batch of adds s"))
     for r in results["sizes"]:
@@ -419,7 +424,7 @@ def main():
     q = a.quick
     sizes = [int(x) for x in a.rules.split(",")] if a.rules else ([16, 200] if q else [1000, 10000, 100000])
     a.samples = a.samples or (10 if q else 200)
-    a.budget = a.budget or (5 if q else 20)
+    a.budget = a.budget or (30 if q else 20)
     a.window = a.window or (0.5 if q else 5)
     a.idle = a.idle or (0.5 if q else 3)
     if q and a.batch == 100:
