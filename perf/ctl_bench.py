@@ -27,7 +27,10 @@ throughput window): at large N a full rebuild can take seconds per update,
 and the number of samples taken is reported with each figure.
 
 Usage: perf/ctl_bench.py [--quick] [--rules N,N,...] [--samples K]
-                         [--budget S] [--window S] [--batch B] [--out DIR]
+                         [--budget S] [--window S] [--idle S] [--batch B]
+                         [--state] [--out DIR]
+  --state   the daemon keeps its state file (--state): each accepted change
+            is also appended to the journal, as in a deployment
   --quick   small rule counts and few updates (what make test runs)
 """
 import argparse
@@ -213,9 +216,11 @@ class Updates:
 
 
 class Daemon:
-    def __init__(self, workdir, pcap, npk, rules, extra_rules):
+    def __init__(self, workdir, pcap, npk, rules, extra_rules, state=False):
         self.d = workdir
         self.proc = None
+        # --state: every accepted change is also appended to the journal
+        self.state = ["--state", os.path.join(workdir, "state-%d" % rules)] if state else []
         self.sock = os.path.join(workdir, "ctl-%d.sock" % rules)
         mbufs = (1 << (npk + 8192).bit_length()) - 1
         cfg = suite.config("ul_local", SESSIONS, rules, mbufs)
@@ -232,7 +237,7 @@ class Daemon:
     def start(self, timeout):
         """Start it and wait for its first answer; returns (Ctl, seconds)."""
         cmd = [os.path.join(BUILD, "edgesteer")] + suite.EAL + ["-m", str(self.mem)] + self.vdevs + \
-            ["--", "-c", self.cfg, "--ctl", self.sock]
+            ["--", "-c", self.cfg, "--ctl", self.sock] + self.state
         t0 = time.perf_counter()
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
@@ -306,7 +311,7 @@ def bench_size(workdir, pcap, npk, n, a, rnd):
     samples = a.samples
     res = {"rules": n, "sessions": SESSIONS, "flows": FLOWS, "loadavg_before": loadavg()}
     extra = 2 * samples + 4 * a.batch + 2000
-    dmn = Daemon(workdir, pcap, npk, n, extra)
+    dmn = Daemon(workdir, pcap, npk, n, extra, a.state)
     ctl = None
     try:
         ctl, res["startup_s"] = dmn.start(timeout=60 + n / 500)
@@ -419,6 +424,8 @@ def main():
     ap.add_argument("--window", type=float, help="seconds of each sustained window (default 5)")
     ap.add_argument("--idle", type=float, help="seconds of traffic without updates (default 3)")
     ap.add_argument("--batch", type=int, default=100, help="updates per request in the batch window")
+    ap.add_argument("--state", action="store_true",
+                    help="run the daemon with --state (each change also written to the journal)")
     ap.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
     a = ap.parse_args()
     q = a.quick
@@ -439,7 +446,7 @@ def main():
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                            "cpu": suite._cpu_model()},
                "method": {"samples": a.samples, "budget_s": a.budget, "window_s": a.window,
-                          "idle_s": a.idle, "batch": a.batch, "sessions": SESSIONS, "flows": FLOWS,
+                          "idle_s": a.idle, "batch": a.batch, "state": a.state, "sessions": SESSIONS, "flows": FLOWS,
                           "quick": q},
                "loadavg_start": loadavg(), "sizes": []}
     t_start = time.time()
