@@ -39,7 +39,7 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
-.PHONY: all deps test demo perf clean
+.PHONY: all deps test demo perf perf-ctl clean
 all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(UNIT_BIN) $(SAN_BIN)
 # the grammar fuzzer (clang, libFuzzer) is part of every build
 .PHONY: fuzz fuzz-long
@@ -114,6 +114,12 @@ perf:
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
 	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen
 	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
+
+# Rule updates through the control socket at 1k, 10k, 100k rules with traffic
+# flowing: a few minutes; results under perf/results/ctl-*.json (docs/perf.md).
+perf-ctl: deps
+	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/ctl_bench.py
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
