@@ -13,21 +13,25 @@ int es_push_gtpu(struct rte_mbuf *m, uint8_t type, uint32_t teid, bool psc,
 	uint16_t hlen = psc ? ES_GTPU_HLEN_PSC : 8;
 	uint32_t payload = rte_pktmbuf_pkt_len(m);
 	uint8_t *g = (uint8_t *)rte_pktmbuf_prepend(m, hlen);
+	uint64_t w;
 	if (g == NULL)
 		return ES_CNT_NO_HEADROOM;
-	g[0] = ES_GTP_V1 | ES_GTP_FLAG_PT | (psc ? ES_GTP_FLAG_E : 0);
-	g[1] = type;
-	es_put_be16(g + 2, (uint16_t)(payload + hlen - 8));
-	es_put_be32(g + 4, teid);
+	/* the mandatory octets as one big-endian word: flags, type,
+	 * length, TEID */
+	w = (uint64_t)(ES_GTP_V1 | ES_GTP_FLAG_PT | (psc ? ES_GTP_FLAG_E : 0)) << 56 |
+	    (uint64_t)type << 48 |
+	    (uint64_t)(uint16_t)(payload + hlen - 8) << 32 | teid;
+	w = rte_cpu_to_be_64(w);
+	memcpy(g, &w, 8);
 	if (psc) {
-		g[8] = 0;                 /* sequence number (not used) */
-		g[9] = 0;
-		g[10] = 0;                /* N-PDU number */
-		g[11] = ES_GTP_EXT_PSC;   /* next extension header type */
-		g[12] = 1;                /* length: one 4-octet unit */
-		g[13] = ES_PSC_DL << 4;   /* PDU type 0, no QMP/SNP */
-		g[14] = qfi & 0x3f;       /* PPP 0, RQI 0, QFI */
-		g[15] = ES_GTP_EXT_NONE;
+		/* sequence number 0, N-PDU number 0, next type PSC; the
+		 * container: length 1 (one 4-octet unit), PDU type 0 (DL)
+		 * without QMP/SNP, PPP 0, RQI 0, QFI, next type none */
+		w = (uint64_t)ES_GTP_EXT_PSC << 32 | 1u << 24 |
+		    (uint32_t)(ES_PSC_DL << 4) << 16 | (uint32_t)(qfi & 0x3f) << 8 |
+		    ES_GTP_EXT_NONE;
+		w = rte_cpu_to_be_64(w);
+		memcpy(g + 8, &w, 8);
 	}
 	return ES_CNT_NONE;
 }
@@ -125,7 +129,11 @@ int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
 	h = (uint8_t *)rte_pktmbuf_prepend(m, t->len);
 	if (h == NULL)
 		return ES_CNT_NO_HEADROOM;
-	memcpy(h, t->hdr, t->len);
+	/* a copy of a size known here is a few moves, not a call */
+	if (t->v6)
+		memcpy(h, t->hdr, ES_TPL_LEN6);
+	else
+		memcpy(h, t->hdr, ES_TPL_LEN4);
 	ip = h + sizeof(struct rte_ether_hdr);
 	udp = ip + iplen;
 	es_put_be16(udp + 4, (uint16_t)l4len);
@@ -148,7 +156,7 @@ int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
 	return ES_CNT_NONE;
 }
 
-int es_ip_dec_ttl(uint8_t *ip, bool v6)
+static inline int dec_ttl(uint8_t *ip, bool v6)
 {
 	if (v6) {
 		if (ip[7] <= 1)
@@ -172,6 +180,11 @@ int es_ip_dec_ttl(uint8_t *ip, bool v6)
 	return ES_CNT_NONE;
 }
 
+int es_ip_dec_ttl(uint8_t *ip, bool v6)
+{
+	return dec_ttl(ip, v6);
+}
+
 int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
 		const struct es_port *port, const struct es_peer *hop)
 {
@@ -182,7 +195,7 @@ int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
 		return ES_CNT_INNER_LEN;
 	if (ip_len > port->mtu)
 		return ES_CNT_MTU;
-	rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), v6);
+	rc = dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), v6);
 	if (rc)
 		return rc;
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));

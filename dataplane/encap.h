@@ -12,6 +12,8 @@
 #include "es.h"
 
 #define ES_GTPU_HLEN_PSC 16   /* 12-byte header + 4-byte container */
+#define ES_TPL_LEN4      42   /* es_tpl: Ethernet + IPv4 + UDP */
+#define ES_TPL_LEN6      62   /* es_tpl: Ethernet + IPv6 + UDP */
 
 /* Prepend a GTP-U header of type with teid (host order). With psc, set
  * E and add a DL PDU Session Container (TS 38.415 type 0) with qfi.
