@@ -76,8 +76,9 @@ static inline bool es_inner_is_gtpu(const struct es_inner *in)
 	       in->dport == ES_GTPU_PORT;
 }
 
-static bool outer_dst_local(const uint8_t *b, const struct es_outer *o,
-			    uint8_t port)
+/* (inlined: a call costs as much as the check on the hot path) */
+static inline __attribute__((always_inline)) bool
+outer_dst_local(const uint8_t *b, const struct es_outer *o, uint8_t port)
 {
 	return es_port_has_addr(port, b + o->l2_len + (o->v6 ? 24 : 16),
 				o->v6);
