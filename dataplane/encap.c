@@ -7,20 +7,16 @@
 #include "encap.h"
 #include "parse.h"
 
-int es_push_gtpu(struct rte_mbuf *m, uint8_t type, uint32_t teid, bool psc,
-		 uint8_t qfi)
+/* The GTP-U header at g (8 or, with psc, 16 bytes) before payload bytes. */
+static inline __attribute__((always_inline)) void gtpu_write(uint8_t *g, uint8_t type, uint32_t teid,
+			      bool psc, uint8_t qfi, uint32_t payload)
 {
 	uint16_t hlen = psc ? ES_GTPU_HLEN_PSC : 8;
-	uint32_t payload = rte_pktmbuf_pkt_len(m);
-	uint8_t *g = (uint8_t *)rte_pktmbuf_prepend(m, hlen);
-	uint64_t w;
-	if (g == NULL)
-		return ES_CNT_NO_HEADROOM;
 	/* the mandatory octets as one big-endian word: flags, type,
 	 * length, TEID */
-	w = (uint64_t)(ES_GTP_V1 | ES_GTP_FLAG_PT | (psc ? ES_GTP_FLAG_E : 0)) << 56 |
-	    (uint64_t)type << 48 |
-	    (uint64_t)(uint16_t)(payload + hlen - 8) << 32 | teid;
+	uint64_t w = (uint64_t)(ES_GTP_V1 | ES_GTP_FLAG_PT | (psc ? ES_GTP_FLAG_E : 0)) << 56 |
+		     (uint64_t)type << 48 |
+		     (uint64_t)(uint16_t)(payload + hlen - 8) << 32 | teid;
 	w = rte_cpu_to_be_64(w);
 	memcpy(g, &w, 8);
 	if (psc) {
@@ -33,6 +29,17 @@ int es_push_gtpu(struct rte_mbuf *m, uint8_t type, uint32_t teid, bool psc,
 		w = rte_cpu_to_be_64(w);
 		memcpy(g + 8, &w, 8);
 	}
+}
+
+int es_push_gtpu(struct rte_mbuf *m, uint8_t type, uint32_t teid, bool psc,
+		 uint8_t qfi)
+{
+	uint16_t hlen = psc ? ES_GTPU_HLEN_PSC : 8;
+	uint32_t payload = rte_pktmbuf_pkt_len(m);
+	uint8_t *g = (uint8_t *)rte_pktmbuf_prepend(m, hlen);
+	if (g == NULL)
+		return ES_CNT_NO_HEADROOM;
+	gtpu_write(g, type, teid, psc, qfi, payload);
 	return ES_CNT_NONE;
 }
 
@@ -117,18 +124,13 @@ void es_tpl_build(struct es_tpl *t, const struct es_port *port,
 	}
 }
 
-int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
-		const struct es_tpl *t)
+/* The template at h (m's new data start) with its lengths and checksums
+ * for l4len bytes of UDP; the UDP payload is already in place. */
+static inline __attribute__((always_inline)) void tpl_write(struct rte_mbuf *m, uint8_t *h,
+			     const struct es_tpl *t, uint32_t l4len)
 {
-	uint32_t l4len = rte_pktmbuf_pkt_len(m) + sizeof(struct rte_udp_hdr);
 	uint16_t iplen = t->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
-	uint8_t *h, *ip, *udp;
-
-	if (l4len + iplen > port->mtu)
-		return ES_CNT_MTU;
-	h = (uint8_t *)rte_pktmbuf_prepend(m, t->len);
-	if (h == NULL)
-		return ES_CNT_NO_HEADROOM;
+	uint8_t *ip, *udp;
 	/* a copy of a size known here is a few moves, not a call */
 	if (t->v6)
 		memcpy(h, t->hdr, ES_TPL_LEN6);
@@ -153,6 +155,45 @@ int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
 	}
 	m->l2_len = sizeof(struct rte_ether_hdr);
 	m->l3_len = iplen;
+}
+
+int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
+		const struct es_tpl *t)
+{
+	uint32_t l4len = rte_pktmbuf_pkt_len(m) + sizeof(struct rte_udp_hdr);
+	uint16_t iplen = t->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	uint8_t *h;
+
+	if (l4len + iplen > port->mtu)
+		return ES_CNT_MTU;
+	h = (uint8_t *)rte_pktmbuf_prepend(m, t->len);
+	if (h == NULL)
+		return ES_CNT_NO_HEADROOM;
+	tpl_write(m, h, t, l4len);
+	return ES_CNT_NONE;
+}
+
+int es_push_gtpu_tpl(struct rte_mbuf *m, uint8_t type, uint32_t teid,
+		     bool psc, uint8_t qfi, const struct es_port *port,
+		     const struct es_tpl *t)
+{
+	uint16_t glen = psc ? ES_GTPU_HLEN_PSC : 8;
+	uint32_t payload = rte_pktmbuf_pkt_len(m);
+	uint32_t l4len = payload + glen + sizeof(struct rte_udp_hdr);
+	uint16_t iplen = t->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	uint8_t *h;
+
+	/* the two steps' checks in their order: GTP-U headroom, MTU,
+	 * headroom for the template */
+	if (unlikely(rte_pktmbuf_headroom(m) < glen))
+		return ES_CNT_NO_HEADROOM;
+	if (l4len + iplen > port->mtu)
+		return ES_CNT_MTU;
+	h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(t->len + glen));
+	if (h == NULL)
+		return ES_CNT_NO_HEADROOM;
+	gtpu_write(h + t->len, type, teid, psc, qfi, payload);
+	tpl_write(m, h, t, l4len);
 	return ES_CNT_NONE;
 }
 

@@ -38,6 +38,14 @@ void es_tpl_build(struct es_tpl *t, const struct es_port *port,
 int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
 		const struct es_tpl *t);
 
+/* es_push_gtpu then es_push_tpl in one prepend: the same bytes, mbuf
+ * fields and return value (NO_HEADROOM for less than the GTP-U header's
+ * headroom, then MTU, then NO_HEADROOM for the rest); on an error m is
+ * left unchanged (it is to be dropped either way). */
+int es_push_gtpu_tpl(struct rte_mbuf *m, uint8_t type, uint32_t teid,
+		     bool psc, uint8_t qfi, const struct es_port *port,
+		     const struct es_tpl *t);
+
 /* Turn m, whose data starts with an IP packet of ip_len bytes (v6 or
  * not), into a routed frame toward hop from port: trim padding, decrement
  * TTL / hop limit (incremental IPv4 checksum), push Ethernet. */

@@ -309,9 +309,8 @@ static int to_gnb(struct es_worker *w, const struct es_tables *t,
 		  bool psc, uint8_t qfi)
 {
 	const struct es_peer *gnb = &t->peers[s->gnb];
-	int rc = es_push_gtpu(m, type, s->gnb_teid, psc, qfi);
-	if (rc == 0)
-		rc = es_push_tpl(m, &es_ports[gnb->port], &t->tpls[s->gnb]);
+	int rc = es_push_gtpu_tpl(m, type, s->gnb_teid, psc, qfi,
+				  &es_ports[gnb->port], &t->tpls[s->gnb]);
 	if (rc == 0)
 		es_tx(w, gnb->port, m);
 	return rc;

@@ -23,7 +23,7 @@ import suite  # noqa: E402
 
 FUNCS = ["es_process_burst", "es_parse_fast", "es_parse_outer", "es_parse_gtpu", "es_parse_inner", "outer_dst_local",
          "rte_hash_lookup_bulk_data", "rte_hash_lookup_data", "es_classify", "es_route_ip",
-         "es_push_outer", "es_push_tpl", "es_push_gtpu", "es_ip_dec_ttl", "act_uplink", "act_downlink", "rte_pktmbuf_free_bulk"]
+         "es_push_outer", "es_push_tpl", "es_push_gtpu_tpl", "es_push_gtpu", "es_ip_dec_ttl", "act_uplink", "act_downlink", "rte_pktmbuf_free_bulk"]
 
 
 def main():
