@@ -197,35 +197,6 @@ int es_push_gtpu_tpl(struct rte_mbuf *m, uint8_t type, uint32_t teid,
 	return ES_CNT_NONE;
 }
 
-static inline int dec_ttl(uint8_t *ip, bool v6)
-{
-	if (v6) {
-		if (ip[7] <= 1)
-			return ES_CNT_TTL;
-		ip[7]--;
-	} else {
-		uint32_t sum;
-		if (ip[8] <= 1)
-			return ES_CNT_TTL;
-		ip[8]--;
-		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'); the TTL is the
-		 * high byte of its word, so ~m + m' = ~0x0100 = 0xfeff.
-		 * (The older HC + 0x0100 can give 0xffff where a full
-		 * recompute gives 0x0000.) */
-		sum = (uint32_t)(uint16_t)~es_be16(ip + 10) + 0xfeff;
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (uint16_t)~sum;
-		es_put_be16(ip + 10, (uint16_t)sum);
-	}
-	return ES_CNT_NONE;
-}
-
-int es_ip_dec_ttl(uint8_t *ip, bool v6)
-{
-	return dec_ttl(ip, v6);
-}
-
 int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
 		const struct es_port *port, const struct es_peer *hop)
 {
@@ -236,7 +207,7 @@ int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
 		return ES_CNT_INNER_LEN;
 	if (ip_len > port->mtu)
 		return ES_CNT_MTU;
-	rc = dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), v6);
+	rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), v6);
 	if (rc)
 		return rc;
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));

@@ -10,6 +10,7 @@
 #define ES_ENCAP_H
 
 #include "es.h"
+#include "parse.h"
 
 #define ES_GTPU_HLEN_PSC 16   /* 12-byte header + 4-byte container */
 #define ES_TPL_LEN4      42   /* es_tpl: Ethernet + IPv4 + UDP */
@@ -53,7 +54,29 @@ int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
 		const struct es_port *port, const struct es_peer *hop);
 
 /* Decrement the TTL / hop limit of the IP header at ip; ES_CNT_TTL when
- * it would reach 0. */
-int es_ip_dec_ttl(uint8_t *ip, bool v6);
+ * it would reach 0. (Inline: it is a few instructions on the hot path.) */
+static inline int es_ip_dec_ttl(uint8_t *ip, bool v6)
+{
+	if (v6) {
+		if (ip[7] <= 1)
+			return ES_CNT_TTL;
+		ip[7]--;
+	} else {
+		uint32_t sum;
+		if (ip[8] <= 1)
+			return ES_CNT_TTL;
+		ip[8]--;
+		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'); the TTL is the
+		 * high byte of its word, so ~m + m' = ~0x0100 = 0xfeff.
+		 * (The older HC + 0x0100 can give 0xffff where a full
+		 * recompute gives 0x0000.) */
+		sum = (uint32_t)(uint16_t)~es_be16(ip + 10) + 0xfeff;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (uint16_t)~sum;
+		es_put_be16(ip + 10, (uint16_t)sum);
+	}
+	return ES_CNT_NONE;
+}
 
 #endif
