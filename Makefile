@@ -22,7 +22,7 @@ DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
            dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/ctl.c dataplane/state.c \
-           dataplane/rules.c control/cmd.c
+           dataplane/rules.c dataplane/telemetry.c control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
@@ -32,15 +32,18 @@ PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
 LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
 
 UNIT_PURE := parse cmd latency
-UNIT_DPDK := classify encap
+UNIT_DPDK := classify encap session
 UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/test_%)
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
-.PHONY: all deps test demo perf clean
+.PHONY: all deps test demo perf perf-ctl clean
 all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(UNIT_BIN) $(SAN_BIN)
+# the grammar fuzzer (clang, libFuzzer) is part of every build
+.PHONY: fuzz fuzz-long
+all: $(BUILD)/fuzz/fuzz_cmd
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,6 +80,26 @@ $(BUILD)/tests-san/test_%: tests/unit/test_%.c $(PURE_SRC)
 	@echo "  CCSAN $@"
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(SAN) -Idataplane -Icontrol -o $@ $^ -lcmocka -lm
 
+# The command-grammar fuzzer (libFuzzer, clang): see docs/control.md "Fuzzing".
+# make test runs it briefly (tests/run_all.sh); make fuzz-long for FUZZ_TIME s.
+FUZZ_CC   ?= clang
+FUZZ_BIN  := $(BUILD)/fuzz/fuzz_cmd
+FUZZ_TIME ?= 600
+$(FUZZ_BIN): tests/fuzz/fuzz_cmd.c control/cmd.c control/cmd.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ  $@"
+	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(filter-out -Wno-format-truncation,$(WARN)) \
+		-O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Icontrol -o $@ tests/fuzz/fuzz_cmd.c control/cmd.c
+
+fuzz: $(FUZZ_BIN)
+
+fuzz-long: deps $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -dict=tests/fuzz/cmd.dict \
+		-artifact_prefix=$(BUILD)/fuzz/artifacts/ \
+		$(BUILD)/fuzz/corpus tests/fuzz/corpus
+
 deps:
 	@scripts/deps.sh
 
@@ -91,6 +114,12 @@ perf:
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
 	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen
 	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
+
+# Rule updates through the control socket at 1k, 10k, 100k rules with traffic
+# flowing: a few minutes; results under perf/results/ctl-*.json (docs/perf.md).
+perf-ctl: deps
+	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/ctl_bench.py
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer

@@ -322,7 +322,8 @@ static int parse_port(struct words *ws, struct es_cmd *c)
 	const char *w;
 	int have_dev = 0, have_role = 0, kp;
 	char l[32];
-	if ((kp = key_present(ws, c, "a NAME")) <= 0)
+	/* (add keeps its old message: "'port add' needs a value") */
+	if (c->verb != ES_VERB_ADD && (kp = key_present(ws, c, "a NAME")) <= 0)
 		return kp;
 	if (word_name(ws, label(c, l, sizeof(l)), p->name, sizeof(p->name)))
 		return -1;
@@ -431,7 +432,7 @@ static int parse_app(struct words *ws, struct es_cmd *c)
 	const char *w;
 	char l[32];
 	int r;
-	if ((r = key_present(ws, c, "a NAME")) <= 0)
+	if (c->verb != ES_VERB_ADD && (r = key_present(ws, c, "a NAME")) <= 0)
 		return r;
 	if (word_name(ws, label(c, l, sizeof(l)), a->name, sizeof(a->name)))
 		return -1;

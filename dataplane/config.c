@@ -426,6 +426,14 @@ int es_config_load(const char *path, struct es_tables **out)
 			fprintf(stderr, "%s:%u: %s\n", path, lineno, err);
 			goto out;
 		}
+		if (r == 1 && cmds[n].cmd.verb != ES_VERB_ADD &&
+		    cmds[n].cmd.verb != ES_VERB_SET) {
+			/* change, del, show: run-time verbs (steerctl) */
+			fprintf(stderr, "%s:%u: %s %s: only 'add' and 'set' lines belong in a config file\n",
+				path, lineno, es_obj_names[cmds[n].cmd.obj],
+				es_verb_names[cmds[n].cmd.verb]);
+			goto out;
+		}
 		if (r == 1)
 			cmds[n++].line = lineno;
 	}

@@ -7,6 +7,30 @@
 #include "encap.h"
 #include "parse.h"
 
+/* The GTP-U header at g (8 or, with psc, 16 bytes) before payload bytes. */
+static inline __attribute__((always_inline)) void gtpu_write(uint8_t *g, uint8_t type, uint32_t teid,
+			      bool psc, uint8_t qfi, uint32_t payload)
+{
+	uint16_t hlen = psc ? ES_GTPU_HLEN_PSC : 8;
+	/* the mandatory octets as one big-endian word: flags, type,
+	 * length, TEID */
+	uint64_t w = (uint64_t)(ES_GTP_V1 | ES_GTP_FLAG_PT | (psc ? ES_GTP_FLAG_E : 0)) << 56 |
+		     (uint64_t)type << 48 |
+		     (uint64_t)(uint16_t)(payload + hlen - 8) << 32 | teid;
+	w = rte_cpu_to_be_64(w);
+	memcpy(g, &w, 8);
+	if (psc) {
+		/* sequence number 0, N-PDU number 0, next type PSC; the
+		 * container: length 1 (one 4-octet unit), PDU type 0 (DL)
+		 * without QMP/SNP, PPP 0, RQI 0, QFI, next type none */
+		w = (uint64_t)ES_GTP_EXT_PSC << 32 | 1u << 24 |
+		    (uint32_t)(ES_PSC_DL << 4) << 16 | (uint32_t)(qfi & 0x3f) << 8 |
+		    ES_GTP_EXT_NONE;
+		w = rte_cpu_to_be_64(w);
+		memcpy(g + 8, &w, 8);
+	}
+}
+
 int es_push_gtpu(struct rte_mbuf *m, uint8_t type, uint32_t teid, bool psc,
 		 uint8_t qfi)
 {
@@ -15,20 +39,7 @@ int es_push_gtpu(struct rte_mbuf *m, uint8_t type, uint32_t teid, bool psc,
 	uint8_t *g = (uint8_t *)rte_pktmbuf_prepend(m, hlen);
 	if (g == NULL)
 		return ES_CNT_NO_HEADROOM;
-	g[0] = ES_GTP_V1 | ES_GTP_FLAG_PT | (psc ? ES_GTP_FLAG_E : 0);
-	g[1] = type;
-	es_put_be16(g + 2, (uint16_t)(payload + hlen - 8));
-	es_put_be32(g + 4, teid);
-	if (psc) {
-		g[8] = 0;                 /* sequence number (not used) */
-		g[9] = 0;
-		g[10] = 0;                /* N-PDU number */
-		g[11] = ES_GTP_EXT_PSC;   /* next extension header type */
-		g[12] = 1;                /* length: one 4-octet unit */
-		g[13] = ES_PSC_DL << 4;   /* PDU type 0, no QMP/SNP */
-		g[14] = qfi & 0x3f;       /* PPP 0, RQI 0, QFI */
-		g[15] = ES_GTP_EXT_NONE;
-	}
+	gtpu_write(g, type, teid, psc, qfi, payload);
 	return ES_CNT_NONE;
 }
 
@@ -113,19 +124,18 @@ void es_tpl_build(struct es_tpl *t, const struct es_port *port,
 	}
 }
 
-int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
-		const struct es_tpl *t)
+/* The template at h (m's new data start) with its lengths and checksums
+ * for l4len bytes of UDP; the UDP payload is already in place. */
+static inline __attribute__((always_inline)) void tpl_write(struct rte_mbuf *m, uint8_t *h,
+			     const struct es_tpl *t, uint32_t l4len)
 {
-	uint32_t l4len = rte_pktmbuf_pkt_len(m) + sizeof(struct rte_udp_hdr);
 	uint16_t iplen = t->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
-	uint8_t *h, *ip, *udp;
-
-	if (l4len + iplen > port->mtu)
-		return ES_CNT_MTU;
-	h = (uint8_t *)rte_pktmbuf_prepend(m, t->len);
-	if (h == NULL)
-		return ES_CNT_NO_HEADROOM;
-	memcpy(h, t->hdr, t->len);
+	uint8_t *ip, *udp;
+	/* a copy of a size known here is a few moves, not a call */
+	if (t->v6)
+		memcpy(h, t->hdr, ES_TPL_LEN6);
+	else
+		memcpy(h, t->hdr, ES_TPL_LEN4);
 	ip = h + sizeof(struct rte_ether_hdr);
 	udp = ip + iplen;
 	es_put_be16(udp + 4, (uint16_t)l4len);
@@ -145,30 +155,45 @@ int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
 	}
 	m->l2_len = sizeof(struct rte_ether_hdr);
 	m->l3_len = iplen;
+}
+
+int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
+		const struct es_tpl *t)
+{
+	uint32_t l4len = rte_pktmbuf_pkt_len(m) + sizeof(struct rte_udp_hdr);
+	uint16_t iplen = t->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	uint8_t *h;
+
+	if (l4len + iplen > port->mtu)
+		return ES_CNT_MTU;
+	h = (uint8_t *)rte_pktmbuf_prepend(m, t->len);
+	if (h == NULL)
+		return ES_CNT_NO_HEADROOM;
+	tpl_write(m, h, t, l4len);
 	return ES_CNT_NONE;
 }
 
-int es_ip_dec_ttl(uint8_t *ip, bool v6)
+int es_push_gtpu_tpl(struct rte_mbuf *m, uint8_t type, uint32_t teid,
+		     bool psc, uint8_t qfi, const struct es_port *port,
+		     const struct es_tpl *t)
 {
-	if (v6) {
-		if (ip[7] <= 1)
-			return ES_CNT_TTL;
-		ip[7]--;
-	} else {
-		uint32_t sum;
-		if (ip[8] <= 1)
-			return ES_CNT_TTL;
-		ip[8]--;
-		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'); the TTL is the
-		 * high byte of its word, so ~m + m' = ~0x0100 = 0xfeff.
-		 * (The older HC + 0x0100 can give 0xffff where a full
-		 * recompute gives 0x0000.) */
-		sum = (uint32_t)(uint16_t)~es_be16(ip + 10) + 0xfeff;
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (uint16_t)~sum;
-		es_put_be16(ip + 10, (uint16_t)sum);
-	}
+	uint16_t glen = psc ? ES_GTPU_HLEN_PSC : 8;
+	uint32_t payload = rte_pktmbuf_pkt_len(m);
+	uint32_t l4len = payload + glen + sizeof(struct rte_udp_hdr);
+	uint16_t iplen = t->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	uint8_t *h;
+
+	/* the two steps' checks in their order: GTP-U headroom, MTU,
+	 * headroom for the template */
+	if (unlikely(rte_pktmbuf_headroom(m) < glen))
+		return ES_CNT_NO_HEADROOM;
+	if (l4len + iplen > port->mtu)
+		return ES_CNT_MTU;
+	h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(t->len + glen));
+	if (h == NULL)
+		return ES_CNT_NO_HEADROOM;
+	gtpu_write(h + t->len, type, teid, psc, qfi, payload);
+	tpl_write(m, h, t, l4len);
 	return ES_CNT_NONE;
 }
 

@@ -10,8 +10,11 @@
 #define ES_ENCAP_H
 
 #include "es.h"
+#include "parse.h"
 
 #define ES_GTPU_HLEN_PSC 16   /* 12-byte header + 4-byte container */
+#define ES_TPL_LEN4      42   /* es_tpl: Ethernet + IPv4 + UDP */
+#define ES_TPL_LEN6      62   /* es_tpl: Ethernet + IPv6 + UDP */
 
 /* Prepend a GTP-U header of type with teid (host order). With psc, set
  * E and add a DL PDU Session Container (TS 38.415 type 0) with qfi.
@@ -36,6 +39,14 @@ void es_tpl_build(struct es_tpl *t, const struct es_port *port,
 int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
 		const struct es_tpl *t);
 
+/* es_push_gtpu then es_push_tpl in one prepend: the same bytes, mbuf
+ * fields and return value (NO_HEADROOM for less than the GTP-U header's
+ * headroom, then MTU, then NO_HEADROOM for the rest); on an error m is
+ * left unchanged (it is to be dropped either way). */
+int es_push_gtpu_tpl(struct rte_mbuf *m, uint8_t type, uint32_t teid,
+		     bool psc, uint8_t qfi, const struct es_port *port,
+		     const struct es_tpl *t);
+
 /* Turn m, whose data starts with an IP packet of ip_len bytes (v6 or
  * not), into a routed frame toward hop from port: trim padding, decrement
  * TTL / hop limit (incremental IPv4 checksum), push Ethernet. */
@@ -43,7 +54,29 @@ int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
 		const struct es_port *port, const struct es_peer *hop);
 
 /* Decrement the TTL / hop limit of the IP header at ip; ES_CNT_TTL when
- * it would reach 0. */
-int es_ip_dec_ttl(uint8_t *ip, bool v6);
+ * it would reach 0. (Inline: it is a few instructions on the hot path.) */
+static inline int es_ip_dec_ttl(uint8_t *ip, bool v6)
+{
+	if (v6) {
+		if (ip[7] <= 1)
+			return ES_CNT_TTL;
+		ip[7]--;
+	} else {
+		uint32_t sum;
+		if (ip[8] <= 1)
+			return ES_CNT_TTL;
+		ip[8]--;
+		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'); the TTL is the
+		 * high byte of its word, so ~m + m' = ~0x0100 = 0xfeff.
+		 * (The older HC + 0x0100 can give 0xffff where a full
+		 * recompute gives 0x0000.) */
+		sum = (uint32_t)(uint16_t)~es_be16(ip + 10) + 0xfeff;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (uint16_t)~sum;
+		es_put_be16(ip + 10, (uint16_t)sum);
+	}
+	return ES_CNT_NONE;
+}
 
 #endif

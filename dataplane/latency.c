@@ -32,22 +32,44 @@ uint64_t es_lat_quantile(const struct es_lat_hist *h, double q)
 	return h->max;
 }
 
-void es_lat_json(FILE *f, const struct es_lat_hist *h, double ns, bool buckets)
+const struct es_lat_field_desc es_lat_fields[ES_LAT_NFIELDS] = {
+	[ES_LAT_P50]    = { "p50_ns", 0 },
+	[ES_LAT_P90]    = { "p90_ns", 0 },
+	[ES_LAT_P99]    = { "p99_ns", 0 },
+	[ES_LAT_P999]   = { "p999_ns", 0 },
+	[ES_LAT_MAX]    = { "max_ns", 0 },
+	[ES_LAT_MEAN]   = { "mean_ns", 1 },
+	[ES_LAT_JITTER] = { "jitter_ns", 1 },
+};
+
+void es_lat_summarise(const struct es_lat_hist *h, double ns,
+		      struct es_lat_summary *s)
 {
-	static const struct { const char *k; double q; } qs[] = {
-		{ "p50", .5 }, { "p90", .9 }, { "p99", .99 }, { "p999", .999 },
+	static const double q[] = {
+		[ES_LAT_P50] = .5, [ES_LAT_P90] = .9, [ES_LAT_P99] = .99,
+		[ES_LAT_P999] = .999,
 	};
 	double mean = 0, var = 0;
 	if (h->count) {
 		mean = h->sum / (double)h->count;
 		var = h->sumsq / (double)h->count - mean * mean;
 	}
-	fprintf(f, "{\"packets\": %llu", (unsigned long long)h->count);
-	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
-		fprintf(f, ", \"%s_ns\": %.0f", qs[i].k,
-			(double)es_lat_quantile(h, qs[i].q) * ns);
-	fprintf(f, ", \"max_ns\": %.0f, \"mean_ns\": %.1f, \"jitter_ns\": %.1f",
-		(double)h->max * ns, mean * ns, (var > 0 ? sqrt(var) : 0) * ns);
+	s->packets = h->count;
+	for (int i = ES_LAT_P50; i <= ES_LAT_P999; i++)
+		s->ns[i] = (double)es_lat_quantile(h, q[i]) * ns;
+	s->ns[ES_LAT_MAX] = (double)h->max * ns;
+	s->ns[ES_LAT_MEAN] = mean * ns;
+	s->ns[ES_LAT_JITTER] = (var > 0 ? sqrt(var) : 0) * ns;
+}
+
+void es_lat_json(FILE *f, const struct es_lat_hist *h, double ns, bool buckets)
+{
+	struct es_lat_summary s;
+	es_lat_summarise(h, ns, &s);
+	fprintf(f, "{\"packets\": %llu", (unsigned long long)s.packets);
+	for (int i = 0; i < ES_LAT_NFIELDS; i++)
+		fprintf(f, ", \"%s\": %.*f", es_lat_fields[i].key,
+			es_lat_fields[i].decimals, s.ns[i]);
 	if (buckets) {
 		fprintf(f, ",\n    \"buckets\": [");
 		for (unsigned int b = 0, first = 1; b < ES_LAT_BUCKETS; b++) {

@@ -63,6 +63,31 @@ void es_lat_merge(struct es_lat_hist *dst, const struct es_lat_hist *src);
  * quantile, at most 12.5 % above). 0 when empty. */
 uint64_t es_lat_quantile(const struct es_lat_hist *h, double q);
 
+/* The summary of a histogram, in ns: every value a dump shows. The
+ * fields are in es_lat_fields order (the JSON key of each and the
+ * decimals it is printed with), so every writer walks that one table. */
+enum es_lat_field {
+	ES_LAT_P50, ES_LAT_P90, ES_LAT_P99, ES_LAT_P999,
+	ES_LAT_MAX, ES_LAT_MEAN, ES_LAT_JITTER, ES_LAT_NFIELDS
+};
+struct es_lat_field_desc {
+	const char *key;             /* "p50_ns" ... "jitter_ns" */
+	int decimals;                /* 0 for the bucket-edge values, 1 else */
+};
+extern const struct es_lat_field_desc es_lat_fields[ES_LAT_NFIELDS];
+
+struct es_lat_summary {
+	uint64_t packets;
+	double ns[ES_LAT_NFIELDS];   /* indexed by enum es_lat_field */
+};
+
+/* Fill s from h: quantiles (es_lat_quantile), max, mean and jitter (the
+ * standard deviation), each times ns_per_cycle. All 0 when h is empty.
+ * Pure; safe on any thread for an h nobody writes meanwhile (a racing
+ * writer gives a slightly inconsistent but bounded result). */
+void es_lat_summarise(const struct es_lat_hist *h, double ns_per_cycle,
+		      struct es_lat_summary *s);
+
 /* Write h as one JSON object: packets, p50/p90/p99/p999/max/mean/jitter
  * in ns (ns_per_cycle converts), and with buckets its non-empty buckets as
  * [lower bound ns, packets] pairs. */

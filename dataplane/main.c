@@ -9,7 +9,8 @@
  * serves the control socket (ctl.c) and watches: signals, periodic
  * counter lines, --idle-exit. On SIGINT or
  * SIGTERM it stops the workers, closes the ports and prints the final
- * counters (and writes them as JSON with --stats).
+ * counters (and writes them as JSON with --stats). While it runs, DPDK
+ * telemetry answers /edgesteer/ commands (telemetry.h).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "es.h"
 #include "port.h"
 #include "rules.h"
+#include "telemetry.h"
 #include "worker.h"
 
 static void on_signal(int sig)
@@ -69,9 +71,7 @@ static double run_seconds;
 static void write_latency(FILE *f)
 {
 	struct es_lat_hist h;
-	memset(&h, 0, sizeof(h));
-	for (unsigned int i = 0; i < es_n_workers; i++)
-		es_lat_merge(&h, &es_workers[i].lat);
+	es_lat_sum(&h);
 	fprintf(f, "  \"latency\": ");
 	es_lat_json(f, &h, 1e9 / (double)rte_get_tsc_hz(), true);
 	fprintf(f, ",\n");
@@ -80,13 +80,9 @@ static void write_latency(FILE *f)
 static void write_stages(FILE *f)
 {
 	fprintf(f, "  \"stage_cycles\": {");
-	for (int s = 0; s < ES_ST_MAX; s++) {
-		uint64_t c = 0;
-		for (unsigned int i = 0; i < es_n_workers; i++)
-			c += es_workers[i].stage[s];
+	for (int s = 0; s < ES_ST_MAX; s++)
 		fprintf(f, "%s\"%s\": %llu", s ? ", " : "", es_stage_names[s],
-			(unsigned long long)c);
-	}
+			(unsigned long long)es_stage_sum(s));
 	fprintf(f, "},\n");
 }
 
@@ -237,6 +233,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "edgesteer: no control socket: %s\n", err);
 		ctl = NULL;
 	}
+	ret = es_telemetry_register();
+	if (ret != 0)
+		rte_exit(EXIT_FAILURE, "cannot register the /edgesteer/ telemetry commands: %s\n",
+			 rte_strerror(-ret));
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -275,6 +275,7 @@ int main(int argc, char **argv)
 	ret = 0;
 	if (stats && write_stats(stats))
 		ret = 1;
+	es_telemetry_stop();
 	for (uint16_t p = 0; p < es_n_ports; p++)
 		es_port_close(&es_ports[p]);
 	rte_eal_cleanup();

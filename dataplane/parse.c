@@ -47,6 +47,21 @@ uint16_t es_cksum_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
+/* The ones' complement sum of a 20-byte IPv4 header, folded to 16 bits
+ * in memory byte order: 0xffff when the header checksum is good. */
+static inline uint32_t ip4_sum20(const uint8_t *ip)
+{
+	uint32_t w[5];
+	uint64_t sum;
+	memcpy(w, ip, sizeof(w));
+	sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint32_t)sum;
+}
+
 uint16_t es_ip4_hdr_cksum(const uint8_t *ip, uint32_t hlen)
 {
 	/* RFC 1071 §2: the ones' complement sum can be taken over 32-bit
@@ -56,9 +71,7 @@ uint16_t es_ip4_hdr_cksum(const uint8_t *ip, uint32_t hlen)
 	uint16_t r;
 	if (hlen == 20) {
 		/* the common header, without options: five words, no loop */
-		uint32_t w[5];
-		memcpy(w, ip, sizeof(w));
-		sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+		sum = ip4_sum20(ip);
 	} else {
 		for (uint32_t i = 0; i + 4 <= hlen; i += 4) {
 			uint32_t w;
@@ -305,7 +318,7 @@ int es_parse_gtpu(const uint8_t *buf, uint32_t len, struct es_gtpu *g)
 	return ES_CNT_NONE;
 }
 
-static int parse_l4(const uint8_t *buf, uint32_t off, uint32_t end,
+static inline int parse_l4(const uint8_t *buf, uint32_t off, uint32_t end,
 		    struct es_inner *in)
 {
 	uint32_t need;
@@ -388,4 +401,114 @@ int es_parse_inner(const uint8_t *buf, uint32_t len, bool exact,
 	default:
 		return ES_CNT_INNER_NOT_IP;
 	}
+}
+
+/* The T-PDU or plain packet of the fast track: an IPv4 header of 20
+ * bytes, not a fragment, tot bytes in all (checked by the caller). */
+static inline int fast_inner4(const uint8_t *ip, uint32_t tot,
+			      struct es_inner *in)
+{
+	/* every byte written, as es_parse_inner's memset leaves them, with
+	 * stores the compiler can merge (no rep stos) */
+	in->v6 = 0;
+	in->proto = ip[9];
+	in->dscp = ip[1] >> 2;
+	in->is_frag = 0;
+	in->l3_len = 20;
+	in->ip_len = (uint16_t)tot;
+	in->sport = 0;
+	in->dport = 0;
+	memcpy(&in->a.v4.src_be, ip + 12, 4);
+	memcpy(&in->a.v4.dst_be, ip + 16, 4);
+	{
+		/* the rest of the address union: three word stores (a
+		 * memset of 24 bytes here becomes a byte loop) */
+		const uint64_t z = 0;
+		memcpy(in->a.v6a.src + 8, &z, 8);
+		memcpy(in->a.v6a.dst, &z, 8);
+		memcpy(in->a.v6a.dst + 8, &z, 8);
+	}
+	_Static_assert(sizeof(((struct es_inner *)0)->a) == 32,
+		       "es_inner address union: 8 bytes of IPv4, 24 cleared");
+	return parse_l4(ip, 20, tot, in);
+}
+
+int es_parse_fast(const uint8_t *buf, uint32_t len, bool verify_ip4_cksum,
+		  struct es_outer *o, struct es_gtpu *g, struct es_inner *in)
+{
+	const uint8_t *ip = buf + ETH_HLEN, *udp = ip + 20, *gh = udp + 8, *t;
+	uint32_t tot, glen, hlen, plen;
+	uint8_t f;
+
+	/* Ethernet, IPv4 of 20 bytes, whole, not a fragment */
+	if (len < ETH_HLEN + 20 || es_be16(buf + 12) != ETHERTYPE_IPV4 ||
+	    ip[0] != 0x45)
+		return ES_FAST_NONE;
+	tot = es_be16(ip + 2);
+	if (tot < 20 || ETH_HLEN + tot > len ||
+	    (es_be16(ip + 6) & 0x3fff) != 0 ||
+	    (verify_ip4_cksum && ip4_sum20(ip) != 0xffff))
+		return ES_FAST_NONE;
+	memset(o, 0, sizeof(*o));
+	o->l2_len = ETH_HLEN;
+	o->l3_len = 20;
+	o->l4_off = ETH_HLEN + 20;
+	o->ip_end = (uint16_t)(ETH_HLEN + tot);
+	o->kind = ES_K_IP;
+	o->l4_proto = ip[9];
+	if (o->l4_proto == IPPROTO_UDP_) {
+		if (tot < 28 || es_be16(udp + 4) != tot - 20)
+			return ES_FAST_NONE;
+		o->udp_sport = es_be16(udp);
+		o->udp_dport = es_be16(udp + 2);
+		if (o->udp_dport == ES_GTPU_PORT)
+			goto gtpu;
+	}
+	/* a plain IPv4 packet: its own inner packet */
+	memset(g, 0, sizeof(*g));
+	return fast_inner4(ip, tot, in) ? ES_FAST_NONE : ES_FAST_IP4;
+
+gtpu:
+	/* TS 29.281 §5.1: v1, PT 1, a G-PDU whose Length is the rest */
+	o->kind = ES_K_GTPU;
+	glen = tot - 28;
+	if (glen < 8)
+		return ES_FAST_NONE;
+	f = gh[0];
+	if ((f & 0xf8) != (ES_GTP_V1 | ES_GTP_FLAG_PT) ||
+	    gh[1] != ES_GTP_GPDU || es_be16(gh + 2) != glen - 8)
+		return ES_FAST_NONE;
+	memset(g, 0, sizeof(*g));
+	g->flags = f;
+	g->type = ES_GTP_GPDU;
+	g->teid = es_be32(gh + 4);
+	hlen = 8;
+	if (f & (ES_GTP_FLAG_E | ES_GTP_FLAG_S | ES_GTP_FLAG_PN)) {
+		if (glen < 12)
+			return ES_FAST_NONE;
+		g->seq = es_be16(gh + 8);
+		hlen = 12;
+		if ((f & ES_GTP_FLAG_E) && gh[11] != ES_GTP_EXT_NONE) {
+			/* one PDU Session Container (TS 38.415 §5.5.2),
+			 * one 4-octet unit, DL or UL, last in the chain */
+			if (gh[11] != ES_GTP_EXT_PSC || glen < 16 ||
+			    gh[12] != 1 || (gh[13] >> 4) > ES_PSC_UL ||
+			    gh[15] != ES_GTP_EXT_NONE)
+				return ES_FAST_NONE;
+			g->has_psc = 1;
+			g->psc_type = gh[13] >> 4;
+			g->qfi = gh[14] & 0x3f;
+			g->n_ext = 1;
+			hlen = 16;
+		}
+	}
+	plen = glen - hlen;
+	g->hdr_len = (uint16_t)hlen;
+	g->payload_len = (uint16_t)plen;
+	/* the T-PDU: IPv4 of 20 bytes, exactly the payload, not a fragment */
+	t = gh + hlen;
+	if (plen < 20 || t[0] != 0x45 || es_be16(t + 2) != plen ||
+	    (es_be16(t + 6) & 0x1fff) != 0)
+		return ES_FAST_NONE;
+	return fast_inner4(t, plen, in) ? ES_FAST_NONE : ES_FAST_GPDU;
 }

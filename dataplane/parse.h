@@ -139,6 +139,37 @@ int es_parse_inner(const uint8_t *buf, uint32_t len, bool exact,
 
 #define ES_IP6_MAX_EXT 8
 
+/* What the fast track recognised (es_parse_fast). */
+enum es_fast {
+	ES_FAST_NONE = 0,  /* not the common packet: use the full parsers */
+	ES_FAST_GPDU,      /* a G-PDU over IPv4 with an IPv4 T-PDU */
+	ES_FAST_IP4,       /* a plain IPv4 packet (not GTP-U) */
+};
+
+/*
+ * The fast track for the common packet, in one pass with one predicate
+ * per header (STYLE.md §2): Ethernet without VLAN tags; IPv4 without
+ * options, not a fragment, header checksum good when verify_ip4_cksum;
+ * and then either
+ *  - ES_FAST_GPDU: UDP to 2152 with UDP length = IP payload; GTP-U v1,
+ *    PT 1, reserved bit 0, type G-PDU, Length field = UDP payload - 8,
+ *    at most one extension header and that a 4-octet PDU Session
+ *    Container of type DL or UL ending the chain; a T-PDU that is IPv4
+ *    without options, not a fragment, of exactly the G-PDU's payload
+ *    length, its L4 header whole. o, g and in are then byte for byte
+ *    what es_parse_outer, es_parse_gtpu (on the UDP payload) and
+ *    es_parse_inner (on the T-PDU, exact or not) give.
+ *  - ES_FAST_IP4: not UDP to 2152 (UDP: length = IP payload), the L4
+ *    header whole. o is what es_parse_outer gives (kind ES_K_IP), in
+ *    what es_parse_inner(buf + 14, IP total length, false) gives, g all
+ *    zero.
+ * ES_FAST_NONE for anything else, malformed or just less common (o, g,
+ * in then hold anything): the full parsers decide and name the reason.
+ * Never reads at or past buf + len. Pure; safe on any lcore.
+ */
+int es_parse_fast(const uint8_t *buf, uint32_t len, bool verify_ip4_cksum,
+		  struct es_outer *o, struct es_gtpu *g, struct es_inner *in);
+
 /* Internet checksum helpers (RFC 1071), shared with the encapsulation. */
 uint16_t es_cksum_fold(uint32_t sum);
 uint32_t es_cksum_add(uint32_t sum, const void *data, uint32_t len);

@@ -34,10 +34,13 @@ struct pend_pos {
 /* Control-side bookkeeping, never read by workers. */
 struct es_sess_ctl {
 	uint32_t hi;             /* slots [0, hi) have been handed out */
-	uint32_t n_free;
-	uint32_t *free;          /* reusable slots */
-	uint32_t n_pend_slot, n_pend_pos, cap_pend_pos;
-	uint32_t *pend_slot;     /* slots waiting for a grace period */
+	/* one array of sess_cap slot numbers: reusable slots from the
+	 * bottom (n_free), slots waiting for a grace period from the top
+	 * (n_pend_slot); they are distinct slots, so they never meet */
+	uint32_t *list;
+	uint32_t n_free, n_pend_slot;
+	uint32_t n_pend_pos, cap_pend_pos;
+	uint32_t n_pend_del;     /* deleted sessions whose hash positions pend */
 	struct pend_pos *pend_pos;
 };
 
@@ -104,13 +107,11 @@ int es_sessions_create(struct es_tables *t, uint32_t max, int socket)
 	 * that the memory figure counts them */
 	t->sess_ctl = sc = rte_zmalloc_socket("es_sess_ctl", sizeof(*sc), 0, socket);
 	if (sc) {
-		sc->free = rte_malloc_socket("es_sess_free",
-			(size_t)t->sess_cap * sizeof(uint32_t), 0, socket);
-		sc->pend_slot = rte_malloc_socket("es_sess_pend",
+		sc->list = rte_malloc_socket("es_sess_slots",
 			(size_t)t->sess_cap * sizeof(uint32_t), 0, socket);
 	}
 	if (!t->sessions || !t->by_ul_teid || !t->by_n9_teid || !t->by_ue4 ||
-	    !t->by_ue6 || !t->by_id || !sc || !sc->free || !sc->pend_slot) {
+	    !t->by_ue6 || !t->by_id || !sc || !sc->list) {
 		es_sessions_free(t);
 		return -1;
 	}
@@ -126,8 +127,7 @@ void es_sessions_free(struct es_tables *t)
 	rte_hash_free(t->by_id);
 	rte_free(t->sessions);
 	if (t->sess_ctl) {
-		rte_free(t->sess_ctl->free);
-		rte_free(t->sess_ctl->pend_slot);
+		rte_free(t->sess_ctl->list);
 		free(t->sess_ctl->pend_pos);
 		rte_free(t->sess_ctl);
 	}
@@ -147,10 +147,16 @@ static uint32_t slot_alloc(struct es_tables *t)
 		es_sessions_reclaim(t);
 	}
 	if (sc->n_free)
-		return sc->free[--sc->n_free];
+		return sc->list[--sc->n_free];
 	if (sc->hi < t->sess_cap)
 		return sc->hi++;
 	return UINT32_MAX;
+}
+
+static void slot_pend(struct es_tables *t, uint32_t slot)
+{
+	struct es_sess_ctl *sc = t->sess_ctl;
+	sc->list[t->sess_cap - 1 - sc->n_pend_slot++] = slot;
 }
 
 static int pend_pos(struct es_sess_ctl *sc, int h, int32_t pos)
@@ -175,8 +181,11 @@ void es_sessions_reclaim(struct es_tables *t)
 		rte_hash_free_key_with_position(hash_of(t, sc->pend_pos[i].h),
 						sc->pend_pos[i].pos);
 	sc->n_pend_pos = 0;
-	for (uint32_t i = 0; i < sc->n_pend_slot; i++)
-		sc->free[sc->n_free++] = sc->pend_slot[i];
+	sc->n_pend_del = 0;
+	/* from the lowest pending entry up: every write lands at or below
+	 * the entry being read */
+	for (uint32_t i = t->sess_cap - sc->n_pend_slot; i < t->sess_cap; i++)
+		sc->list[sc->n_free++] = sc->list[i];
 	sc->n_pend_slot = 0;
 }
 
@@ -203,6 +212,12 @@ int es_session_add(struct es_tables *t, const struct es_session *s,
 			 "session %u: table full (%u sessions; raise 'set sessions-max')",
 			 s->id, t->max_sessions);
 		return -1;
+	}
+	/* deleted keys hold their hash positions until a grace period has
+	 * passed: make room when the indexes could otherwise be full */
+	if (t->n_sessions + t->sess_ctl->n_pend_del >= t->max_sessions) {
+		es_tables_sync();
+		es_sessions_reclaim(t);
 	}
 	for (h = 0; h < H_NUM; h++) {
 		const void *k = key_of(s, h);
@@ -235,7 +250,8 @@ int es_session_add(struct es_tables *t, const struct es_session *s,
 			if (k && (pos = rte_hash_del_key(hash_of(t, h), k)) >= 0)
 				pend_pos(t->sess_ctl, h, pos);
 		}
-		t->sess_ctl->pend_slot[t->sess_ctl->n_pend_slot++] = idx;
+		slot_pend(t, idx);
+		t->sess_ctl->n_pend_del++;
 		return -1;
 	}
 	t->n_sessions++;
@@ -261,7 +277,8 @@ int es_session_del(struct es_tables *t, uint32_t id, char err[ES_ERR_MAX])
 			 * free it under a reader */
 		}
 	}
-	t->sess_ctl->pend_slot[t->sess_ctl->n_pend_slot++] = (uint32_t)idx;
+	slot_pend(t, (uint32_t)idx);
+	t->sess_ctl->n_pend_del++;
 	t->n_sessions--;
 	return 0;
 }
@@ -299,7 +316,7 @@ int es_session_replace(struct es_tables *t, const struct es_session *s,
 		if (k)
 			rte_hash_add_key_data(hash_of(t, h), k, (void *)(uintptr_t)idx);
 	}
-	t->sess_ctl->pend_slot[t->sess_ctl->n_pend_slot++] = (uint32_t)old;
+	slot_pend(t, (uint32_t)old);
 	return 0;
 }
 

@@ -70,6 +70,21 @@ uint64_t es_counter_sum(enum es_cnt id)
 	return s;
 }
 
+void es_lat_sum(struct es_lat_hist *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < es_n_workers; i++)
+		es_lat_merge(out, &es_workers[i].lat);
+}
+
+uint64_t es_stage_sum(enum es_stage s)
+{
+	uint64_t c = 0;
+	for (unsigned int i = 0; i < es_n_workers; i++)
+		c += es_workers[i].stage[s];
+	return c;
+}
+
 /* A tunnel inside the tunnel: UDP to the GTP-U port (TS 29.281 §4.4.2.3:
  * a G-PDU always goes to 2152; a UE's own flow may well come from 2152). */
 static inline bool es_inner_is_gtpu(const struct es_inner *in)
@@ -78,8 +93,9 @@ static inline bool es_inner_is_gtpu(const struct es_inner *in)
 	       in->dport == ES_GTPU_PORT;
 }
 
-static bool outer_dst_local(const uint8_t *b, const struct es_outer *o,
-			    uint8_t port)
+/* (inlined: a call costs as much as the check on the hot path) */
+static inline __attribute__((always_inline)) bool
+outer_dst_local(const uint8_t *b, const struct es_outer *o, uint8_t port)
 {
 	return es_port_has_addr(port, b + o->l2_len + (o->v6 ? 24 : 16),
 				o->v6);
@@ -146,20 +162,33 @@ static int stage_outer(struct es_worker *w, uint8_t in_port,
 		      RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 	const uint8_t *b;
 	uint32_t glen;
-	int rc;
+	int rc, fast;
 
-	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0)
 		return ES_CNT_RX_MULTISEG;
 again:
 	b = rte_pktmbuf_mtod(m, const uint8_t *);
-	rc = es_parse_outer(b, rte_pktmbuf_data_len(m), verify, &c->o);
-	if (rc)
-		return rc;
+	/* the common packet in one pass; anything else (and every drop
+	 * reason) through the full parsers */
+	fast = es_parse_fast(b, rte_pktmbuf_data_len(m), verify, &c->o, &c->g,
+			     &c->in);
+	if (unlikely(fast == ES_FAST_NONE)) {
+		rc = es_parse_outer(b, rte_pktmbuf_data_len(m), verify, &c->o);
+		if (rc)
+			return rc;
+	}
 	c->in_port = in_port;
 	/* an Ethernet trailer (padding, FCS) is not part of the packet: no
 	 * path may carry it on */
 	if (c->o.kind != ES_K_ARP && rte_pktmbuf_data_len(m) > c->o.ip_end)
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - c->o.ip_end));
+	if (likely(fast == ES_FAST_GPDU) && role != ES_ROLE_LOCAL &&
+	    outer_dst_local(b, &c->o, in_port)) {
+		/* what the code below finds for it, less the parsing: a G-PDU
+		 * with a T-PDU of exactly its payload length (no padding) */
+		c->inner_off = (uint16_t)(c->o.l4_off + 8 + c->g.hdr_len);
+		goto tpdu;
+	}
 	switch (c->o.kind) {
 	case ES_K_ARP:
 		rc = es_path_arp(w, in_port, m, &c->o);
@@ -190,13 +219,16 @@ again:
 		if (role != ES_ROLE_LOCAL)
 			return ES_CNT_NOT_LOCAL;
 		/* downlink from a local app: a routed IP packet to a UE */
-		memset(&c->g, 0, sizeof(c->g));  /* no tunnel: no QFI */
 		c->inner_off = c->o.l2_len;
-		rc = es_parse_inner(b + c->o.l2_len,
-				    rte_pktmbuf_data_len(m) - c->o.l2_len,
-				    false, &c->in);
-		if (rc)
-			return rc;
+		if (fast != ES_FAST_IP4) {
+			/* (the fast track has done both) */
+			memset(&c->g, 0, sizeof(c->g));  /* no tunnel: no QFI */
+			rc = es_parse_inner(b + c->o.l2_len,
+					    rte_pktmbuf_data_len(m) - c->o.l2_len,
+					    false, &c->in);
+			if (rc)
+				return rc;
+		}
 		if (es_inner_is_gtpu(&c->in))
 			return ES_CNT_INNER_GTPU;
 		c->path = P_DL_APP;
@@ -248,6 +280,7 @@ again:
 		return rc;
 	if (c->in.ip_len < c->g.payload_len)
 		w->cnt[ES_CNT_GTP_PADDING]++;  /* only with gtpu-padding 1 */
+tpdu:
 	/* BRIEF §4: never decapsulate twice */
 	if (es_inner_is_gtpu(&c->in))
 		return ES_CNT_INNER_GTPU;
@@ -293,9 +326,8 @@ static int to_gnb(struct es_worker *w, const struct es_tables *t,
 		  bool psc, uint8_t qfi)
 {
 	const struct es_peer *gnb = &t->peers[s->gnb];
-	int rc = es_push_gtpu(m, type, s->gnb_teid, psc, qfi);
-	if (rc == 0)
-		rc = es_push_tpl(m, &es_ports[gnb->port], &t->tpls[s->gnb]);
+	int rc = es_push_gtpu_tpl(m, type, s->gnb_teid, psc, qfi,
+				  &es_ports[gnb->port], &t->tpls[s->gnb]);
 	if (rc == 0)
 		es_tx(w, gnb->port, m);
 	return rc;
@@ -750,9 +782,10 @@ void es_dataplane_setup(void)
 	if (es_ctl_tx == NULL)
 		rte_exit(EXIT_FAILURE, "cannot create the control tx ring: %s\n",
 			 rte_strerror(rte_errno));
-	es_rcu = rte_zmalloc("es_rcu", rte_rcu_qsbr_get_memsize(es_n_workers),
+	/* workers, and one reader off the data path (es_rcu_reader_id) */
+	es_rcu = rte_zmalloc("es_rcu", rte_rcu_qsbr_get_memsize(es_n_workers + 1),
 			     RTE_CACHE_LINE_SIZE);
-	if (es_rcu == NULL || rte_rcu_qsbr_init(es_rcu, es_n_workers))
+	if (es_rcu == NULL || rte_rcu_qsbr_init(es_rcu, es_n_workers + 1))
 		rte_exit(EXIT_FAILURE, "cannot create the RCU variable\n");
 	es_workers = rte_zmalloc("es_workers", es_n_workers * sizeof(*es_workers),
 				 RTE_CACHE_LINE_SIZE);

@@ -61,8 +61,27 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 /* Flush w's tx buffers on every port. */
 void es_worker_flush(struct es_worker *w);
 
-/* Sum a counter over all workers. */
+/* Sum a counter over all workers. Any thread, no lock: each worker
+ * writes only its own 64-bit aligned slots, and an aligned 64-bit load
+ * is atomic on x86-64, so a reader sees every slot whole (old or new). */
 uint64_t es_counter_sum(enum es_cnt id);
+/* Merge every worker's rx -> tx latency histogram into *out (which this
+ * zeroes first). Any thread, no lock, as es_counter_sum: fields are read
+ * one by one, so a histogram read while workers write may be off by the
+ * packets of one burst between its count and its buckets. */
+void es_lat_sum(struct es_lat_hist *out);
+/* TSC cycles spent in stage s summed over workers (0 unless
+ * --stage-cycles). Any thread, no lock. */
+uint64_t es_stage_sum(enum es_stage s);
+
+/* es_rcu has one thread slot more than there are workers: workers use
+ * their qid, and slot es_rcu_reader_id() is for a reader off the data
+ * path (the telemetry thread, telemetry.c), whose owner registers it and
+ * serialises its use. */
+static inline unsigned int es_rcu_reader_id(void)
+{
+	return es_n_workers;
+}
 
 /* path.c: host and GTP-U path management on one packet. Each returns 1
  * if the packet was queued for tx, else the drop counter to count. */

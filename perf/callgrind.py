@@ -8,11 +8,12 @@ rules so that start-up stays short under valgrind) and prints the inclusive
 instructions per packet of es_process_burst and of its main callees.
 
 Usage: perf/callgrind.py [--mix ul_local|ul_cloud|dl_encap|mix_80_20] [--packets N]
-       [--sessions N] [--rules N] [--flows N]
+       [--sessions N] [--rules N] [--flows N] [--keep FILE]
 """
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,9 +21,9 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import suite  # noqa: E402
 
-FUNCS = ["es_process_burst", "es_parse_outer", "es_parse_gtpu", "es_parse_inner", "outer_dst_local",
+FUNCS = ["es_process_burst", "es_parse_fast", "es_parse_outer", "es_parse_gtpu", "es_parse_inner", "outer_dst_local",
          "rte_hash_lookup_bulk_data", "rte_hash_lookup_data", "es_classify", "es_route_ip",
-         "es_push_outer", "es_push_gtpu", "act_uplink", "act_downlink", "rte_pktmbuf_free_bulk"]
+         "es_push_outer", "es_push_tpl", "es_push_gtpu_tpl", "es_push_gtpu", "es_ip_dec_ttl", "act_uplink", "act_downlink", "rte_pktmbuf_free_bulk"]
 
 
 def main():
@@ -32,6 +33,8 @@ def main():
     ap.add_argument("--sessions", type=int, default=10000)
     ap.add_argument("--rules", type=int, default=1000)
     ap.add_argument("--flows", type=int, default=4096)
+    ap.add_argument("--keep", metavar="FILE", help="also keep the callgrind output as FILE "
+                    "(for callgrind_annotate --auto=yes)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="es-cg-") as d:
         frs = suite.frames(a.mix, 64, a.sessions, a.flows)
@@ -52,6 +55,8 @@ def main():
             sys.exit(f"valgrind run failed:\n{pr.stdout[-3000:]}\n{pr.stderr[-3000:]}")
         ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", out], capture_output=True,
                              text=True).stdout
+        if a.keep:
+            shutil.copyfile(out, a.keep)
     print(f"{a.mix}: {a.packets} packets, {a.sessions} sessions, {a.rules} rules, {a.flows} flows")
     # inclusive totals: a function's own line, or the sum of its call lines
     # ("=> file:fn (Nx)") when callgrind_annotate lists it only there

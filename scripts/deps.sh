@@ -5,7 +5,7 @@
 set -eu
 [ "${1:-}" = perf ] && EXTRA="python3-matplotlib" || EXTRA=""
 PKGS="$EXTRA pkg-config libdpdk-dev dpdk dpdk-dev libbpf-dev libnuma-dev libcmocka-dev
-libpcap-dev libelf-dev zlib1g-dev clang llvm python3-scapy tshark iproute2"
+libpcap-dev libelf-dev zlib1g-dev clang llvm libclang-rt-14-dev python3-scapy tshark iproute2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -34,10 +34,12 @@ def render(rows):
            "packet fate. The same names appear in the daemon's final dump, in its `--stats`",
            "JSON and in the tests.", "",
            "Accounting, for traffic without outer fragments:",
-           "`rx + mirror + gtpu_errind_tx = tx + (sum of DROP counters)`. A mirror copy and",
-           "an Error Indication are frames the data plane adds: the G-PDU that triggers an",
-           "Error Indication is counted as dropped (`drop_gtpu_teid_unknown`) and its buffer",
-           "carries the Error Indication. Outer fragments count in `rx` one by one and in",
+           "`rx + mirror + gtpu_errind_tx + gtpu_end_marker_tx = tx + (sum of DROP counters)`.",
+           "A mirror copy, an Error Indication and an End Marker sent after a handover are",
+           "frames the data plane adds: the G-PDU that triggers an Error Indication is counted",
+           "as dropped (`drop_gtpu_teid_unknown`) and its buffer carries the Error Indication;",
+           "an End Marker is built by the control thread (`session change`, docs/control.md).",
+           "Outer fragments count in `rx` one by one and in",
            "`frag_rx` when the reassembly table takes them; a completed packet counts once in",
            "`frag_reassembled` and then has one fate like any other.", ""]
     section = None

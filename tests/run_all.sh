@@ -28,6 +28,26 @@ for t in "$BUILD"/tests/test_* "$BUILD"/tests-san/test_*; do
 	add "$name" "$p" "$f"
 done
 
+# the command-grammar fuzzer (libFuzzer; docs/control.md "Fuzzing"): a short
+# run from the seed corpus, one suite: 1 passed if it finds nothing. A crash
+# input is kept under $BUILD/fuzz/artifacts/ to replay: fuzz_cmd FILE
+if [ -x "$BUILD/fuzz/fuzz_cmd" ]; then
+	echo "== fuzz/fuzz_cmd"
+	mkdir -p "$LOG/corpus" "$BUILD/fuzz/artifacts"
+	timeout 120 "$BUILD/fuzz/fuzz_cmd" -runs=200000 -max_total_time=20 \
+		-dict=tests/fuzz/cmd.dict -artifact_prefix="$BUILD/fuzz/artifacts/" \
+		"$LOG/corpus" tests/fuzz/corpus > "$LOG/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		grep -E '^Done [0-9]+ runs' "$LOG/out"
+		add fuzz/fuzz_cmd 1 0
+	else
+		tail -40 "$LOG/out"
+		status=1
+		add fuzz/fuzz_cmd 0 1
+	fi
+fi
+
 # end-to-end suites on the real binary
 echo "== e2e"
 ES_BUILD="$PWD/$BUILD" timeout 1800 /usr/bin/python3 tests/e2e/run.py > "$LOG/out" 2>&1

@@ -80,32 +80,9 @@ def run(config, inputs=None, ports=PORTS, timeout=60, idle_ms=300,
     input round-robin over its queues and concatenates the outputs."""
     inputs = inputs or {}
     with tempfile.TemporaryDirectory(prefix="es-e2e-") as d:
-        cfg = os.path.join(d, "es.conf")
-        with open(cfg, "w") as f:
-            f.write(config)
-        if workers == 1:
-            eal = ["-l", "0,1"]
-        else:
-            eal = ["--lcores", f"0@0,(1-{workers})@1"]
-        eal += ["--no-huge", "-m", "256", "--no-shconf", "--no-pci", "--log-level=error"]
-        for i, p in enumerate(ports):
-            pkts = inputs.get(p, [])
-            args = []
-            for q in range(workers):
-                rx = os.path.join(d, f"in_{p}_{q}.pcap")
-                share = pkts[q::workers]
-                if share:
-                    wrpcap(rx, share)
-                else:
-                    _empty_pcap(rx)
-                args.append(f"rx_pcap={rx}")
-            for q in range(workers):
-                args.append(f"tx_pcap={os.path.join(d, f'out_{p}_{q}.pcap')}")
-            eal += ["--vdev", f"net_pcap{i}," + ",".join(args)]
-        eal += list(extra_eal)
-        stats = os.path.join(d, "stats.json")
-        cmd = [BINARY] + eal + ["--", "-c", cfg, "--idle-exit", str(idle_ms),
-                                "--stats", stats, "--ctl", os.path.join(d, "ctl.sock")] + list(extra_args)
+        cmd, stats = command(d, config, inputs, ports=ports, idle_ms=idle_ms,
+                             extra_eal=extra_eal, workers=workers,
+                             extra_args=extra_args)
         pr = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                             stdin=subprocess.DEVNULL)
         if expect_fail:
@@ -125,6 +102,44 @@ def run(config, inputs=None, ports=PORTS, timeout=60, idle_ms=300,
                    pr.returncode)
         r.stats = st
         return r
+
+
+def command(d, config, inputs, ports=PORTS, idle_ms=300, extra_eal=(),
+            workers=1, extra_args=(), file_prefix=None):
+    """The edgesteer command line run() uses, its files in directory d:
+    the config, one rx pcap per port and queue (inputs maps port name ->
+    packets), tx pcaps out_PORT_Q.pcap, and the --stats file. Returns
+    (argv, stats path). With file_prefix, EAL gets --file-prefix instead
+    of --no-shconf (its runtime dir, telemetry socket included, is then
+    /var/run/dpdk/PREFIX, which the caller removes)."""
+    cfg = os.path.join(d, "es.conf")
+    with open(cfg, "w") as f:
+        f.write(config)
+    if workers == 1:
+        eal = ["-l", "0,1"]
+    else:
+        eal = ["--lcores", f"0@0,(1-{workers})@1"]
+    shconf = ["--file-prefix", file_prefix] if file_prefix else ["--no-shconf"]
+    eal += ["--no-huge", "-m", "256", "--no-pci", "--log-level=error"] + shconf
+    for i, p in enumerate(ports):
+        pkts = inputs.get(p, [])
+        args = []
+        for q in range(workers):
+            rx = os.path.join(d, f"in_{p}_{q}.pcap")
+            share = pkts[q::workers]
+            if share:
+                wrpcap(rx, share)
+            else:
+                _empty_pcap(rx)
+            args.append(f"rx_pcap={rx}")
+        for q in range(workers):
+            args.append(f"tx_pcap={os.path.join(d, f'out_{p}_{q}.pcap')}")
+        eal += ["--vdev", f"net_pcap{i}," + ",".join(args)]
+    eal += list(extra_eal)
+    stats = os.path.join(d, "stats.json")
+    cmd = [BINARY] + eal + ["--", "-c", cfg, "--idle-exit", str(idle_ms),
+                            "--stats", stats, "--ctl", os.path.join(d, "ctl.sock")] + list(extra_args)
+    return cmd, stats
 
 
 def _empty_pcap(path):

@@ -151,6 +151,25 @@ class ConfigErrors(h.TestCase):
         text, n = "\n".join(lines) + "\n", len(lines)
         self.assertConfigError(text, n, r"^'port add' needs a value$")
 
+    def test_run_time_verbs_do_not_belong_in_a_config_file(self):
+        # change, del and show parse (docs/control.md) but are steerctl's
+        # verbs: the loader names the line and what belongs there
+        cases = [
+            ("rule del 10", "rule del"),
+            ("rule change 10 dst 10.200.0.0/16 action drop", "rule change"),
+            ("app change xr-render state down", "app change"),
+            ("session del 1", "session del"),
+            ("show rule 10", "rule show"),
+            ("counters show", "counters show"),
+            ("state show", "state show"),
+        ]
+        for i, (line, what) in enumerate(cases):
+            with self.subTest(line=line):
+                text, n = with_line(line, at=3 + i)
+                self.assertConfigError(
+                    text, n, "^" + re.escape(what) +
+                    r": only 'add' and 'set' lines belong in a config file$")
+
     def test_empty_config_has_no_port(self):
         # nothing to point at: the message names the file, without a line.
         # Table sizes are lowered so the -m 256 of the harness holds them

@@ -510,6 +510,95 @@ static struct rte_mbuf *squeezed(uint16_t len, uint16_t room)
 	return m;
 }
 
+/* es_push_gtpu_tpl against its two steps (es_push_gtpu, es_push_tpl):
+ * the same return, bytes and mbuf fields for IPv4 and IPv6 peers, with
+ * and without the container, at every headroom around the two limits
+ * and at every MTU around the packet's size. */
+static int two_steps(struct rte_mbuf *m, uint8_t type, bool psc,
+		     const struct es_tpl *tpl)
+{
+	int rc = es_push_gtpu(m, type, 0x01020304, psc, 9);
+	return rc ? rc : es_push_tpl(m, &port, tpl);
+}
+
+static void check_same(struct rte_mbuf *a, struct rte_mbuf *b, int ra, int rb)
+{
+	assert_int_equal(ra, rb);
+	if (ra == ES_CNT_NONE) {
+		assert_int_equal(rte_pktmbuf_pkt_len(a), rte_pktmbuf_pkt_len(b));
+		assert_int_equal(rte_pktmbuf_data_len(a), rte_pktmbuf_data_len(b));
+		assert_int_equal(rte_pktmbuf_headroom(a), rte_pktmbuf_headroom(b));
+		assert_memory_equal(mdata(a), mdata(b), rte_pktmbuf_pkt_len(a));
+		assert_int_equal(a->l2_len, b->l2_len);
+		assert_int_equal(a->l3_len, b->l3_len);
+	}
+	rte_pktmbuf_free(a);
+	rte_pktmbuf_free(b);
+}
+
+static void encap__push_gtpu_tpl_gives_the_two_steps_bytes(void **state)
+{
+	static const uint16_t sizes[] = { 0, 1, 7, 100, 1000, 1400 };
+	static uint8_t pl[2048];
+	(void)state;
+	pattern(pl, sizeof(pl), 5);
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct es_tpl tpl;
+		es_tpl_build(&tpl, &port, v6 ? &peer6 : &peer4);
+		for (int psc = 0; psc < 2; psc++) {
+			uint8_t type = psc ? ES_GTP_GPDU : ES_GTP_END_MARKER;
+			uint16_t glen = psc ? 16 : 8;
+			uint16_t over = (uint16_t)(glen + 8 + (v6 ? 40 : 20));
+			for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+				struct rte_mbuf *a = mbuf_with(pl, sizes[k]);
+				struct rte_mbuf *b = mbuf_with(pl, sizes[k]);
+				int ra = two_steps(a, type, psc, &tpl);
+				int rb = es_push_gtpu_tpl(b, type, 0x01020304, psc, 9,
+							  &port, &tpl);
+				assert_int_equal(rb, sizes[k] + over > port.mtu ?
+						 ES_CNT_MTU : ES_CNT_NONE);
+				check_same(a, b, ra, rb);
+				/* the MTU one below, at and one above the size */
+				for (int d = -1; d <= 1; d++) {
+					port.mtu = (uint16_t)(sizes[k] + over + d);
+					a = mbuf_with(pl, sizes[k]);
+					b = mbuf_with(pl, sizes[k]);
+					ra = two_steps(a, type, psc, &tpl);
+					rb = es_push_gtpu_tpl(b, type, 0x01020304,
+							      psc, 9, &port, &tpl);
+					assert_int_equal(rb, d < 0 ? ES_CNT_MTU
+								   : ES_CNT_NONE);
+					check_same(a, b, ra, rb);
+				}
+				port.mtu = 1500;
+			}
+			/* every headroom from none to enough for both */
+			for (uint16_t room = 0; room <= glen + tpl.len + 1; room++) {
+				struct rte_mbuf *a = squeezed(64, room);
+				struct rte_mbuf *b = squeezed(64, room);
+				int ra = two_steps(a, type, psc, &tpl);
+				int rb = es_push_gtpu_tpl(b, type, 0x01020304,
+							  psc, 9, &port, &tpl);
+				assert_int_equal(rb, room < glen + tpl.len ?
+						 ES_CNT_NO_HEADROOM : ES_CNT_NONE);
+				/* too little room for the two and an MTU too
+				 * small: the first step's answer wins */
+				check_same(a, b, ra, rb);
+				port.mtu = 64;
+				a = squeezed(64, room);
+				b = squeezed(64, room);
+				ra = two_steps(a, type, psc, &tpl);
+				rb = es_push_gtpu_tpl(b, type, 0x01020304, psc, 9,
+						      &port, &tpl);
+				assert_int_equal(rb, room < glen ? ES_CNT_NO_HEADROOM
+								 : ES_CNT_MTU);
+				check_same(a, b, ra, rb);
+				port.mtu = 1500;
+			}
+		}
+	}
+}
+
 static void encap__push_without_headroom_fails(void **state)
 {
 	(void)state;
@@ -1004,6 +1093,7 @@ int main(int argc, char **argv)
 		T(encap__push_tpl_gives_the_generic_bytes),
 		T(encap__push_outer_refuses_ip_length_above_mtu),
 		T(encap__push_without_headroom_fails),
+		T(encap__push_gtpu_tpl_gives_the_two_steps_bytes),
 		T(encap__dec_ttl_keeps_ipv4_checksum_valid),
 		T(encap__dec_ttl_checksum_matches_full_recompute_at_zero),
 		T(encap__dec_ttl_refuses_ttl_1_and_0),

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -82,6 +83,39 @@ static void latency__weighted_adds_and_merge(void **state)
 	assert_int_equal(es_lat_quantile(&b, 0.5), 0);
 }
 
+static void latency__summary_feeds_the_json_dump(void **state)
+{
+	struct es_lat_hist h;
+	struct es_lat_summary s;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	es_lat_add(&h, 100, 3);            /* bucket [96, 103] */
+	es_lat_add(&h, 300, 1);
+	es_lat_summarise(&h, 0.5, &s);     /* 2 GHz: 0.5 ns per cycle */
+	assert_int_equal(s.packets, 4);
+	assert_true(s.ns[ES_LAT_P50] == 51.5);     /* upper edge 103 cycles */
+	assert_true(s.ns[ES_LAT_P90] == 150.0);    /* edge 319, capped at max */
+	assert_true(s.ns[ES_LAT_MAX] == 150.0);
+	assert_true(s.ns[ES_LAT_MEAN] == 75.0);    /* 600 cycles / 4 */
+	assert_true(s.ns[ES_LAT_JITTER] > 43.30 && s.ns[ES_LAT_JITTER] < 43.31);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	es_lat_json(f, &h, 0.5, false);
+	fclose(f);
+	assert_string_equal(text, "{\"packets\": 4, \"p50_ns\": 52, \"p90_ns\": 150, "
+			    "\"p99_ns\": 150, \"p999_ns\": 150, \"max_ns\": 150, "
+			    "\"mean_ns\": 75.0, \"jitter_ns\": 43.3}");
+	free(text);
+	memset(&h, 0, sizeof(h));
+	es_lat_summarise(&h, 0.5, &s);
+	assert_int_equal(s.packets, 0);
+	for (int i = 0; i < ES_LAT_NFIELDS; i++)
+		assert_true(s.ns[i] == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -89,6 +123,7 @@ int main(void)
 		cmocka_unit_test(latency__relative_error_is_at_most_one_eighth),
 		cmocka_unit_test(latency__quantiles_bound_the_exact_ones),
 		cmocka_unit_test(latency__weighted_adds_and_merge),
+		cmocka_unit_test(latency__summary_feeds_the_json_dump),
 	};
 	return cmocka_run_group_tests_name("latency", tests, NULL, NULL);
 }

@@ -1938,6 +1938,189 @@ T(parse_gtpu__returns_for_every_first_ext_length_byte)
 	}
 }
 
+/* ================= fast track ================= */
+
+/* The fast track (es_parse_fast) against the full parsers, the way the
+ * worker calls them, on an exact heap copy. Returns what the fast track
+ * said; when it recognised the packet, the full parsers must accept it
+ * with byte-for-byte the same results. */
+static int check_fast(const uint8_t *b, uint32_t len, bool verify)
+{
+	struct es_outer o, o2;
+	struct es_gtpu g, g2;
+	struct es_inner in, in2, in3;
+	uint8_t *c = dup_exact(b, len);
+	int fast;
+
+	memset(&o, 0xa5, sizeof(o));
+	memset(&g, 0xa5, sizeof(g));
+	memset(&in, 0xa5, sizeof(in));
+	fast = es_parse_fast(c, len, verify, &o, &g, &in);
+	free(c);
+	if (fast == ES_FAST_NONE)
+		return fast;
+	assert_cnt(outer_x(b, len, verify, &o2), ES_CNT_NONE);
+	assert_memory_equal(&o, &o2, sizeof(o));
+	if (fast == ES_FAST_GPDU) {
+		uint32_t goff = o2.l4_off + 8u;
+		assert_int_equal(o2.kind, ES_K_GTPU);
+		assert_cnt(gtpu_x(b + goff, o2.ip_end - goff, &g2), ES_CNT_NONE);
+		assert_int_equal(g2.type, ES_GTP_GPDU);
+		assert_true(g2.payload_len > 0);
+		assert_memory_equal(&g, &g2, sizeof(g));
+		/* with 'set gtpu-padding' the worker parses the T-PDU with
+		 * exact off: the same answer */
+		assert_cnt(inner_x(b + goff + g2.hdr_len, g2.payload_len, true,
+				   &in2), ES_CNT_NONE);
+		assert_cnt(inner_x(b + goff + g2.hdr_len, g2.payload_len, false,
+				   &in3), ES_CNT_NONE);
+		assert_memory_equal(&in, &in2, sizeof(in));
+		assert_memory_equal(&in, &in3, sizeof(in));
+	} else {
+		static const struct es_gtpu zero;
+		assert_int_equal(fast, ES_FAST_IP4);
+		assert_int_equal(o2.kind, ES_K_IP);
+		/* the worker's plain-IP parse: from L3 to the IP end (it has
+		 * trimmed the Ethernet trailer) */
+		assert_cnt(inner_x(b + o2.l2_len, o2.ip_end - o2.l2_len, false,
+				   &in2), ES_CNT_NONE);
+		assert_memory_equal(&in, &in2, sizeof(in));
+		assert_memory_equal(&g, &zero, sizeof(g));
+	}
+	return fast;
+}
+
+/* The packets the fast track is for, and some next to them. */
+static int fast_corpus(struct pkt *ks, int max)
+{
+	static const uint8_t psc_then_unknown[] = { 0x01, 0x10, 0x09, 0x02,
+						    0x01, 0x00, 0x00, 0x00 };
+	struct gtp_spec gs = GPDU;
+	struct in_spec is = IN4UDP;
+	uint8_t l4[256];
+	size_t n;
+	int k = 0;
+
+	/* G-PDUs: no options; E with a UL and a DL container; S; E with
+	 * next type 0; PN; TCP, ICMP, SCTP, GRE (no ports) inside */
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	gs.flags = 0x34; gs.next = ES_GTP_EXT_PSC;
+	gs.ext = PSC_UL_QFI9; gs.ext_len = sizeof(PSC_UL_QFI9);
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	gs.ext = PSC_DL_QFI5_RQI;
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	is.proto = 6;
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	is.proto = 1; is.sport = 8; is.dport = 0;
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	is.proto = 132; is.sport = 5000; is.dport = 6000;
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	is.proto = 47; is.npay = 24;
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	is = (struct in_spec)IN4UDP;
+	gs = (struct gtp_spec)GPDU;
+	gs.flags = 0x32; gs.seq = 77;
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	gs.flags = 0x34; gs.next = 0;
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	gs.flags = 0x31; gs.npdu = 3;
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	/* next to them, for the full parsers: a container then another
+	 * extension, a VLAN tag, outer options, IPv6 inside and outside,
+	 * inner options, an inner first fragment, Ethernet padding */
+	gs = (struct gtp_spec)GPDU;
+	gs.flags = 0x34; gs.next = ES_GTP_EXT_PSC;
+	gs.ext = psc_then_unknown; gs.ext_len = sizeof(psc_then_unknown);
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	gs.ext = PSC_UL_QFI9; gs.ext_len = sizeof(PSC_UL_QFI9);
+	mk_gpdu(&ks[k++], &(struct out_spec){ .n_vlan = 1 }, &gs, &is);
+	mk_gpdu(&ks[k++], &(struct out_spec){ .ihl = 6 }, &gs, &is);
+	mk_gpdu(&ks[k++], &(struct out_spec){ .v6 = true }, &gs, &is);
+	mk_gpdu(&ks[k++], &(struct out_spec){ .pad = 6 }, &gs, &is);
+	is.frag4 = 0x2000;  /* MF, offset 0 */
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	is = (struct in_spec)IN6TCP;
+	mk_gpdu(&ks[k++], &(struct out_spec){ 0 }, &gs, &is);
+	/* plain IPv4 (downlink from an app): UDP, TCP, ICMP echo, GRE,
+	 * UDP with padding after it; UDP to 2152 is GTP-U, not plain */
+	n = put_l4(l4, 17, 4000, 5000, 18) - 8;
+	put_frame(&ks[k++], &(struct out_spec){ .sport = 4000, .dport = 5000 },
+		  l4 + 8, n);
+	put_frame(&ks[k++], &(struct out_spec){ .sport = 4000, .dport = 5000,
+						.pad = 10 }, l4 + 8, n);
+	n = put_l4(l4, 6, 443, 51000, 10);
+	put_frame(&ks[k++], &(struct out_spec){ .proto = 6 }, l4, n);
+	n = put_l4(l4, 1, 8, 0, 10);
+	put_frame(&ks[k++], &(struct out_spec){ .proto = 1 }, l4, n);
+	n = put_l4(l4, 47, 0, 0, 16);
+	put_frame(&ks[k++], &(struct out_spec){ .proto = 47 }, l4, n);
+	put_frame(&ks[k++], &(struct out_spec){ .sport = 4000 }, l4, 20);
+	assert_true(k <= max);
+	return k;
+}
+
+T(parse_fast__takes_the_common_packets_and_agrees_with_the_full_parsers)
+{
+	static const int want[] = {
+		ES_FAST_GPDU, ES_FAST_GPDU, ES_FAST_GPDU, ES_FAST_GPDU,
+		ES_FAST_GPDU, ES_FAST_GPDU, ES_FAST_GPDU, ES_FAST_GPDU,
+		ES_FAST_GPDU, ES_FAST_GPDU,
+		ES_FAST_NONE, ES_FAST_NONE, ES_FAST_NONE, ES_FAST_NONE,
+		ES_FAST_GPDU, /* padding: the worker trims it */
+		ES_FAST_GPDU, /* a first fragment has its ports */
+		ES_FAST_NONE,
+		ES_FAST_IP4, ES_FAST_IP4, ES_FAST_IP4, ES_FAST_IP4,
+		ES_FAST_IP4, ES_FAST_NONE,
+	};
+	static struct pkt ks[32];
+	int n = fast_corpus(ks, 32);
+
+	assert_int_equal(n, (int)(sizeof(want) / sizeof(want[0])));
+	for (int i = 0; i < n; i++) {
+		int f = check_fast(ks[i].b, ks[i].len, true);
+		if (f != want[i])
+			fail_msg("packet %d: fast track says %d, want %d", i, f,
+				 want[i]);
+		assert_int_equal(check_fast(ks[i].b, ks[i].len, false), f);
+		if (f == ES_FAST_NONE)
+			/* the full parsers take what the fast track leaves */
+			assert_true(outer_x(ks[i].b, ks[i].len, true,
+					    &(struct es_outer){ 0 }) == 0);
+	}
+}
+
+T(parse_fast__agrees_with_the_full_parsers_on_every_prefix_and_byte_change)
+{
+	static struct pkt ks[32];
+	static uint8_t b[BUFSZ];
+	int n = fast_corpus(ks, 32);
+	long taken = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct pkt *k = &ks[i];
+		for (uint32_t len = 0; len <= k->len; len++)
+			for (int v = 0; v < 2; v++)
+				taken += check_fast(k->b, len, v) != ES_FAST_NONE;
+		/* every value of every byte, the checksum fixed up and not */
+		for (uint32_t at = 0; at < k->len; at++) {
+			for (int x = 0; x < 256; x++) {
+				memcpy(b, k->b, k->len);
+				b[at] = (uint8_t)x;
+				taken += check_fast(b, k->len, false) != ES_FAST_NONE;
+				taken += check_fast(b, k->len, true) != ES_FAST_NONE;
+				if (at >= k->ip && at < k->ip + 20 &&
+				    (b[k->ip] >> 4) == 4) {
+					fix_ip4_cksum(b + k->ip);
+					taken += check_fast(b, k->len, true) !=
+						 ES_FAST_NONE;
+				}
+			}
+		}
+	}
+	/* the fast track took a good share, so the comparison meant something */
+	assert_true(taken > 100000);
+}
+
 /* ================= checksum helpers ================= */
 
 T(cksum__ip4_hdr_cksum_of_textbook_header_is_b861)
@@ -2055,6 +2238,8 @@ int main(void)
 		cmocka_unit_test(parse_inner__sctp_gives_ports),
 		cmocka_unit_test(parse_inner__ipv6_dscp_comes_from_traffic_class),
 		cmocka_unit_test(parse_inner__not_exact_accepts_padding_after_ip_length),
+		cmocka_unit_test(parse_fast__takes_the_common_packets_and_agrees_with_the_full_parsers),
+		cmocka_unit_test(parse_fast__agrees_with_the_full_parsers_on_every_prefix_and_byte_change),
 		/* malformed GTP-U */
 		cmocka_unit_test(parse_gtpu__rejects_ext_len_zero),
 		cmocka_unit_test(parse_gtpu__rejects_ext_len_zero_later_in_the_chain),
