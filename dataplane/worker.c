@@ -369,9 +369,11 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 		act = r->c.then_action;
 		app_i = r->then_app;
 	}
+	bool fell_back = false;
 	if (act == ES_ACT_LOCAL && t->apps[app_i].down) {
 		w->cnt[ES_CNT_UL_FALLBACK]++;
 		act = r->c.fallback;
+		fell_back = true;
 	}
 	switch (act) {
 	case ES_ACT_LOCAL: {
@@ -403,8 +405,9 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 		return CONSUMED;
 	}
 	case ES_ACT_DROP:
-		return r && r->c.action == ES_ACT_LOCAL ? ES_CNT_APP_DOWN_DROP
-							: ES_CNT_RULE_DROP;
+		/* the app (local, or the 'then local' after a mirror) is down
+		 * and the fallback is drop; else the rule itself drops */
+		return fell_back ? ES_CNT_APP_DOWN_DROP : ES_CNT_RULE_DROP;
 	default:
 		return ES_CNT_RULE_DROP;
 	}

@@ -157,6 +157,19 @@ class Rules(h.TestCase):
         self.assertEqual(res.counters["ul_fallback"], 2)
         self.assertDrops(res, {"drop_app_down": 1})
 
+    def test_mirror_then_local_to_a_down_app_with_fallback_drop_counts_app_down(self):
+        c = cfg().replace(f"app add xr via {APP_4}", f"app add xr via {APP_4} state down")
+        c += "rule add 13 dst 10.211.0.0/16 action mirror tap then local xr fallback drop\n"
+        inner = inner4("10.211.1.1")
+        res = h.run(c, {"n3": [gtpu_ul(inner, 0x100)]})
+        # the copy still goes to the (up) mirror app; the original is dropped
+        self.assertEqual(len(res.out["lan"]), 1)
+        self.assertSameBytes(res.out["lan"][0],
+                             Ether(src=MAC_LAN, dst=MAC_MIRROR) / IP(routed(bytes(inner))))
+        self.assertEqual(res.out["n9"], [])
+        self.assertEqual(res.counters["ul_fallback"], 1)
+        self.assertDrops(res, {"drop_app_down": 1})
+
 
 class Downlink(h.TestCase):
     def test_app_reply_is_encapsulated_to_the_gnb_with_a_dl_container(self):
