@@ -551,12 +551,18 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		rte_prefetch0(&x->e[shome[i]]);
 	}
 	lookup_bulk(t->by_ue6, &ks[KS_UE6], c);
-	for (uint16_t i = 0; i < nc; i++)
-		if (sx[i])
-			c[i].sess = es_sidx_lookup_at(sx[i], skey[i], shome[i]);
-	for (uint16_t i = 0; i < nc; i++)
-		if (c[i].sess < t->sess_cap)
-			rte_prefetch0(&t->sessions[c[i].sess]);
+	for (uint16_t j = 0; j < ks[KS_UE6].n; j++)
+		if (c[ks[KS_UE6].ci[j]].sess < t->sess_cap)
+			rte_prefetch0(&t->sessions[c[ks[KS_UE6].ci[j]].sess]);
+	for (uint16_t i = 0; i < nc; i++) {
+		uint32_t sl;
+		if (sx[i] == NULL)
+			continue;
+		sl = es_sidx_lookup_at(sx[i], skey[i], shome[i]);
+		c[i].sess = sl;
+		if (sl < t->sess_cap)
+			rte_prefetch0(&t->sessions[sl]);
+	}
 	for (uint16_t i = 0; i < nc; i++) {
 		struct pctx *p = &c[i];
 		bool found = p->sess != UINT32_MAX;
