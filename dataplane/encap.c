@@ -196,27 +196,3 @@ int es_push_gtpu_tpl(struct rte_mbuf *m, uint8_t type, uint32_t teid,
 	tpl_write(m, h, t, l4len);
 	return ES_CNT_NONE;
 }
-
-int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
-		const struct es_port *port, const struct es_peer *hop)
-{
-	struct rte_ether_hdr *eth;
-	int rc;
-	if (rte_pktmbuf_pkt_len(m) > ip_len &&
-	    rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - ip_len)))
-		return ES_CNT_INNER_LEN;
-	if (ip_len > port->mtu)
-		return ES_CNT_MTU;
-	rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), v6);
-	if (rc)
-		return rc;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
-	if (eth == NULL)
-		return ES_CNT_NO_HEADROOM;
-	eth->dst_addr = hop->mac;
-	eth->src_addr = port->mac;
-	eth->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6
-					      : RTE_ETHER_TYPE_IPV4);
-	m->l2_len = sizeof(*eth);
-	return ES_CNT_NONE;
-}

@@ -47,11 +47,6 @@ int es_push_gtpu_tpl(struct rte_mbuf *m, uint8_t type, uint32_t teid,
 		     bool psc, uint8_t qfi, const struct es_port *port,
 		     const struct es_tpl *t);
 
-/* Turn m, whose data starts with an IP packet of ip_len bytes (v6 or
- * not), into a routed frame toward hop from port: trim padding, decrement
- * TTL / hop limit (incremental IPv4 checksum), push Ethernet. */
-int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
-		const struct es_port *port, const struct es_peer *hop);
 
 /* Decrement the TTL / hop limit of the IP header at ip; ES_CNT_TTL when
  * it would reach 0. (Inline: it is a few instructions on the hot path.) */
@@ -76,6 +71,34 @@ static inline int es_ip_dec_ttl(uint8_t *ip, bool v6)
 		sum = (uint16_t)~sum;
 		es_put_be16(ip + 10, (uint16_t)sum);
 	}
+	return ES_CNT_NONE;
+}
+
+/* Turn m, whose data starts with an IP packet of ip_len bytes (v6 or
+ * not), into a routed frame toward hop from port: trim padding, decrement
+ * TTL / hop limit (incremental IPv4 checksum), push Ethernet. (Inline:
+ * the uplink steer-to-local path's one call.) */
+static inline int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
+		const struct es_port *port, const struct es_peer *hop)
+{
+	struct rte_ether_hdr *eth;
+	int rc;
+	if (rte_pktmbuf_pkt_len(m) > ip_len &&
+	    rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - ip_len)))
+		return ES_CNT_INNER_LEN;
+	if (ip_len > port->mtu)
+		return ES_CNT_MTU;
+	rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), v6);
+	if (rc)
+		return rc;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (eth == NULL)
+		return ES_CNT_NO_HEADROOM;
+	eth->dst_addr = hop->mac;
+	eth->src_addr = port->mac;
+	eth->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6
+					      : RTE_ETHER_TYPE_IPV4);
+	m->l2_len = sizeof(*eth);
 	return ES_CNT_NONE;
 }
 
