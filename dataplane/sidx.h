@@ -39,7 +39,8 @@ struct es_sidx {
 	uint32_t n_keys, n_pend; /* writer-side counts */
 };
 
-/* Home position of key. */
+/* Home position of key (as stored, the caller's byte order): CRC32 of
+ * its 4 bytes, masked. Any thread. */
 static inline uint32_t es_sidx_home(const struct es_sidx *x, uint32_t key)
 {
 	return rte_hash_crc_4byte(key, 0) & x->mask;
@@ -75,10 +76,14 @@ static inline uint32_t es_sidx_lookup(const struct es_sidx *x, uint32_t key)
  * yet reclaimed) on NUMA socket 'socket' (DPDK heap). 0 or -1 (out of
  * memory). Control thread. */
 int es_sidx_create(struct es_sidx *x, uint32_t keys, int socket);
+/* Free x's entries (not x); no reader may use x any more. Control
+ * thread. */
 void es_sidx_free(struct es_sidx *x);
-/* Add key -> slot; key must not be in the index. Returns its position,
- * or -1 when no free position lies within ES_SIDX_PROBE_MAX of its home.
- * Writer only. */
+/* Add key -> slot (slot < UINT32_MAX); key must not be in the index.
+ * Returns its position, or -1 when no free position lies within
+ * ES_SIDX_PROBE_MAX of its home (or slot is UINT32_MAX). Keys and slots in
+ * the caller's byte order, compared as 32-bit values. Writer only (one
+ * thread), concurrent with readers. */
 int64_t es_sidx_add(struct es_sidx *x, uint32_t key, uint32_t slot);
 /* Point key at slot (one atomic store). 0, or -1 when key is absent.
  * Writer only. */
