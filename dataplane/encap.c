@@ -7,6 +7,7 @@
 #include "encap.h"
 #include "parse.h"
 
+
 /* The GTP-U header at g (8 or, with psc, 16 bytes) before payload bytes. */
 static inline __attribute__((always_inline)) void gtpu_write(uint8_t *g, uint8_t type, uint32_t teid,
 			      bool psc, uint8_t qfi, uint32_t payload)
@@ -124,55 +125,6 @@ void es_tpl_build(struct es_tpl *t, const struct es_port *port,
 	}
 }
 
-/* The template at h (m's new data start) with its lengths and checksums
- * for l4len bytes of UDP; the UDP payload is already in place. */
-static inline __attribute__((always_inline)) void tpl_write(struct rte_mbuf *m, uint8_t *h,
-			     const struct es_tpl *t, uint32_t l4len)
-{
-	uint16_t iplen = t->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
-	uint8_t *ip, *udp;
-	/* a copy of a size known here is a few moves, not a call */
-	if (t->v6)
-		memcpy(h, t->hdr, ES_TPL_LEN6);
-	else
-		memcpy(h, t->hdr, ES_TPL_LEN4);
-	ip = h + sizeof(struct rte_ether_hdr);
-	udp = ip + iplen;
-	es_put_be16(udp + 4, (uint16_t)l4len);
-	if (t->v6) {
-		es_put_be16(ip + 4, (uint16_t)l4len);
-		((struct rte_udp_hdr *)udp)->dgram_cksum = 0;
-		((struct rte_udp_hdr *)udp)->dgram_cksum =
-			rte_ipv6_udptcp_cksum((struct rte_ipv6_hdr *)ip, udp);
-	} else {
-		/* RFC 1624 eqn. 3 from the checksum of total length 0 */
-		uint16_t tot = (uint16_t)(l4len + iplen);
-		uint32_t sum = (uint32_t)(uint16_t)~t->ip4_cksum0 + tot;
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		es_put_be16(ip + 2, tot);
-		es_put_be16(ip + 10, (uint16_t)~sum);
-	}
-	m->l2_len = sizeof(struct rte_ether_hdr);
-	m->l3_len = iplen;
-}
-
-int es_push_tpl(struct rte_mbuf *m, const struct es_port *port,
-		const struct es_tpl *t)
-{
-	uint32_t l4len = rte_pktmbuf_pkt_len(m) + sizeof(struct rte_udp_hdr);
-	uint16_t iplen = t->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
-	uint8_t *h;
-
-	if (l4len + iplen > port->mtu)
-		return ES_CNT_MTU;
-	h = (uint8_t *)rte_pktmbuf_prepend(m, t->len);
-	if (h == NULL)
-		return ES_CNT_NO_HEADROOM;
-	tpl_write(m, h, t, l4len);
-	return ES_CNT_NONE;
-}
-
 int es_push_gtpu_tpl(struct rte_mbuf *m, uint8_t type, uint32_t teid,
 		     bool psc, uint8_t qfi, const struct es_port *port,
 		     const struct es_tpl *t)
@@ -193,30 +145,6 @@ int es_push_gtpu_tpl(struct rte_mbuf *m, uint8_t type, uint32_t teid,
 	if (h == NULL)
 		return ES_CNT_NO_HEADROOM;
 	gtpu_write(h + t->len, type, teid, psc, qfi, payload);
-	tpl_write(m, h, t, l4len);
-	return ES_CNT_NONE;
-}
-
-int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
-		const struct es_port *port, const struct es_peer *hop)
-{
-	struct rte_ether_hdr *eth;
-	int rc;
-	if (rte_pktmbuf_pkt_len(m) > ip_len &&
-	    rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - ip_len)))
-		return ES_CNT_INNER_LEN;
-	if (ip_len > port->mtu)
-		return ES_CNT_MTU;
-	rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), v6);
-	if (rc)
-		return rc;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
-	if (eth == NULL)
-		return ES_CNT_NO_HEADROOM;
-	eth->dst_addr = hop->mac;
-	eth->src_addr = port->mac;
-	eth->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6
-					      : RTE_ETHER_TYPE_IPV4);
-	m->l2_len = sizeof(*eth);
+	es_tpl_write(m, h, t, l4len);
 	return ES_CNT_NONE;
 }

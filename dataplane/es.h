@@ -101,6 +101,7 @@ struct es_rule {
 
 struct rte_hash;
 struct rte_acl_ctx;
+struct es_sidx;
 
 struct es_tables {
 	/* sessions: slots of an array (index = hash value), live count
@@ -110,9 +111,10 @@ struct es_tables {
 	uint32_t n_sessions, max_sessions, sess_cap;
 	struct es_session *sessions;
 	struct es_sess_ctl *sess_ctl;
-	struct rte_hash *by_ul_teid;   /* key: uint32 TEID (host) -> index */
-	struct rte_hash *by_n9_teid;
-	struct rte_hash *by_ue4;       /* key: uint32 UE IPv4 (network) */
+	/* 4-byte keys: es_sidx (sidx.h), shared by clones of the set */
+	struct es_sidx *by_ul_teid;    /* key: uint32 TEID (host) -> index */
+	struct es_sidx *by_n9_teid;
+	struct es_sidx *by_ue4;        /* key: uint32 UE IPv4 (network) */
 	struct rte_hash *by_ue6;       /* key: 8-byte /64 prefix */
 	struct rte_hash *by_id;        /* key: uint32 session id */
 	/* rules, sorted by priority */

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Session tables (BRIEF §3): an array of session slots and rte_hash
- * indexes on it by uplink TEID, N9 TEID, UE IPv4 address, UE IPv6 /64
- * prefix and session id. Hash values are slot indexes.
+ * Session tables (BRIEF §3): an array of session slots and indexes on
+ * it by uplink TEID, N9 TEID and UE IPv4 address (es_sidx, sidx.h: open
+ * addressing, one 64-bit entry a key) and by UE IPv6 /64 prefix and
+ * session id (rte_hash). Index values are slot indexes.
  *
  * Workers read while the control thread adds, deletes and changes:
- * - the hashes are lock-free for readers (RW_CONCURRENCY_LF);
+ * - the indexes are lock-free for readers (es_sidx by design, rte_hash
+ *   with RW_CONCURRENCY_LF);
  * - a published slot is never written: a change fills a new slot and
  *   repoints every index to it (an atomic store of the hash data);
  * - a deleted or replaced slot, and the hash positions a delete frees,
@@ -20,6 +22,7 @@
 #include <rte_malloc.h>
 #include <rte_errno.h>
 #include "es.h"
+#include "sidx.h"
 
 /* Spare slots beyond sessions-max, for changes awaiting a grace period. */
 #define SESS_SPARE 256
@@ -66,14 +69,171 @@ static struct rte_hash *hash_new(const char *tag, uint32_t entries,
 	return rte_hash_create(&p);
 }
 
+/* ---- es_sidx (sidx.h) ---- */
+
+int es_sidx_create(struct es_sidx *x, uint32_t keys, int socket)
+{
+	uint64_t cap = 16;
+	while (cap < 2 * (uint64_t)keys)
+		cap <<= 1;
+	memset(x, 0, sizeof(*x));
+	if (cap > (1ull << 31))
+		return -1;
+	x->e = rte_zmalloc_socket("es_sidx", cap * sizeof(uint64_t),
+				  RTE_CACHE_LINE_SIZE, socket);
+	if (x->e == NULL)
+		return -1;
+	x->mask = (uint32_t)(cap - 1);
+	return 0;
+}
+
+void es_sidx_free(struct es_sidx *x)
+{
+	rte_free(x->e);
+	x->e = NULL;
+}
+
+static uint64_t sidx_entry(uint32_t key, uint32_t slot)
+{
+	return (uint64_t)(slot + 1) << 32 | key;
+}
+
+/* The position of key, or -1. */
+static int64_t sidx_pos(const struct es_sidx *x, uint32_t key)
+{
+	uint32_t i = es_sidx_home(x, key);
+	for (uint32_t d = 0; d <= x->max_dist; d++) {
+		uint64_t e = x->e[i];
+		if ((uint32_t)e == key && (e >> 32) != 0)
+			return i;
+		if (e == 0)
+			break;
+		i = (i + 1) & x->mask;
+	}
+	return -1;
+}
+
+int64_t es_sidx_add(struct es_sidx *x, uint32_t key, uint32_t slot)
+{
+	uint32_t i = es_sidx_home(x, key);
+	if (slot == UINT32_MAX)
+		return -1;
+	for (uint32_t d = 0; d < ES_SIDX_PROBE_MAX && d <= x->mask; d++) {
+		uint64_t e = x->e[i];
+		if (e == 0 || e == ES_SIDX_TOMB_FREE) {
+			/* readers must search this far before they can
+			 * find the key */
+			if (d > x->max_dist)
+				__atomic_store_n(&x->max_dist, d, __ATOMIC_RELEASE);
+			__atomic_store_n(&x->e[i], sidx_entry(key, slot),
+					 __ATOMIC_RELEASE);
+			x->n_keys++;
+			return i;
+		}
+		i = (i + 1) & x->mask;
+	}
+	return -1;
+}
+
+int es_sidx_set(struct es_sidx *x, uint32_t key, uint32_t slot)
+{
+	int64_t i = sidx_pos(x, key);
+	if (i < 0 || slot == UINT32_MAX)
+		return -1;
+	__atomic_store_n(&x->e[i], sidx_entry(key, slot), __ATOMIC_RELEASE);
+	return 0;
+}
+
+int64_t es_sidx_del(struct es_sidx *x, uint32_t key)
+{
+	int64_t i = sidx_pos(x, key);
+	if (i < 0)
+		return -1;
+	__atomic_store_n(&x->e[i], (uint64_t)ES_SIDX_TOMB_PEND, __ATOMIC_RELEASE);
+	x->n_keys--;
+	return i;
+}
+
+void es_sidx_reclaim(struct es_sidx *x, uint32_t pos)
+{
+	if (pos <= x->mask && x->e[pos] == ES_SIDX_TOMB_PEND)
+		__atomic_store_n(&x->e[pos], (uint64_t)ES_SIDX_TOMB_FREE,
+				 __ATOMIC_RELEASE);
+}
+
+/* ---- session tables ---- */
+
 static struct rte_hash *hash_of(const struct es_tables *t, int h)
 {
+	return h == H_ID ? t->by_id : t->by_ue6;
+}
+
+static struct es_sidx *sidx_of(const struct es_tables *t, int h)
+{
 	switch (h) {
-	case H_ID:  return t->by_id;
 	case H_UL:  return t->by_ul_teid;
 	case H_N9:  return t->by_n9_teid;
 	case H_UE4: return t->by_ue4;
-	default:    return t->by_ue6;
+	default:    return NULL;
+	}
+}
+
+static uint32_t key32(const void *k)
+{
+	uint32_t v;
+	memcpy(&v, k, 4);
+	return v;
+}
+
+/* Index operations on index h, whichever kind it is. */
+static bool idx_has(const struct es_tables *t, int h, const void *k)
+{
+	struct es_sidx *x = sidx_of(t, h);
+	if (x)
+		return es_sidx_lookup(x, key32(k)) != UINT32_MAX;
+	return rte_hash_lookup(hash_of(t, h), k) >= 0;
+}
+
+static int idx_add(struct es_tables *t, int h, const void *k, uint32_t idx)
+{
+	struct es_sidx *x = sidx_of(t, h);
+	if (x)
+		return es_sidx_add(x, key32(k), idx) < 0 ? -1 : 0;
+	return rte_hash_add_key_data(hash_of(t, h), k, (void *)(uintptr_t)idx);
+}
+
+static int64_t idx_del(struct es_tables *t, int h, const void *k)
+{
+	struct es_sidx *x = sidx_of(t, h);
+	if (x)
+		return es_sidx_del(x, key32(k));
+	return rte_hash_del_key(hash_of(t, h), k);
+}
+
+static void idx_set(struct es_tables *t, int h, const void *k, uint32_t idx)
+{
+	struct es_sidx *x = sidx_of(t, h);
+	if (x)
+		es_sidx_set(x, key32(k), idx);
+	else
+		rte_hash_add_key_data(hash_of(t, h), k, (void *)(uintptr_t)idx);
+}
+
+static struct es_sidx *sidx_new(uint32_t keys, int socket)
+{
+	struct es_sidx *x = rte_zmalloc_socket("es_sidx_hdr", sizeof(*x), 0, socket);
+	if (x && es_sidx_create(x, keys, socket) != 0) {
+		rte_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+static void sidx_del(struct es_sidx *x)
+{
+	if (x) {
+		es_sidx_free(x);
+		rte_free(x);
 	}
 }
 
@@ -98,9 +258,11 @@ int es_sessions_create(struct es_tables *t, uint32_t max, int socket)
 	t->sessions = rte_zmalloc_socket("es_sessions",
 					 (size_t)t->sess_cap * sizeof(struct es_session),
 					 RTE_CACHE_LINE_SIZE, socket);
-	t->by_ul_teid = hash_new("ul", max, 4, socket);
-	t->by_n9_teid = hash_new("n9", max, 4, socket);
-	t->by_ue4 = hash_new("ue4", max, 4, socket);
+	/* live keys plus deleted ones awaiting a grace period stay within
+	 * max (es_session_add reclaims before they would not) */
+	t->by_ul_teid = sidx_new(max, socket);
+	t->by_n9_teid = sidx_new(max, socket);
+	t->by_ue4 = sidx_new(max, socket);
 	t->by_ue6 = hash_new("ue6", max, 8, socket);
 	t->by_id = hash_new("sid", max, 4, socket);
 	/* the slot lists are part of the per-session cost: DPDK heap, so
@@ -120,9 +282,9 @@ int es_sessions_create(struct es_tables *t, uint32_t max, int socket)
 
 void es_sessions_free(struct es_tables *t)
 {
-	rte_hash_free(t->by_ul_teid);
-	rte_hash_free(t->by_n9_teid);
-	rte_hash_free(t->by_ue4);
+	sidx_del(t->by_ul_teid);
+	sidx_del(t->by_n9_teid);
+	sidx_del(t->by_ue4);
 	rte_hash_free(t->by_ue6);
 	rte_hash_free(t->by_id);
 	rte_free(t->sessions);
@@ -131,7 +293,8 @@ void es_sessions_free(struct es_tables *t)
 		free(t->sess_ctl->pend_pos);
 		rte_free(t->sess_ctl);
 	}
-	t->by_ul_teid = t->by_n9_teid = t->by_ue4 = t->by_ue6 = NULL;
+	t->by_ul_teid = t->by_n9_teid = t->by_ue4 = NULL;
+	t->by_ue6 = NULL;
 	t->by_id = NULL;
 	t->sessions = NULL;
 	t->sess_ctl = NULL;
@@ -177,9 +340,15 @@ static int pend_pos(struct es_sess_ctl *sc, int h, int32_t pos)
 void es_sessions_reclaim(struct es_tables *t)
 {
 	struct es_sess_ctl *sc = t->sess_ctl;
-	for (uint32_t i = 0; i < sc->n_pend_pos; i++)
-		rte_hash_free_key_with_position(hash_of(t, sc->pend_pos[i].h),
-						sc->pend_pos[i].pos);
+	for (uint32_t i = 0; i < sc->n_pend_pos; i++) {
+		int h = sc->pend_pos[i].h;
+		struct es_sidx *x = sidx_of(t, h);
+		if (x)
+			es_sidx_reclaim(x, (uint32_t)sc->pend_pos[i].pos);
+		else
+			rte_hash_free_key_with_position(hash_of(t, h),
+							sc->pend_pos[i].pos);
+	}
 	sc->n_pend_pos = 0;
 	sc->n_pend_del = 0;
 	/* from the lowest pending entry up: every write lands at or below
@@ -222,7 +391,7 @@ int es_session_add(struct es_tables *t, const struct es_session *s,
 	for (h = 0; h < H_NUM; h++) {
 		const void *k = key_of(s, h);
 		char m[64];
-		if (k == NULL || rte_hash_lookup(hash_of(t, h), k) < 0)
+		if (k == NULL || !idx_has(t, h, k))
 			continue;
 		snprintf(m, sizeof(m), what[h], h == H_UL ? s->ul_teid : s->n9_teid);
 		snprintf(err, ES_ERR_MAX, h == H_ID ? "session %u %s" : "session %u: %s",
@@ -238,8 +407,7 @@ int es_session_add(struct es_tables *t, const struct es_session *s,
 	t->sessions[idx] = *s;
 	for (h = 0; h < H_NUM; h++) {
 		const void *k = key_of(s, h);
-		if (k && rte_hash_add_key_data(hash_of(t, h), k,
-					       (void *)(uintptr_t)idx) != 0)
+		if (k && idx_add(t, h, k, idx) != 0)
 			break;
 	}
 	if (h < H_NUM) {
@@ -247,7 +415,7 @@ int es_session_add(struct es_tables *t, const struct es_session *s,
 		while (h-- > 0) {
 			const void *k = key_of(s, h);
 			int32_t pos;
-			if (k && (pos = rte_hash_del_key(hash_of(t, h), k)) >= 0)
+			if (k && (pos = (int32_t)idx_del(t, h, k)) >= 0)
 				pend_pos(t->sess_ctl, h, pos);
 		}
 		slot_pend(t, idx);
@@ -271,7 +439,7 @@ int es_session_del(struct es_tables *t, uint32_t id, char err[ES_ERR_MAX])
 	for (int h = H_NUM - 1; h >= 0; h--) {
 		const void *k = key_of(s, h);
 		int32_t pos;
-		if (k && (pos = rte_hash_del_key(hash_of(t, h), k)) >= 0 &&
+		if (k && (pos = (int32_t)idx_del(t, h, k)) >= 0 &&
 		    pend_pos(t->sess_ctl, h, pos) != 0) {
 			/* cannot remember the position: leak it rather than
 			 * free it under a reader */
@@ -314,7 +482,7 @@ int es_session_replace(struct es_tables *t, const struct es_session *s,
 	for (int h = 0; h < H_NUM; h++) {
 		const void *k = key_of(s, h);
 		if (k)
-			rte_hash_add_key_data(hash_of(t, h), k, (void *)(uintptr_t)idx);
+			idx_set(t, h, k, idx);
 	}
 	slot_pend(t, (uint32_t)old);
 	return 0;

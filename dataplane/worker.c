@@ -27,6 +27,7 @@
 #include "encap.h"
 #include "parse.h"
 #include "port.h"
+#include "sidx.h"
 #include "worker.h"
 
 struct es_worker *es_workers;
@@ -457,7 +458,7 @@ static int act_end_marker(struct es_worker *w, const struct es_tables *t, struct
 }
 
 /* The packets of a burst that look up one session index. */
-enum { KS_UL, KS_UE4, KS_UE6, KS_N9, KS_MAX };
+enum { KS_UE6, KS_MAX };
 struct keyset {
 	uint16_t n;
 	uint16_t ci[ES_BURST];          /* index into the burst's pctx */
@@ -493,6 +494,8 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	const uint8_t *k4[ES_BURST], *k6[ES_BURST];
 	uint32_t r4[ES_BURST], r6[ES_BURST];
 	uint16_t ci4[ES_BURST], ci6[ES_BURST];
+	const struct es_sidx *sx[ES_BURST];
+	uint32_t skey[ES_BURST], shome[ES_BURST];
 	uint16_t nc = 0, nd = 0, n4 = 0, n6 = 0;
 	uint64_t tsc = rte_rdtsc(), t1 = 0, t2 = 0;
 
@@ -518,35 +521,51 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 
 	if (es_stage_cycles)
 		t1 = rte_rdtsc();
-	/* phase 2: sessions, one bulk lookup per index */
+	/* phase 2: sessions. 4-byte keys: home positions first (prefetched),
+	 * then the searches; IPv6 prefixes: one bulk lookup */
 	for (uint16_t i = 0; i < nc; i++) {
 		struct pctx *p = &c[i];
-		struct keyset *k;
-		const void *key;
+		const struct es_sidx *x;
+		uint32_t key;
 		switch (p->path) {
 		case P_UL:
-			k = &ks[KS_UL];
-			key = &p->g.teid;
+			x = t->by_ul_teid;
+			key = p->g.teid;
 			break;
 		case P_DL_APP:
-			k = &ks[p->in.v6 ? KS_UE6 : KS_UE4];
-			key = p->in.v6 ? (const void *)p->in.a.v6a.dst : &p->in.a.v4.dst_be;
+			if (p->in.v6) {
+				struct keyset *k = &ks[KS_UE6];
+				k->keys[k->n] = p->in.a.v6a.dst;
+				k->ci[k->n++] = i;
+				sx[i] = NULL;
+				continue;
+			}
+			x = t->by_ue4;
+			key = p->in.a.v4.dst_be;
 			break;
 		default: /* P_DL_CLOUD, P_END_MARKER */
-			k = &ks[KS_N9];
-			key = &p->g.teid;
+			x = t->by_n9_teid;
+			key = p->g.teid;
 			break;
 		}
-		k->keys[k->n] = key;
-		k->ci[k->n++] = i;
+		sx[i] = x;
+		skey[i] = key;
+		shome[i] = es_sidx_home(x, key);
+		rte_prefetch0(&x->e[shome[i]]);
 	}
-	lookup_bulk(t->by_ul_teid, &ks[KS_UL], c);
-	lookup_bulk(t->by_ue4, &ks[KS_UE4], c);
 	lookup_bulk(t->by_ue6, &ks[KS_UE6], c);
-	lookup_bulk(t->by_n9_teid, &ks[KS_N9], c);
-	for (uint16_t i = 0; i < nc; i++)
-		if (c[i].sess < t->sess_cap)
-			rte_prefetch0(&t->sessions[c[i].sess]);
+	for (uint16_t j = 0; j < ks[KS_UE6].n; j++)
+		if (c[ks[KS_UE6].ci[j]].sess < t->sess_cap)
+			rte_prefetch0(&t->sessions[c[ks[KS_UE6].ci[j]].sess]);
+	for (uint16_t i = 0; i < nc; i++) {
+		uint32_t sl;
+		if (sx[i] == NULL)
+			continue;
+		sl = es_sidx_lookup_at(sx[i], skey[i], shome[i]);
+		c[i].sess = sl;
+		if (sl < t->sess_cap)
+			rte_prefetch0(&t->sessions[sl]);
+	}
 	for (uint16_t i = 0; i < nc; i++) {
 		struct pctx *p = &c[i];
 		bool found = p->sess != UINT32_MAX;

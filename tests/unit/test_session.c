@@ -2,9 +2,10 @@
 /*
  * Session tables at run time (session.c): add, delete, replace, slot and
  * hash-position reuse only after a grace period, capacity, iteration.
- * Every index is checked through the same rte_hash lookups the worker
- * makes.
+ * Every index is checked through the same lookups the worker makes;
+ * the 4-byte-key index (es_sidx) is also tested on its own.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <rte_hash.h>
 #include <rte_malloc.h>
 #include "es.h"
+#include "sidx.h"
 
 static struct es_tables *new_tables(uint32_t max)
 {
@@ -49,18 +51,14 @@ static struct es_session sess(uint32_t id)
 /* The slot the worker's uplink lookup finds for teid, or -1. */
 static int64_t by_ul(const struct es_tables *t, uint32_t teid)
 {
-	void *d;
-	if (rte_hash_lookup_data(t->by_ul_teid, &teid, &d) < 0)
-		return -1;
-	return (int64_t)(uintptr_t)d;
+	uint32_t v = es_sidx_lookup(t->by_ul_teid, teid);
+	return v == UINT32_MAX ? -1 : (int64_t)v;
 }
 
 static int64_t by_ue4(const struct es_tables *t, uint32_t ue)
 {
-	void *d;
-	if (rte_hash_lookup_data(t->by_ue4, &ue, &d) < 0)
-		return -1;
-	return (int64_t)(uintptr_t)d;
+	uint32_t v = es_sidx_lookup(t->by_ue4, ue);
+	return v == UINT32_MAX ? -1 : (int64_t)v;
 }
 
 static void session__add_makes_every_index_point_at_the_slot(void **st)
@@ -253,6 +251,201 @@ static void session__foreach_visits_each_live_session_once(void **st)
 	free_tables(t);
 }
 
+/* ---- es_sidx on its own ---- */
+
+/* n keys (n <= max) whose home position in x is the same as key0's. */
+static void same_home(const struct es_sidx *x, uint32_t key0, uint32_t *out,
+		      uint32_t n)
+{
+	uint32_t h = es_sidx_home(x, key0), k = key0, got = 0;
+	while (got < n) {
+		if (es_sidx_home(x, k) == h)
+			out[got++] = k;
+		k++;
+	}
+}
+
+static void sidx__add_set_del_lookup(void **st)
+{
+	struct es_sidx x;
+	(void)st;
+	assert_int_equal(es_sidx_create(&x, 8, 0), 0);
+	assert_int_equal(x.mask, 15);
+	assert_int_equal(es_sidx_lookup(&x, 5), UINT32_MAX);
+	assert_true(es_sidx_add(&x, 5, 70) >= 0);
+	/* key 0 and slot 0 are ordinary values */
+	assert_true(es_sidx_add(&x, 0, 0) >= 0);
+	assert_int_equal(es_sidx_lookup(&x, 5), 70);
+	assert_int_equal(es_sidx_lookup(&x, 0), 0);
+	assert_int_equal(es_sidx_set(&x, 5, 71), 0);
+	assert_int_equal(es_sidx_lookup(&x, 5), 71);
+	assert_int_equal(es_sidx_set(&x, 6, 1), -1);
+	assert_true(es_sidx_del(&x, 5) >= 0);
+	assert_int_equal(es_sidx_lookup(&x, 5), UINT32_MAX);
+	assert_int_equal(es_sidx_del(&x, 5), -1);
+	assert_int_equal(es_sidx_lookup(&x, 0), 0);
+	/* UINT32_MAX is the miss value, never a slot */
+	assert_int_equal(es_sidx_add(&x, 9, UINT32_MAX), -1);
+	assert_int_equal(x.n_keys, 1);
+	es_sidx_free(&x);
+}
+
+static void sidx__tombstone_is_reused_only_after_reclaim(void **st)
+{
+	struct es_sidx x;
+	uint32_t k[4];
+	int64_t p0, p1, p2;
+	(void)st;
+	assert_int_equal(es_sidx_create(&x, 64, 0), 0);
+	same_home(&x, 1000, k, 4);
+	p0 = es_sidx_add(&x, k[0], 1);
+	p1 = es_sidx_add(&x, k[1], 2);
+	assert_int_equal(p1, (p0 + 1) & x.mask);
+	/* a deleted key ahead in the chain leaves a tombstone: the key
+	 * behind it is still found */
+	assert_int_equal(es_sidx_del(&x, k[0]), p0);
+	assert_int_equal(es_sidx_lookup(&x, k[1]), 2);
+	/* not reused before the grace period */
+	p2 = es_sidx_add(&x, k[2], 3);
+	assert_int_equal(p2, (p0 + 2) & x.mask);
+	assert_int_equal(es_sidx_del(&x, k[2]), p2);
+	es_sidx_reclaim(&x, (uint32_t)p0);
+	/* reclaimed: reused; the other pending tombstone is not */
+	assert_int_equal(es_sidx_add(&x, k[3], 4), p0);
+	assert_int_equal(es_sidx_add(&x, k[0], 5), (p0 + 3) & x.mask);
+	assert_int_equal(es_sidx_lookup(&x, k[3]), 4);
+	assert_int_equal(es_sidx_lookup(&x, k[1]), 2);
+	assert_int_equal(es_sidx_lookup(&x, k[0]), 5);
+	assert_int_equal(es_sidx_lookup(&x, k[2]), UINT32_MAX);
+	/* a reclaim of a live position changes nothing */
+	es_sidx_reclaim(&x, (uint32_t)p0);
+	assert_int_equal(es_sidx_lookup(&x, k[3]), 4);
+	es_sidx_free(&x);
+}
+
+static void sidx__full_table_refuses_and_misses_terminate(void **st)
+{
+	struct es_sidx x;
+	uint32_t n = 0;
+	(void)st;
+	assert_int_equal(es_sidx_create(&x, 8, 0), 0);
+	while (es_sidx_add(&x, 0x5000 + n, n) >= 0)
+		n++;
+	/* every position holds a key: no empty one ends a search */
+	assert_int_equal(n, x.mask + 1);
+	assert_true(x.max_dist <= x.mask);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(es_sidx_lookup(&x, 0x5000 + i), i);
+	assert_int_equal(es_sidx_lookup(&x, 0x4fff), UINT32_MAX);
+	/* all tombstones, pending: still full, misses still end */
+	for (uint32_t i = 0; i < n; i++)
+		assert_true(es_sidx_del(&x, 0x5000 + i) >= 0);
+	assert_int_equal(es_sidx_add(&x, 1, 1), -1);
+	assert_int_equal(es_sidx_lookup(&x, 0x5000), UINT32_MAX);
+	for (uint32_t i = 0; i <= x.mask; i++)
+		es_sidx_reclaim(&x, i);
+	assert_true(es_sidx_add(&x, 1, 1) >= 0);
+	assert_int_equal(es_sidx_lookup(&x, 1), 1);
+	es_sidx_free(&x);
+}
+
+static void sidx__probing_stays_bounded_under_churn(void **st)
+{
+	const uint32_t keys = 1u << 15;
+	struct es_sidx x;
+	int64_t *pos = malloc(keys * sizeof(*pos));
+	uint32_t d0;
+	(void)st;
+	assert_non_null(pos);
+	assert_int_equal(es_sidx_create(&x, keys, 0), 0);
+	/* filled to the capacity it was made for (half its positions) */
+	for (uint32_t i = 0; i < keys; i++)
+		assert_true(es_sidx_add(&x, i * 2654435761u, i) >= 0);
+	d0 = x.max_dist;
+	assert_true(d0 < ES_SIDX_PROBE_MAX / 2);
+	/* churn: every key deleted and added again, many times over,
+	 * reclaimed in batches as the control path does */
+	for (uint32_t r = 0; r < 8 * keys; r++) {
+		uint32_t i = (r * 7919u) % keys;
+		pos[r % 64] = es_sidx_del(&x, i * 2654435761u);
+		assert_true(pos[r % 64] >= 0);
+		assert_true(es_sidx_add(&x, i * 2654435761u, i) >= 0);
+		if (r % 64 == 63)
+			for (int j = 0; j < 64; j++)
+				es_sidx_reclaim(&x, (uint32_t)pos[j]);
+	}
+	assert_true(x.max_dist < ES_SIDX_PROBE_MAX / 2);
+	for (uint32_t i = 0; i < keys; i++)
+		assert_int_equal(es_sidx_lookup(&x, i * 2654435761u), i);
+	for (uint32_t i = 0; i < 1000; i++)
+		assert_int_equal(es_sidx_lookup(&x, i * 2654435761u + 1), UINT32_MAX);
+	assert_int_equal(x.n_keys, keys);
+	free(pos);
+	es_sidx_free(&x);
+}
+
+/* A reader thread searching while the writer churns: a key that is
+ * never deleted is always found, with one of the slots it was given. */
+struct reader_arg {
+	const struct es_sidx *x;
+	const uint32_t *keys;
+	uint32_t n;
+	volatile int stop;
+	uint64_t bad, reads;
+};
+
+static void *reader(void *p)
+{
+	struct reader_arg *a = p;
+	while (!a->stop) {
+		for (uint32_t i = 0; i < a->n; i++) {
+			uint32_t v = es_sidx_lookup(a->x, a->keys[i]);
+			if (v != 10 + i && v != 1000 + i)
+				a->bad++;
+			a->reads++;
+		}
+	}
+	return NULL;
+}
+
+static void sidx__concurrent_reader_never_misses_a_stable_key(void **st)
+{
+	struct es_sidx x;
+	uint32_t k[24];
+	struct reader_arg a;
+	pthread_t th;
+	(void)st;
+	assert_int_equal(es_sidx_create(&x, 64, 0), 0);
+	/* one chain: 8 keys that churn ahead of 8 stable ones, 8 spare */
+	same_home(&x, 77, k, 24);
+	for (uint32_t i = 0; i < 8; i++)
+		assert_true(es_sidx_add(&x, k[i], 500 + i) >= 0);
+	for (uint32_t i = 0; i < 8; i++)
+		assert_true(es_sidx_add(&x, k[8 + i], 10 + i) >= 0);
+	memset(&a, 0, sizeof(a));
+	a.x = &x;
+	a.keys = &k[8];
+	a.n = 8;
+	assert_int_equal(pthread_create(&th, NULL, reader, &a), 0);
+	for (uint32_t r = 0; r < 200000 || a.reads < 100000; r++) {
+		uint32_t c = r % 8, s = (r / 8) % 8;
+		int64_t p = es_sidx_del(&x, k[(r & 8) ? 16 + c : c]);
+		assert_true(p >= 0);
+		assert_true(es_sidx_add(&x, k[(r & 8) ? c : 16 + c], 500 + c) >= 0);
+		assert_int_equal(es_sidx_set(&x, k[8 + s], (r & 1 ? 1000 : 10) + s), 0);
+		/* no grace period to wait for here: the reader reads no slot */
+		es_sidx_reclaim(&x, (uint32_t)p);
+		if (r > 10000000)
+			break;
+	}
+	a.stop = 1;
+	pthread_join(th, NULL);
+	assert_int_equal(a.bad, 0);
+	assert_true(a.reads >= 100000);
+	assert_true(x.max_dist < 24);
+	es_sidx_free(&x);
+}
+
 int main(int argc, char **argv)
 {
 	char *eal[] = { argv[0], "--no-huge", "-m", "128", "--no-shconf",
@@ -266,6 +459,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(session__replace_refuses_a_key_change),
 		cmocka_unit_test(session__capacity_is_sessions_max_live_sessions),
 		cmocka_unit_test(session__foreach_visits_each_live_session_once),
+		cmocka_unit_test(sidx__add_set_del_lookup),
+		cmocka_unit_test(sidx__tombstone_is_reused_only_after_reclaim),
+		cmocka_unit_test(sidx__full_table_refuses_and_misses_terminate),
+		cmocka_unit_test(sidx__probing_stays_bounded_under_churn),
+		cmocka_unit_test(sidx__concurrent_reader_never_misses_a_stable_key),
 	};
 	(void)argc;
 	if (rte_eal_init(9, eal) < 0) {
