@@ -103,7 +103,8 @@ struct es_cmd_rule {
 
 enum es_obj { ES_OBJ_SET, ES_OBJ_PORT, ES_OBJ_NEIGH, ES_OBJ_APP,
 	      ES_OBJ_SESSION, ES_OBJ_RULE };
-enum es_verb { ES_VERB_ADD, ES_VERB_SET };
+enum es_verb { ES_VERB_ADD, ES_VERB_SET, ES_VERB_CHANGE, ES_VERB_DEL,
+	       ES_VERB_SHOW };
 
 struct es_cmd {
 	uint8_t obj;   /* enum es_obj */
