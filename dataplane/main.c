@@ -23,6 +23,7 @@
 #include <rte_mbuf.h>
 #include "es.h"
 #include "port.h"
+#include "rules.h"
 #include "worker.h"
 
 static void on_signal(int sig)
@@ -202,6 +203,7 @@ int main(int argc, char **argv)
 		while (!es_quit) {
 			uint64_t now, last = 0;
 			usleep(10000);
+			es_rules_poll();
 			now = rte_rdtsc();
 			for (unsigned int i = 0; i < es_n_workers; i++)
 				last = RTE_MAX(last, es_workers[i].last_rx_tsc);
@@ -222,6 +224,7 @@ int main(int argc, char **argv)
 	ret = 0;
 	if (stats && write_stats(stats))
 		ret = 1;
+	es_rules_fini();   /* joins a background rule build */
 	for (uint16_t p = 0; p < es_n_ports; p++)
 		es_port_close(&es_ports[p]);
 	rte_eal_cleanup();
