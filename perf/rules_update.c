@@ -148,7 +148,8 @@ static void run(uint32_t n, unsigned int n_ops, unsigned int n_stream, double st
 	char err[ES_ERR_MAX];
 	double build_ms, med[3], p99[3], mx[3], cpp0, cpp1, rate;
 	uint64_t t0;
-	unsigned int done, dsize;
+	unsigned int done, dsize, bdone;
+	double brate;
 
 	rng = 88172645463325252ull ^ n;
 	t->max_rules = n + n_stream + n_ops * 3 + 64;
@@ -232,12 +233,53 @@ static void run(uint32_t n, unsigned int n_ops, unsigned int n_stream, double st
 	rate = done / (ms(rte_rdtsc() - t0) / 1e3);
 	es_rules_stats(&st);
 
-	printf("%7u | %9.1f | %6.1f %7.1f | %6.1f %7.1f | %6.1f %7.1f | %8.0f (%u ops; merges %llu, waits %llu, sync %llu) | %5.1f | %5.1f (delta %u)\n",
+	/* the same in batches of 100 (one publication per batch) */
+	{
+		struct es_cmd *cb = calloc(100, sizeof(*cb));
+		const struct es_cmd *pb[100];
+		uint64_t t1;
+		if (cb == NULL)
+			exit(1);
+		es_rules_settle();
+		t1 = rte_rdtsc();
+		for (bdone = 0; bdone < n_stream;) {
+			/* half adds of new PRIOs, half dels */
+			for (unsigned int i = 0; i < 100; i++) {
+				memset(&cb[i], 0, sizeof(cb[i]));
+				cb[i].obj = ES_OBJ_RULE;
+				pb[i] = &cb[i];
+				if (i % 2 == 0) {
+					cb[i].verb = ES_VERB_ADD;
+					mec_rule(&cb[i].u.rule, next_prio++);
+					prios[n_prios++] = cb[i].u.rule.prio;
+				} else {
+					/* an existing PRIO, or one added earlier
+					 * in this batch: valid in order */
+					uint32_t k = rnd(n_prios);
+					cb[i].verb = ES_VERB_DEL;
+					cb[i].u.rule.prio = prios[k];
+					prios[k] = prios[--n_prios];
+				}
+			}
+			if (es_rules_update(pb, 100, err)) {
+				fprintf(stderr, "rules-bench: batch: %s\n", err);
+				exit(1);
+			}
+			bdone += 100;
+			es_rules_poll();
+			if (ms(rte_rdtsc() - t1) > stream_s * 1e3)
+				break;
+		}
+		brate = bdone / (ms(rte_rdtsc() - t1) / 1e3);
+		free(cb);
+	}
+
+	printf("%7u | %9.1f | %6.1f %7.1f | %6.1f %7.1f | %6.1f %7.1f | %8.0f (%u ops; merges %llu, waits %llu, sync %llu) | %8.0f | %5.1f | %5.1f (delta %u)\n",
 	       n, build_ms, med[0], p99[0], med[1], p99[1], med[2], p99[2], rate, done,
 	       (unsigned long long)(st.merges - st0.merges),
 	       (unsigned long long)(st.merge_waits - st0.merge_waits),
 	       (unsigned long long)(st.sync_rebuilds - st0.sync_rebuilds),
-	       cpp0, cpp1, dsize);
+	       brate, cpp0, cpp1, dsize);
 	fflush(stdout);
 
 	es_rules_fini();
@@ -290,8 +332,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rules-bench: --ops and --stream take a positive number\n");
 		return 2;
 	}
-	printf("  rules | full build | add us     | change us  | del us     | stream updates/s | classify cycles/pkt\n");
-	printf("        |        ms  | med    p99 | med    p99 | med    p99 |                  | no delta | delta\n");
+	printf("  rules | full build | add us     | change us  | del us     | single updates/s | batches of 100: updates/s | classify cycles/pkt\n");
+	printf("        |        ms  | med    p99 | med    p99 | med    p99 |                  |          | no delta | delta\n");
 	for (char *s = strtok(sizes, ","); s; s = strtok(NULL, ","))
 		run((uint32_t)atoi(s), n_ops, n_stream, stream_s);
 	rte_eal_cleanup();
