@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <cmocka.h>
 #include <rte_acl.h>
 #include <rte_eal.h>
 #include <rte_malloc.h>
 #include <rte_byteorder.h>
+#include <rte_rcu_qsbr.h>
 #include "classify.h"
 #include "rules.h"
 
@@ -562,6 +564,64 @@ static unsigned int pick_absent(int low)
 	return p;
 }
 
+/* ---- a concurrent reader, as a worker: RCU, one table set per round ---- */
+
+static int rd_on, rd_stop;
+static unsigned long rd_rounds, rd_bad;
+static pthread_t rd_th;
+
+/* Every result must be in bounds and a rule that matches the key: a slot
+ * written while a published table still referred to it, or freed before
+ * the grace period, shows up as a rule that does not match. */
+static void *reader_main(void *arg)
+{
+	(void)arg;
+	rte_rcu_qsbr_thread_register(es_rcu, 0);
+	rte_rcu_qsbr_thread_online(es_rcu, 0);
+	while (!__atomic_load_n(&rd_stop, __ATOMIC_ACQUIRE)) {
+		const struct es_tables *t = __atomic_load_n(&es_tables_live, __ATOMIC_ACQUIRE);
+		for (int v6 = 0; v6 <= 1; v6++) {
+			union akey ak[32];
+			const uint8_t *p[32];
+			uint32_t res[32];
+			for (unsigned int i = 0; i < 32; i++) {
+				make_key(&keys[2 * i + (unsigned int)v6], &ak[i]);
+				p[i] = (const uint8_t *)&ak[i];
+			}
+			es_classify_rules(t, v6, p, res, 32);
+			for (unsigned int i = 0; i < 32; i++) {
+				if (res[i] > t->n_slots ||
+				    (res[i] && !ref_rule_matches(&t->rules[res[i] - 1].c,
+								 &keys[2 * i + (unsigned int)v6])))
+					rd_bad++;
+			}
+		}
+		rd_rounds++;
+		rte_rcu_qsbr_quiescent(es_rcu, 0);
+	}
+	rte_rcu_qsbr_thread_offline(es_rcu, 0);
+	rte_rcu_qsbr_thread_unregister(es_rcu, 0);
+	return NULL;
+}
+
+static void reader_start(void)
+{
+	es_rcu = rte_zmalloc("rcu", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
+	assert_non_null(es_rcu);
+	assert_int_equal(rte_rcu_qsbr_init(es_rcu, 1), 0);
+	rd_stop = 0;
+	rd_rounds = rd_bad = 0;
+	assert_int_equal(pthread_create(&rd_th, NULL, reader_main, NULL), 0);
+}
+
+static void reader_stop(void)
+{
+	__atomic_store_n(&rd_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(rd_th, NULL);
+	rte_free(es_rcu);
+	es_rcu = NULL;
+}
+
 /* n_ops random add/change/del, checked after each; es_rules_poll after
  * each, so merges start and finish mid-sequence. */
 static void run_sequence(unsigned int seed, unsigned int n_init, unsigned int n_ops,
@@ -575,6 +635,8 @@ static void run_sequence(unsigned int seed, unsigned int n_init, unsigned int n_
 	free_lines(lines, n_init);
 	es_rules_tune(merge_at, hard_cap, quiet_ms);
 	make_keys();
+	if (rd_on)
+		reader_start();
 	ctx_what = "sequence";
 	ctx_op = 0;
 	check_keys(keys, N_KEYS);
@@ -608,6 +670,8 @@ static void run_sequence(unsigned int seed, unsigned int n_init, unsigned int n_
 	es_rules_settle();
 	check_keys(keys, N_KEYS);
 	es_rules_stats(st);
+	if (rd_on)
+		reader_stop();
 	teardown_tables();
 }
 
@@ -643,6 +707,19 @@ static void rules__random_updates_over_the_hard_cap_agree_with_reference(void **
 	/* background merges and a small cap: updates wait for them */
 	run_sequence(2718, 40, 300, 4, 12, 1, &st);
 	assert_true(st.merge_waits + st.sync_rebuilds > 0);
+	assert_true(st.merges > 0);
+}
+
+static void rules__a_concurrent_reader_only_ever_sees_matching_rules(void **state)
+{
+	struct es_rules_stats st;
+	(void)state;
+	rd_on = 1;
+	run_sequence(1234, 60, 300, 16, 64, 1, &st);
+	rd_on = 0;
+	if (rd_bad)
+		fail_msg("reader: %lu bad results in %lu rounds", rd_bad, rd_rounds);
+	assert_true(rd_rounds > 100);
 	assert_true(st.merges > 0);
 }
 
@@ -957,8 +1034,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(rules__random_updates_without_merges_agree_with_reference),
 		cmocka_unit_test(rules__random_updates_over_the_hard_cap_agree_with_reference),
 		cmocka_unit_test(rules__random_updates_with_background_merges_agree_with_reference),
+		cmocka_unit_test(rules__a_concurrent_reader_only_ever_sees_matching_rules),
 	};
-	(void)argc;
+	/* optional: the name (glob) of the tests to run */
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	if (rte_eal_init(9, eal) < 0) {
 		fprintf(stderr, "EAL init failed\n");
 		return 1;
