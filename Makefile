@@ -32,7 +32,7 @@ PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
 LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
 
 UNIT_PURE := parse cmd latency
-UNIT_DPDK := classify encap session
+UNIT_DPDK := classify encap session rules
 UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/test_%)
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -40,7 +40,7 @@ SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
 .PHONY: all deps test demo perf perf-ctl clean
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(UNIT_BIN) $(SAN_BIN)
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(UNIT_BIN) $(SAN_BIN)
 # the grammar fuzzer (clang, libFuzzer) is part of every build
 .PHONY: fuzz fuzz-long
 all: $(BUILD)/fuzz/fuzz_cmd
@@ -61,6 +61,11 @@ $(BUILD)/steerctl: control/steerctl.c control/ctl_proto.h
 # the paced generator/sink of perf/: the data plane less its main, on ring ports
 $(BUILD)/es-loadgen: $(BUILD)/perf/loadgen.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lpcap -lm
+
+# rule update benchmark (perf/rules_update.c): not part of make test but
+# for a smoke run in tests/run_all.sh
+$(BUILD)/rules-bench: $(BUILD)/perf/rules_update.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
 
 $(BUILD)/tests/test_parse: $(BUILD)/tests/unit/test_parse.o $(PURE_OBJ)
 	@mkdir -p $(dir $@)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <rte_acl.h>
+#include <rte_byteorder.h>
 #include <rte_lcore.h>
 #include "classify.h"
 
@@ -35,14 +36,11 @@ static const struct rte_acl_field_def defs4[F4_NUM] = {
 enum { F6_UE0 = F_META + 1, F6_SRC0 = F6_UE0 + 2, F6_DST0 = F6_SRC0 + 4,
        F6_SPORT = F6_DST0 + 4, F6_DPORT, F6_TEID, F6_NUM };
 
-static struct rte_acl_field_def defs6[F6_NUM];
-
 RTE_ACL_RULE_DEF(es_acl_rule4, F4_NUM);
 RTE_ACL_RULE_DEF(es_acl_rule6, F6_NUM);
 
-static void init_defs6(void)
+static void init_defs6(struct rte_acl_field_def *d)
 {
-	struct rte_acl_field_def *d = defs6;
 	uint32_t idx = 2;
 	d[F_PROTO] = (struct rte_acl_field_def)BM(F_PROTO, 1, 0, offsetof(struct es_key6, proto));
 	d[F_META] = (struct rte_acl_field_def)BM(F_META, 4, 1, offsetof(struct es_key6, dir));
@@ -128,55 +126,62 @@ static int rule_cmp(const void *a, const void *b)
 	return x->c.prio < y->c.prio ? -1 : x->c.prio > y->c.prio;
 }
 
-static struct rte_acl_ctx *ctx_new(const char *tag, uint32_t n, int fields)
+static struct rte_acl_ctx *ctx_new(const char *tag, uint32_t n, int fields,
+				   int socket)
 {
 	static unsigned int gen;
 	char name[RTE_ACL_NAMESIZE];
 	struct rte_acl_param p = {
 		.name = name,
-		.socket_id = (int)rte_socket_id(),
+		.socket_id = socket,
 		.rule_size = RTE_ACL_RULE_SZ(fields),
 		.max_rule_num = n ? n : 1,
 	};
-	snprintf(name, sizeof(name), "es_%s_%u", tag, gen++);
+	/* unique names: the control thread and a merge thread build at once */
+	snprintf(name, sizeof(name), "es_%s_%u", tag,
+		 __atomic_fetch_add(&gen, 1, __ATOMIC_RELAXED));
 	return rte_acl_create(&p);
 }
 
-int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX])
+/* 1: IPv4 only, 2: IPv6 only, 3: both (a rule without an address) */
+static int rule_fams(const struct es_cmd_rule *r)
 {
+	int has_addr = r->has_ue || r->has_src || r->has_dst;
+	int v6 = r->has_ue ? r->ue.v6 : r->has_src ? r->src.v6 : r->dst.v6;
+	return !has_addr ? 3 : v6 ? 2 : 1;
+}
+
+int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
+		 int socket, struct rte_acl_ctx **c4, struct rte_acl_ctx **c6,
+		 char err[ES_ERR_MAX])
+{
+	struct rte_acl_field_def d6[F6_NUM];
 	struct rte_acl_config cfg4, cfg6;
+	struct rte_acl_ctx *a4 = NULL, *a6 = NULL;
 	uint32_t n4 = 0, n6 = 0;
 	int rc;
 
-	if (defs6[F6_TEID].size == 0)
-		init_defs6();
-	qsort(t->rules, t->n_rules, sizeof(t->rules[0]), rule_cmp);
-	for (uint32_t i = 0; i < t->n_rules; i++) {
-		const struct es_cmd_rule *r = &t->rules[i].c;
-		int has_addr = r->has_ue || r->has_src || r->has_dst;
-		int v6 = r->has_ue ? r->ue.v6 : r->has_src ? r->src.v6 : r->dst.v6;
-		if (!has_addr || !v6)
-			n4++;
-		if (!has_addr || v6)
-			n6++;
+	init_defs6(d6);
+	for (uint32_t i = 0; i < n; i++) {
+		int f = rule_fams(&slots[idx[i]].c);
+		n4 += (f & 1) != 0;
+		n6 += (f & 2) != 0;
 	}
-	t->acl4 = ctx_new("acl4", n4, F4_NUM);
-	t->acl6 = ctx_new("acl6", n6, F6_NUM);
-	if (!t->acl4 || !t->acl6) {
+	if ((n4 && (a4 = ctx_new("acl4", n4, F4_NUM, socket)) == NULL) ||
+	    (n6 && (a6 = ctx_new("acl6", n6, F6_NUM, socket)) == NULL)) {
 		snprintf(err, ES_ERR_MAX, "rte_acl_create failed: %s",
 			 rte_strerror(rte_errno));
-		return -1;
+		goto fail;
 	}
-	for (uint32_t i = 0; i < t->n_rules; i++) {
-		const struct es_cmd_rule *r = &t->rules[i].c;
-		int has_addr = r->has_ue || r->has_src || r->has_dst;
-		int v6 = r->has_ue ? r->ue.v6 : r->has_src ? r->src.v6 : r->dst.v6;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct es_cmd_rule *r = &slots[idx[i]].c;
+		int f = rule_fams(r);
 		/* lower number wins (PDR precedence); rte_acl wants higher */
 		int32_t prio = (int32_t)(RTE_ACL_MAX_PRIORITY - r->prio);
 		struct rte_acl_rule_data data = {
-			.category_mask = 1, .priority = prio, .userdata = i + 1,
+			.category_mask = 1, .priority = prio, .userdata = idx[i] + 1,
 		};
-		if (!has_addr || !v6) {
+		if (f & 1) {
 			struct es_acl_rule4 a;
 			memset(&a, 0, sizeof(a));
 			a.data = data;
@@ -185,10 +190,10 @@ int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX])
 			set_pfx_word(&a.field[F4_SRC], &r->src, r->has_src, 0);
 			set_pfx_word(&a.field[F4_DST], &r->dst, r->has_dst, 0);
 			fill_tail(a.field, F4_SPORT, F4_DPORT, F4_TEID, r);
-			if (add_rule(t->acl4, &a, r, err))
-				return -1;
+			if (add_rule(a4, &a, r, err))
+				goto fail;
 		}
-		if (!has_addr || v6) {
+		if (f & 2) {
 			struct es_acl_rule6 a;
 			memset(&a, 0, sizeof(a));
 			a.data = data;
@@ -200,8 +205,8 @@ int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX])
 				set_pfx_word(&a.field[F6_DST0 + w], &r->dst, r->has_dst, w);
 			}
 			fill_tail(a.field, F6_SPORT, F6_DPORT, F6_TEID, r);
-			if (add_rule(t->acl6, &a, r, err))
-				return -1;
+			if (add_rule(a6, &a, r, err))
+				goto fail;
 		}
 	}
 	memset(&cfg4, 0, sizeof(cfg4));
@@ -211,26 +216,41 @@ int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX])
 	memset(&cfg6, 0, sizeof(cfg6));
 	cfg6.num_categories = 1;
 	cfg6.num_fields = F6_NUM;
-	memcpy(cfg6.defs, defs6, sizeof(defs6));
-	if (n4 && (rc = rte_acl_build(t->acl4, &cfg4)) != 0) {
+	memcpy(cfg6.defs, d6, sizeof(d6));
+	if (a4 && (rc = rte_acl_build(a4, &cfg4)) != 0) {
 		snprintf(err, ES_ERR_MAX, "rte_acl_build (IPv4 rules): %s",
 			 rte_strerror(-rc));
-		return -1;
+		goto fail;
 	}
-	if (n6 && (rc = rte_acl_build(t->acl6, &cfg6)) != 0) {
+	if (a6 && (rc = rte_acl_build(a6, &cfg6)) != 0) {
 		snprintf(err, ES_ERR_MAX, "rte_acl_build (IPv6 rules): %s",
 			 rte_strerror(-rc));
+		goto fail;
+	}
+	*c4 = a4;
+	*c6 = a6;
+	return 0;
+fail:
+	rte_acl_free(a4);
+	rte_acl_free(a6);
+	return -1;
+}
+
+int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX])
+{
+	uint32_t *idx = malloc(((size_t)t->n_rules + 1) * sizeof(*idx));
+	int rc;
+	if (idx == NULL) {
+		snprintf(err, ES_ERR_MAX, "out of memory");
 		return -1;
 	}
-	if (!n4) {
-		rte_acl_free(t->acl4);
-		t->acl4 = NULL;
-	}
-	if (!n6) {
-		rte_acl_free(t->acl6);
-		t->acl6 = NULL;
-	}
-	return 0;
+	qsort(t->rules, t->n_rules, sizeof(t->rules[0]), rule_cmp);
+	for (uint32_t i = 0; i < t->n_rules; i++)
+		idx[i] = i;
+	rc = es_acl_build(t->rules, idx, t->n_rules, (int)rte_socket_id(),
+			  &t->acl4, &t->acl6, err);
+	free(idx);
+	return rc;
 }
 
 void es_classify_free(struct es_tables *t)
@@ -250,4 +270,127 @@ void es_classify(const struct rte_acl_ctx *ctx, const uint8_t **keys,
 		return;
 	}
 	rte_acl_classify(ctx, keys, res, n, 1);
+}
+
+/* Set bits [0, plen) of a prefix over nbytes key bytes at off. */
+static void dl_pfx(uint8_t *val, uint8_t *msk, size_t off, const uint8_t *a,
+		   unsigned int plen, unsigned int nbytes)
+{
+	for (unsigned int b = 0; b < plen && b < nbytes * 8; b++) {
+		uint8_t m = (uint8_t)(0x80u >> (b % 8));
+		msk[off + b / 8] |= m;
+		val[off + b / 8] |= a[b / 8] & m;
+	}
+}
+
+void es_dl_compile(const struct es_cmd_rule *r, int v6, uint32_t res, struct es_dl *d)
+{
+	uint8_t val[sizeof(d->val)], msk[sizeof(d->msk)];
+	memset(val, 0, sizeof(val));
+	memset(msk, 0, sizeof(msk));
+	/* proto and the meta bytes sit at the same offsets in both keys */
+	if (r->has_proto) {
+		val[offsetof(struct es_key4, proto)] = r->proto;
+		msk[offsetof(struct es_key4, proto)] = 0xff;
+	}
+	val[offsetof(struct es_key4, dir)] = r->dir;
+	msk[offsetof(struct es_key4, dir)] = 0xff;
+	if (r->has_qfi) {
+		val[offsetof(struct es_key4, qfi)] = r->qfi;
+		msk[offsetof(struct es_key4, qfi)] = 0xff;
+	}
+	if (r->has_dscp) {
+		val[offsetof(struct es_key4, dscp)] = r->dscp;
+		msk[offsetof(struct es_key4, dscp)] = 0xff;
+	}
+	if (!v6) {
+		if (r->has_ue)
+			dl_pfx(val, msk, offsetof(struct es_key4, ue_be), r->ue.a, r->ue.plen, 4);
+		if (r->has_src)
+			dl_pfx(val, msk, offsetof(struct es_key4, src_be), r->src.a, r->src.plen, 4);
+		if (r->has_dst)
+			dl_pfx(val, msk, offsetof(struct es_key4, dst_be), r->dst.a, r->dst.plen, 4);
+		if (r->has_teid) {
+			uint32_t be = rte_cpu_to_be_32(r->teid);
+			memcpy(val + offsetof(struct es_key4, teid_be), &be, 4);
+			memset(msk + offsetof(struct es_key4, teid_be), 0xff, 4);
+		}
+	} else {
+		/* the UE key is the /64 */
+		if (r->has_ue)
+			dl_pfx(val, msk, offsetof(struct es_key6, ue), r->ue.a, r->ue.plen, 8);
+		if (r->has_src)
+			dl_pfx(val, msk, offsetof(struct es_key6, src), r->src.a, r->src.plen, 16);
+		if (r->has_dst)
+			dl_pfx(val, msk, offsetof(struct es_key6, dst), r->dst.a, r->dst.plen, 16);
+		if (r->has_teid) {
+			uint32_t be = rte_cpu_to_be_32(r->teid);
+			memcpy(val + offsetof(struct es_key6, teid_be), &be, 4);
+			memset(msk + offsetof(struct es_key6, teid_be), 0xff, 4);
+		}
+	}
+	memcpy(d->val, val, sizeof(val));
+	memcpy(d->msk, msk, sizeof(msk));
+	d->sp_lo = r->sport_lo;
+	d->sp_hi = r->sport_hi;
+	d->dp_lo = r->dport_lo;
+	d->dp_hi = r->dport_hi;
+	d->prio = r->prio;
+	d->res = res;
+}
+
+int es_rule_fams(const struct es_cmd_rule *r)
+{
+	return rule_fams(r);
+}
+
+_Static_assert(sizeof(struct es_key6) <= sizeof(((struct es_dl *)0)->val),
+	       "the delta's words cover the IPv6 key");
+
+void es_classify_delta(const struct es_tables *t, int v6, const uint8_t **keys,
+		       uint32_t *res, uint32_t n)
+{
+	const struct es_delta *dt = t->delta;
+	const struct es_dl *d = NULL;
+	uint32_t nd = 0;
+	unsigned int words = v6 ? (sizeof(struct es_key6) + 7) / 8 : (sizeof(struct es_key4) + 7) / 8;
+	size_t ksz = v6 ? sizeof(struct es_key6) : sizeof(struct es_key4);
+	size_t poff = v6 ? offsetof(struct es_key6, sport_be) : offsetof(struct es_key4, sport_be);
+
+	if (dt != NULL) {
+		d = v6 ? dt->r + dt->n4 : dt->r;
+		nd = v6 ? dt->n6 : dt->n4;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t kw[7] = { 0 };
+		uint32_t b = res[i], bp = UINT32_MAX;
+		uint16_t sp, dp;
+		/* bound before it indexes */
+		if (b > t->n_slots)
+			b = 0;
+		/* a base result whose rule is gone counts as no match: the
+		 * live rules it hid are in the delta (rules.c) */
+		if (b && (t->tomb[(b - 1) >> 6] >> ((b - 1) & 63) & 1))
+			b = 0;
+		if (b)
+			bp = t->rules[b - 1].c.prio;
+		memcpy(kw, keys[i], ksz);
+		memcpy(&sp, keys[i] + poff, 2);
+		memcpy(&dp, keys[i] + poff + 2, 2);
+		sp = rte_be_to_cpu_16(sp);
+		dp = rte_be_to_cpu_16(dp);
+		/* best first: the first match wins, and nothing past the
+		 * base result's PRIO can */
+		for (uint32_t j = 0; j < nd && d[j].prio < bp; j++) {
+			uint64_t x = 0;
+			for (unsigned int w = 0; w < words; w++)
+				x |= (kw[w] ^ d[j].val[w]) & d[j].msk[w];
+			if (x == 0 && sp >= d[j].sp_lo && sp <= d[j].sp_hi &&
+			    dp >= d[j].dp_lo && dp <= d[j].dp_hi) {
+				b = d[j].res;
+				break;
+			}
+		}
+		res[i] = b;
+	}
 }

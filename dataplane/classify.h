@@ -12,6 +12,7 @@
 #define ES_CLASSIFY_H
 
 #include <stdint.h>
+#include <rte_branch_prediction.h>
 #include "es.h"
 
 /* Byte layout read by rte_acl: the first field is one byte, the others
@@ -52,5 +53,65 @@ struct es_key6 {
  */
 void es_classify(const struct rte_acl_ctx *ctx, const uint8_t **keys,
 		 uint32_t *res, uint32_t n);
+
+/*
+ * Build an IPv4 and an IPv6 context over the n rules slots[idx[i]]
+ * (any order; each rule's priority is its PRIO); a result is idx[i] + 1.
+ * *c4 / *c6 are NULL when no rule is of that family. socket: the NUMA
+ * socket of the contexts. Thread safety: touches no shared state but
+ * the DPDK heap and the rte_acl list (both locked), so the control
+ * thread and a background build thread may call it at once. Returns 0,
+ * or -1 with a one-line reason in err (nothing left allocated).
+ */
+int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
+		 int socket, struct rte_acl_ctx **c4, struct rte_acl_ctx **c6,
+		 char err[ES_ERR_MAX]);
+
+/*
+ * The delta: rules changed since the base was built, few (rules.c keeps
+ * it under a cap), compiled against the key layout so that a match is a
+ * masked compare of 8-byte words plus two port ranges. Rules of each
+ * family sorted by PRIO (best first): IPv4 in r[0..n4), IPv6 in
+ * r[n4..n4+n6). Immutable once published.
+ */
+struct es_dl {
+	uint64_t val[7], msk[7];   /* over the key bytes, ports masked out */
+	uint16_t sp_lo, sp_hi, dp_lo, dp_hi;   /* host order */
+	uint32_t prio;
+	uint32_t res;              /* slot + 1 */
+};
+
+struct es_delta {
+	uint32_t n4, n6;
+	struct es_dl r[];
+};
+
+/* Compile rule r (slot + 1 = res) for family v6 into *d. */
+void es_dl_compile(const struct es_cmd_rule *r, int v6, uint32_t res, struct es_dl *d);
+
+/* Rule families: 1 IPv4 only, 2 IPv6 only, 3 both (no address). */
+int es_rule_fams(const struct es_cmd_rule *r);
+
+/* Merge the delta of t into the base results res[0..n) of keys (see
+ * es_classify_rules). Out of line: only runs while a delta or a
+ * tombstone exists. */
+void es_classify_delta(const struct es_tables *t, int v6, const uint8_t **keys,
+		       uint32_t *res, uint32_t n);
+
+/*
+ * The worker's phase 3 for one family: res[i] gets the slot + 1 of the
+ * live rule with the lowest PRIO that matches keys[i], or 0. Without a
+ * delta (t->rules_delta 0) this is one rte_acl call and one branch.
+ * Every result is within 1..t->n_slots or 0. Called by workers on the
+ * table set they loaded; reads only published (immutable) data.
+ */
+static inline void es_classify_rules(const struct es_tables *t, int v6,
+				     const uint8_t **keys, uint32_t *res,
+				     uint32_t n)
+{
+	es_classify(v6 ? t->acl6 : t->acl4, keys, res, n);
+	if (unlikely(t->rules_delta))
+		es_classify_delta(t, v6, keys, res, n);
+}
 
 #endif

@@ -15,6 +15,7 @@
 #include <rte_malloc.h>
 #include "es.h"
 #include "encap.h"
+#include "rules.h"
 
 struct es_port es_ports[ES_MAX_PORTS];
 bool es_config_skip_state;
@@ -468,7 +469,9 @@ int es_config_load(const char *path, struct es_tables **out)
 	}
 	{
 		uint64_t before = es_heap_used();
-		if (es_classify_build(t, err)) {
+		/* the one build path for rules: the loader's set is the
+		 * first base of rules.c */
+		if (es_rules_init(t, err)) {
 			fprintf(stderr, "%s: %s\n", path, err);
 			goto out;
 		}

@@ -179,13 +179,13 @@ static int show_rule_one(void *arg, const struct es_rule *r)
 static int show_rules(struct pr *p, const struct es_cmd *q, char err[ES_ERR_MAX])
 {
 	if (q->has_key) {
-		struct es_rule r;
-		if (!es_rules_get(q->u.rule.prio, &r)) {
+		const struct es_rule *r = es_rules_find(q->u.rule.prio);
+		if (r == NULL) {
 			snprintf(err, ES_ERR_MAX, "rule %u does not exist", q->u.rule.prio);
 			return -1;
 		}
 		pr_list_begin(p, "rules");
-		show_rule_one(p, &r);
+		show_rule_one(p, r);
 		pr_list_end(p);
 		return 0;
 	}
@@ -855,7 +855,7 @@ static int stage_rules(struct batch *b, char err[ES_ERR_MAX])
 	/* the undo: every priority the batch touches, back as it was */
 	qsort(prios, n, sizeof(*prios), prio_cmp);
 	for (unsigned int i = 0; i < n; i++) {
-		struct es_rule r;
+		const struct es_rule *r;
 		struct es_cmd *u;
 		if (i && prios[i] == prios[i - 1])
 			continue;
@@ -864,9 +864,9 @@ static int stage_rules(struct batch *b, char err[ES_ERR_MAX])
 		memset(u, 0, sizeof(*u));
 		u->obj = ES_OBJ_RULE;
 		u->has_key = 1;
-		if (es_rules_get(prios[i], &r)) {
+		if ((r = es_rules_find(prios[i])) != NULL) {
 			u->verb = ES_VERB_CHANGE;  /* ADD if the batch deletes it */
-			u->u.rule = r.c;
+			u->u.rule = r->c;
 		} else {
 			u->verb = ES_VERB_DEL;     /* skipped if the batch leaves none */
 			u->u.rule.prio = prios[i];
@@ -899,8 +899,7 @@ static void undo_rules(struct batch *b)
 		goto fail;
 	for (unsigned int i = 0; i < b->n_ru; i++) {
 		struct es_cmd *u = &b->ru[i];
-		struct es_rule r;
-		bool now = es_rules_get(u->u.rule.prio, &r);
+		bool now = es_rules_find(u->u.rule.prio) != NULL;
 		if (u->verb == ES_VERB_DEL && !now)
 			continue;
 		if (u->verb == ES_VERB_CHANGE && !now)

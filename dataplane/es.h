@@ -102,6 +102,7 @@ struct es_rule {
 struct rte_hash;
 struct rte_acl_ctx;
 struct es_sidx;
+struct es_delta;
 
 struct es_tables {
 	/* sessions: slots of an array (index = hash value), live count
@@ -117,10 +118,20 @@ struct es_tables {
 	struct es_sidx *by_ue4;        /* key: uint32 UE IPv4 (network) */
 	struct rte_hash *by_ue6;       /* key: 8-byte /64 prefix */
 	struct rte_hash *by_id;        /* key: uint32 session id */
-	/* rules, sorted by priority */
-	uint32_t n_rules, max_rules;
+	/* rules (rules.c): a slot array of n_slots entries, of which
+	 * n_rules are live (max_rules: 'set rules-max'). A published slot
+	 * is never written. Results are slot + 1, bounded against n_slots
+	 * before use. acl4/acl6: the base contexts; delta: the rules
+	 * changed since the base was built, compiled for a linear match
+	 * (classify.h; NULL when empty); tomb: a bit per slot, set for base
+	 * rules that were deleted or replaced. rules_delta is 0 when there
+	 * is neither delta nor tombstone (the fast path). */
+	uint32_t n_rules, max_rules, n_slots;
 	struct es_rule *rules;
 	struct rte_acl_ctx *acl4, *acl6;
+	const struct es_delta *delta;
+	const uint64_t *tomb;
+	uint8_t rules_delta;
 	/* apps */
 	uint16_t n_apps;
 	struct es_app *apps;
@@ -203,7 +214,9 @@ int es_sessions_foreach(const struct es_tables *t,
 			void *arg);
 void es_sessions_free(struct es_tables *t);
 
-/* classify.c: build the ACL contexts from t->rules (sorted here). */
+/* classify.c: build the ACL contexts acl4/acl6 from t->rules[0..n_rules)
+ * (sorted here by priority; results are index + 1). Used by unit tests;
+ * the daemon builds through rules.c (es_rules_init). */
 int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX]);
 void es_classify_free(struct es_tables *t);
 

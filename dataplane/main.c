@@ -276,6 +276,7 @@ int main(int argc, char **argv)
 	if (stats && write_stats(stats))
 		ret = 1;
 	es_telemetry_stop();
+	es_rules_fini();   /* joins a background rule build */
 	for (uint16_t p = 0; p < es_n_ports; p++)
 		es_port_close(&es_ports[p]);
 	rte_eal_cleanup();

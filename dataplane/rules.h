@@ -1,31 +1,107 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Rules at run time: the one way rules change after start-up. Control
- * thread only. See docs/architecture.md, "Rule updates".
+ * Rules that change at run time (BRIEF §5): a base rte_acl context pair
+ * built from a base set B, a small linearly matched delta D rebuilt on
+ * every change, and a tombstone bit per slot for base rules that are
+ * gone. A background thread folds D into a new base. See
+ * rules.c for the argument that no packet is mis-steered, and
+ * docs/architecture.md "Rule updates".
+ *
+ * Every function here runs on the control thread (the main lcore) only,
+ * except where said; none may be called from a worker.
  */
 #ifndef ES_RULES_H
 #define ES_RULES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "es.h"
 
-/* Apply n rule commands (ES_OBJ_RULE, verb ES_VERB_ADD / ES_VERB_CHANGE /
- * ES_VERB_DEL) all or nothing. Returns 0 once every worker classifies
- * with the new rules (RCU), or -1 with a one-line reason naming the rule
- * and nothing changed; es_rules_failed_op() then gives the index of the
- * op that failed. */
+/*
+ * Take over the rules the config loader put in t->rules[0..t->n_rules)
+ * (t->max_rules entries, rte_malloc'd): sort them, check that PRIOs are
+ * unique, move them into a slot array with room for updates (t->rules,
+ * t->n_slots), build the base contexts and make t the table set this
+ * module publishes changes from (t must become es_tables_live before the
+ * first es_rules_update). Returns 0, or -1 with a one-line reason in err
+ * (t's rules left as they were).
+ */
+int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX]);
+
+/*
+ * Apply n rule commands (obj ES_OBJ_RULE; verb ES_VERB_ADD, ES_VERB_CHANGE
+ * or ES_VERB_DEL; for del only u.rule.prio is read) in order, all or
+ * nothing: on any error (PRIO already there on add, unknown PRIO on
+ * change/del, unknown app, table full) the live rules are untouched and
+ * err holds one line naming the rule. On success the change is published
+ * and this returns after an RCU grace period: no packet classified after
+ * that uses the old rules, and every packet before it used either the old
+ * or the new set. App names are resolved against es_tables_live->apps.
+ * Returns 0 or -1. Control thread only.
+ */
 int es_rules_update(const struct es_cmd *const *ops, unsigned int n,
 		    char err[ES_ERR_MAX]);
+
+/* After es_rules_update returned -1: the index in ops of the command
+ * that was refused (0 when the batch as a whole was: capacity, memory). */
 unsigned int es_rules_failed_op(void);
-/* The live rule with priority prio (copied into *out), or false. */
-bool es_rules_get(uint32_t prio, struct es_rule *out);
-/* Call fn for every live rule in priority order; stops at fn's first
- * non-zero return and returns it. */
-int es_rules_foreach(int (*fn)(void *arg, const struct es_rule *r), void *arg);
-unsigned int es_rules_count(void);
-/* Does a live rule send to app (local, mirror or then local)? */
-bool es_rules_use_app(uint16_t app);
-/* Periodic work of the control loop (every ~10 ms). */
+
+/* Housekeeping, every ~10 ms from the control loop: installs a finished
+ * background merge, starts one when the delta is large or after a quiet
+ * period. Cheap when there is nothing to do. Control thread only. */
 void es_rules_poll(void);
+
+/*
+ * Call fn for every live rule in priority order (lowest PRIO first);
+ * stops at the first non-zero return and returns it (0 when all ran).
+ * r points into the slot array and stays valid until the next update.
+ */
+int es_rules_foreach(int (*fn)(void *arg, const struct es_rule *r), void *arg);
+
+/* The live rule with this PRIO, or NULL (valid until the next update). */
+const struct es_rule *es_rules_find(uint32_t prio);
+
+/* Live rules. */
+unsigned int es_rules_count(void);
+
+/* Does any live rule send to (or mirror to) app index app? The app
+ * delete guard. */
+bool es_rules_use_app(uint16_t app);
+
+struct es_rules_stats {
+	uint32_t live;           /* live rules */
+	uint32_t slots;          /* slot array capacity */
+	uint32_t base;           /* rules in the base contexts (dead included) */
+	uint32_t delta;          /* rules in the delta */
+	uint32_t tombs;          /* dead rules still in the base */
+	uint64_t updates;        /* successful es_rules_update calls */
+	uint64_t merges;         /* background merges installed */
+	uint64_t merge_fails;    /* background builds that failed (retried) */
+	uint64_t merge_waits;    /* updates that waited for a running merge */
+	uint64_t sync_rebuilds;  /* updates that rebuilt the base themselves */
+	uint64_t last_merge_us;  /* build time of the last base */
+	bool merging;            /* a background build is running */
+};
+
+/* Counters and sizes for 'show'. */
+void es_rules_stats(struct es_rules_stats *st);
+
+/*
+ * Tuning, for tests and benchmarks: start a merge when |D| + tombstones
+ * reaches merge_at, or after quiet_ms without an update while anything
+ * is pending; an update that would make |D| exceed hard_cap waits for the
+ * running merge or rebuilds the base itself. 0 keeps a value.
+ */
+void es_rules_tune(uint32_t merge_at, uint32_t hard_cap, uint32_t quiet_ms);
+
+/* Wait for a running merge and install it (tests, benchmarks, shutdown). */
+void es_rules_settle(void);
+
+/* Forget all state (waits for a running merge first); the contexts and
+ * slot array stay with the table set. For tests and benchmarks. */
+void es_rules_fini(void);
+
+/* Slot array capacity es_rules_init gives for rules_max rules. */
+uint32_t es_rules_slots(uint32_t rules_max);
 
 #endif

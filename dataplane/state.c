@@ -29,8 +29,9 @@
 
 /* Journal lines after which a new snapshot is written. */
 #define JOURNAL_COMPACT_LINES 200000
-/* Snapshot lines applied per batch when restoring. */
-#define RESTORE_CHUNK 4096
+/* Snapshot lines applied per batch when restoring (each rule batch past
+ * the delta cap costs one rte_acl build: few large batches). */
+#define RESTORE_CHUNK 65536
 
 uint32_t es_neigh_config;
 

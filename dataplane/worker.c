@@ -10,7 +10,8 @@
  *              N9 TEID or UE address for downlink (session.c tables);
  *              anti-spoofing
  *   3. classify build rte_acl keys and classify IPv4 and IPv6 in one
- *              call each (classify.c)
+ *              call each (classify.c), plus one against the rule delta
+ *              while there is one (rules.c)
  *   4. action  local / cloud / drop / mirror / encap / relay (encap.c)
  *
  * Every packet ends in exactly one place: queued for tx, held by the
@@ -56,7 +57,7 @@ struct pctx {
 	uint8_t path;         /* enum path */
 	uint8_t in_port;
 	uint32_t sess;
-	uint32_t rule;        /* rule index + 1, 0: none */
+	uint32_t rule;        /* rule slot + 1, 0: none */
 	union {
 		struct es_key4 k4;
 		struct es_key6 k6;
@@ -614,8 +615,8 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	}
 
 	/* phase 3: classify */
-	es_classify(t->acl4, k4, r4, n4);
-	es_classify(t->acl6, k6, r6, n6);
+	es_classify_rules(t, 0, k4, r4, n4);
+	es_classify_rules(t, 1, k6, r6, n6);
 	for (uint16_t j = 0; j < n4; j++)
 		c[ci4[j]].rule = r4[j];
 	for (uint16_t j = 0; j < n6; j++)
@@ -633,7 +634,7 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			continue;
 		s = &t->sessions[p->sess];
 		/* a table result is bounded before it indexes */
-		r = p->rule && p->rule <= t->n_rules ? &t->rules[p->rule - 1] : NULL;
+		r = p->rule && p->rule <= t->n_slots ? &t->rules[p->rule - 1] : NULL;
 		switch (p->path) {
 		case P_UL:
 			rc = act_uplink(w, t, p, s, r);

@@ -48,6 +48,18 @@ if [ -x "$BUILD/fuzz/fuzz_cmd" ]; then
 	fi
 fi
 
+# rule update benchmark: a tiny smoke run (the real run: see docs/architecture.md)
+if [ -x "$BUILD/rules-bench" ]; then
+	echo "== rules-bench (smoke)"
+	if timeout 300 "$BUILD/rules-bench" --no-huge -m 256 --no-shconf --no-pci \
+		--log-level=error -l 0 -- --sizes 200 --ops 30 --stream 300 --stream-s 2 \
+		> "$LOG/out" 2>&1 && grep -q '^ *200 |' "$LOG/out"; then
+		cat "$LOG/out"; add rules-bench 1 0
+	else
+		cat "$LOG/out"; add rules-bench 0 1; status=1
+	fi
+fi
+
 # end-to-end suites on the real binary
 echo "== e2e"
 ES_BUILD="$PWD/$BUILD" timeout 1800 /usr/bin/python3 tests/e2e/run.py > "$LOG/out" 2>&1
