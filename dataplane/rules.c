@@ -608,7 +608,7 @@ static int apply_op(const struct es_cmd *c, struct uop *u, char err[ES_ERR_MAX])
 		return -1;
 	}
 	if (c->verb != ES_VERB_ADD && node == NULL) {
-		snprintf(err, ES_ERR_MAX, "rule %u: no such rule", prio);
+		snprintf(err, ES_ERR_MAX, "rule %u does not exist", prio);
 		return -1;
 	}
 	if (c->verb == ES_VERB_ADD && R.n_live >= es_tables_live->max_rules) {

@@ -855,7 +855,7 @@ static void rules__a_batch_with_one_bad_op_changes_nothing(void **state)
 	c[1].u.rule.prio = present;
 	c[1].verb = ES_VERB_CHANGE;
 	del_cmd(&c[2], 1001);
-	expect_refused(pc, 3, "rule 1001: no such rule");
+	expect_refused(pc, 3, "rule 1001 does not exist");
 	/* a del of a present rule, then an add of a PRIO already there */
 	del_cmd(&c[0], present);
 	parse_rule("rule add 0 action drop", &c[1]);
@@ -877,7 +877,7 @@ static void rules__a_batch_with_one_bad_op_changes_nothing(void **state)
 	/* change of an unknown rule */
 	parse_rule("rule add 1005 action drop", &c[0]);
 	c[0].verb = ES_VERB_CHANGE;
-	expect_refused(pc, 1, "rule 1005: no such rule");
+	expect_refused(pc, 1, "rule 1005 does not exist");
 	/* a command that is not a rule update */
 	parse_rule("rule add 1006 action drop", &c[0]);
 	c[1] = c[0];
