@@ -586,6 +586,14 @@ void es_session_to_cmd(const struct es_tables *t, const struct es_session *s,
 	cs->has_qfi = 1;
 }
 
+void es_rule_to_cmd(const struct es_rule *r, struct es_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->obj = ES_OBJ_RULE;
+	c->verb = ES_VERB_ADD;
+	c->u.rule = r->c;
+}
+
 void es_app_to_cmd(const struct es_app *a, struct es_cmd *c)
 {
 	memset(c, 0, sizeof(*c));

@@ -168,10 +168,7 @@ static void pr_list_end(struct pr *p)
 static int show_rule_one(void *arg, const struct es_rule *r)
 {
 	struct es_cmd c;
-	memset(&c, 0, sizeof(c));
-	c.obj = ES_OBJ_RULE;
-	c.verb = ES_VERB_ADD;
-	c.u.rule = r->c;
+	es_rule_to_cmd(r, &c);
 	pr_cmd(arg, &c, NULL);
 	return 0;
 }

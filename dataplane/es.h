@@ -233,6 +233,7 @@ int es_session_from_cmd(struct es_tables *t, const struct es_cmd_session *c,
 void es_session_to_cmd(const struct es_tables *t, const struct es_session *s,
 		       struct es_cmd *c);
 void es_app_to_cmd(const struct es_app *a, struct es_cmd *c);
+void es_rule_to_cmd(const struct es_rule *r, struct es_cmd *c);
 int es_app_resolve(const struct es_addr *via, struct es_peer *hop,
 		   char err[ES_ERR_MAX]);
 /* Static neighbours: add one (as 'neigh add'), how many there are, drop

@@ -830,17 +830,23 @@ static void tfree_nothing(void *p)
 	(void)p;
 }
 
-void es_rules_fini(void)
+/* The control-side state, back to nothing (the published tables stay). */
+static void state_forget(void)
 {
-	if (!R.init)
-		return;
-	(void)merge_finish();
 	tdestroy(R.tree, tfree_nothing);
 	free(R.st);
 	free(R.free_l);
 	free(R.base);
 	free(R.d);
 	memset(&R, 0, sizeof(R));
+}
+
+void es_rules_fini(void)
+{
+	if (!R.init)
+		return;
+	(void)merge_finish();
+	state_forget();
 }
 
 void es_rules_tune(uint32_t merge_at, uint32_t hard_cap, uint32_t quiet_ms)
@@ -917,12 +923,7 @@ fail:
 	rte_acl_free(c6);
 	rte_free(slots);
 	rte_free(tomb);
-	tdestroy(R.tree, tfree_nothing);
-	free(R.st);
-	free(R.free_l);
-	free(R.base);
-	free(R.d);
-	memset(&R, 0, sizeof(R));
+	state_forget();
 	return -1;
 }
 

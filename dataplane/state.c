@@ -76,10 +76,7 @@ static void line(struct es_obuf *o, const struct es_cmd *c)
 static int rule_line(void *arg, const struct es_rule *r)
 {
 	struct es_cmd c;
-	memset(&c, 0, sizeof(c));
-	c.obj = ES_OBJ_RULE;
-	c.verb = ES_VERB_ADD;
-	c.u.rule = r->c;
+	es_rule_to_cmd(r, &c);
 	line(arg, &c);
 	return 0;
 }
