@@ -76,6 +76,8 @@ $(BUILD)/tests/test_cmd: $(BUILD)/tests/unit/test_cmd.o $(PURE_OBJ)
 $(BUILD)/tests/test_latency: $(BUILD)/tests/unit/test_latency.o $(PURE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lm
+# the classifier's test reference, shared by two suites
+$(BUILD)/tests/test_classify $(BUILD)/tests/test_rules: $(BUILD)/tests/unit/rule_ref.o
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lcmocka -lm
