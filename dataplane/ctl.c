@@ -1204,7 +1204,7 @@ int es_ctl_open(const char *path, char err[ES_ERR_MAX])
 		mode_t old = umask(0177);  /* born 0600: no window with wider rights */
 		int r = bind(fd, (struct sockaddr *)&a, sizeof(a));
 		umask(old);
-		if (r != 0 || chmod(path, 0600) != 0 || listen(fd, 16) != 0) {
+		if (r != 0 || chmod(path, 0600) != 0 || listen(fd, SOMAXCONN) != 0) {
 			snprintf(err, ES_ERR_MAX, "control socket %s: %s", path, strerror(errno));
 			close(fd);
 			return -1;
@@ -1375,6 +1375,8 @@ void es_ctl_poll(int timeout_ms)
 		usleep((useconds_t)timeout_ms * 1000);
 		return;
 	}
+	/* with every client slot taken, new clients wait in the listen
+	 * backlog (their connect blocks) rather than being turned away */
 	pf[n].fd = lfd;
 	pf[n].events = POLLIN;
 	idx[n++] = -1;
@@ -1385,6 +1387,8 @@ void es_ctl_poll(int timeout_ms)
 		pf[n].events = POLLIN;
 		idx[n++] = i;
 	}
+	if (n == MAX_CLIENTS + 1)
+		pf[0].events = 0;
 	if (poll(pf, (nfds_t)n, timeout_ms) <= 0)
 		return;
 	for (int k = 1; k < n; k++)
