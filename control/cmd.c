@@ -472,55 +472,14 @@ static int parse_app(struct words *ws, struct es_cmd *c)
 	return 0;
 }
 
-/* session change: gnb/gnb-teid, cloud/cloud-teid, qfi */
-static int parse_session_change(struct words *ws, struct es_cmd_session *s)
-{
-	const char *w;
-	int have_gteid = 0, have_cteid = 0;
-	while ((w = next_word(ws)) != NULL) {
-		if (!strcmp(w, "gnb")) {
-			if (word_addr(ws, w, 0, &s->gnb))
-				return -1;
-			s->has_gnb = 1;
-		} else if (!strcmp(w, "gnb-teid")) {
-			if (word_u32(ws, w, UINT32_MAX, &s->gnb_teid))
-				return -1;
-			have_gteid = 1;
-		} else if (!strcmp(w, "cloud")) {
-			if (word_addr(ws, w, 0, &s->cloud))
-				return -1;
-			s->has_cloud = 1;
-		} else if (!strcmp(w, "cloud-teid")) {
-			if (word_u32(ws, w, UINT32_MAX, &s->cloud_teid))
-				return -1;
-			have_cteid = 1;
-		} else if (!strcmp(w, "qfi")) {
-			if (word_u8(ws, w, 63, &s->qfi))
-				return -1;
-			s->has_qfi = 1;
-		} else if (!strcmp(w, "ue") || !strcmp(w, "ue6") ||
-			   !strcmp(w, "ul-teid") || !strcmp(w, "n9-teid")) {
-			return fail(ws, "session %u: '%s' cannot be changed (delete the session and add it again)",
-				    s->id, w);
-		} else {
-			return unknown(ws, "session", w);
-		}
-	}
-	if (s->has_gnb != have_gteid)
-		return fail(ws, "session %u: 'gnb' and 'gnb-teid' go together", s->id);
-	if (s->has_cloud != have_cteid)
-		return fail(ws, "session %u: 'cloud' and 'cloud-teid' go together", s->id);
-	if (!s->has_gnb && !s->has_cloud && !s->has_qfi)
-		return fail(ws, "'session change %u' changes nothing: give 'gnb ADDRESS gnb-teid N', 'cloud ADDRESS cloud-teid N' and/or 'qfi N'",
-			    s->id);
-	return 0;
-}
-
+/* session add and session change: one word loop; a change takes gnb +
+ * gnb-teid, cloud + cloud-teid and qfi, and refuses the keys */
 static int parse_session(struct words *ws, struct es_cmd *c)
 {
 	struct es_cmd_session *s = &c->u.session;
 	const char *w;
-	int have_ul = 0, have_gnb = 0, have_gteid = 0, have_cteid = 0, r;
+	int have_ul = 0, have_gteid = 0, have_cteid = 0, r;
+	int change = c->verb == ES_VERB_CHANGE;
 	char l[32];
 	if ((r = key_present(ws, c, "an ID")) <= 0)
 		return r;
@@ -530,10 +489,12 @@ static int parse_session(struct words *ws, struct es_cmd *c)
 		c->has_key = 1;
 	if (c->verb == ES_VERB_SHOW || c->verb == ES_VERB_DEL)
 		return no_more(ws, c);
-	if (c->verb == ES_VERB_CHANGE)
-		return parse_session_change(ws, s);
 	while ((w = next_word(ws)) != NULL) {
-		if (!strcmp(w, "ue")) {
+		if (change && (!strcmp(w, "ue") || !strcmp(w, "ue6") ||
+			       !strcmp(w, "ul-teid") || !strcmp(w, "n9-teid"))) {
+			return fail(ws, "session %u: '%s' cannot be changed (delete the session and add it again)",
+				    s->id, w);
+		} else if (!strcmp(w, "ue")) {
 			if (word_addr(ws, w, 0, &s->ue4))
 				return -1;
 			if (s->ue4.v6)
@@ -552,7 +513,7 @@ static int parse_session(struct words *ws, struct es_cmd *c)
 		} else if (!strcmp(w, "gnb")) {
 			if (word_addr(ws, w, 0, &s->gnb))
 				return -1;
-			have_gnb = 1;
+			s->has_gnb = 1;
 		} else if (!strcmp(w, "gnb-teid")) {
 			if (word_u32(ws, w, UINT32_MAX, &s->gnb_teid))
 				return -1;
@@ -572,15 +533,26 @@ static int parse_session(struct words *ws, struct es_cmd *c)
 		} else if (!strcmp(w, "qfi")) {
 			if (word_u8(ws, w, 63, &s->qfi))
 				return -1;
+			s->has_qfi = 1;
 		} else {
 			return unknown(ws, "session", w);
 		}
+	}
+	if (change) {
+		if (s->has_gnb != have_gteid)
+			return fail(ws, "session %u: 'gnb' and 'gnb-teid' go together", s->id);
+		if (s->has_cloud != have_cteid)
+			return fail(ws, "session %u: 'cloud' and 'cloud-teid' go together", s->id);
+		if (!s->has_gnb && !s->has_cloud && !s->has_qfi)
+			return fail(ws, "'session change %u' changes nothing: give 'gnb ADDRESS gnb-teid N', 'cloud ADDRESS cloud-teid N' and/or 'qfi N'",
+				    s->id);
+		return 0;
 	}
 	if (!s->has_ue4 && !s->has_ue6)
 		return fail(ws, "session %u needs 'ue A4' or 'ue6 A6/64'", s->id);
 	if (!have_ul || s->ul_teid == 0)
 		return fail(ws, "session %u needs a non-zero 'ul-teid N'", s->id);
-	if (!have_gnb || !have_gteid)
+	if (!s->has_gnb || !have_gteid)
 		return fail(ws, "session %u needs 'gnb ADDRESS gnb-teid N'", s->id);
 	if (s->has_cloud != have_cteid)
 		return fail(ws, "session %u: 'cloud' and 'cloud-teid' go together", s->id);
