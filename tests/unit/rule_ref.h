@@ -31,6 +31,8 @@ unsigned int rnd(unsigned int n);
 void rand_addr(int v6, uint8_t a[16]);
 void rand_prefix(char *buf, size_t len, int v6, int is_ue);
 void rand_range(char *buf, size_t len);
+/* A random key of the family (v6) over the same spaces. */
+void rand_key(struct tkey *k, int v6);
 extern const uint16_t port_space[14];
 extern const uint32_t teid_space[5];
 extern const uint8_t proto_space[5];

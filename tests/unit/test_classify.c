@@ -661,27 +661,6 @@ static void free_lines(char **lines, unsigned int n)
 	free(lines);
 }
 
-static void rand_key(struct tkey *k, int v6)
-{
-	memset(k, 0, sizeof(*k));
-	k->v6 = (uint8_t)v6;
-	k->dir = rnd(2) ? ES_DIR_UL : ES_DIR_DL;
-	k->proto = proto_space[rnd(sizeof(proto_space))];
-	rand_addr(v6, k->src);
-	rand_addr(v6, k->dst);
-	/* now and then an address outside every rule but the shortest */
-	if (rnd(4) == 0)
-		k->src[1] ^= 0x80;
-	if (rnd(4) == 0)
-		k->dst[1] ^= 0x80;
-	/* on and next to the grid */
-	k->sp = (uint16_t)(port_space[rnd(N_PORTS)] + (rnd(4) == 0));
-	k->dp = (uint16_t)(port_space[rnd(N_PORTS)] + (rnd(4) == 0));
-	k->qfi = (uint8_t)rnd(5);
-	k->dscp = (uint8_t)rnd(5);
-	k->teid = k->dir == ES_DIR_UL ? teid_space[rnd(5)] + (rnd(8) == 0) : 0;
-}
-
 #define N_RAND_RULES 200
 #define N_RAND_KEYS  2000
 
