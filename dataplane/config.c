@@ -294,22 +294,9 @@ static int apply_session(struct es_tables *t, const struct es_cmd_session *c,
 	return es_session_add(t, &s, err);
 }
 
-static int apply_rule(struct es_tables *t, const struct es_cmd_rule *c,
-		      char err[ES_ERR_MAX])
+int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
+		     struct es_rule *r, char err[ES_ERR_MAX])
 {
-	struct es_rule *r;
-	for (uint32_t i = 0; i < t->n_rules; i++) {
-		if (t->rules[i].c.prio == c->prio) {
-			snprintf(err, ES_ERR_MAX, "rule %u already exists", c->prio);
-			return -1;
-		}
-	}
-	if (t->n_rules == t->max_rules) {
-		snprintf(err, ES_ERR_MAX, "rule %u: table full (%u rules; raise 'set rules-max')",
-			 c->prio, t->max_rules);
-		return -1;
-	}
-	r = &t->rules[t->n_rules];
 	memset(r, 0, sizeof(*r));
 	r->c = *c;
 	if (c->action == ES_ACT_LOCAL || c->action == ES_ACT_MIRROR) {
@@ -328,6 +315,27 @@ static int apply_rule(struct es_tables *t, const struct es_cmd_rule *c,
 		}
 		r->then_app = (uint16_t)a;
 	}
+	return 0;
+}
+
+static int apply_rule(struct es_tables *t, const struct es_cmd_rule *c,
+		      char err[ES_ERR_MAX])
+{
+	struct es_rule *r;
+	for (uint32_t i = 0; i < t->n_rules; i++) {
+		if (t->rules[i].c.prio == c->prio) {
+			snprintf(err, ES_ERR_MAX, "rule %u already exists", c->prio);
+			return -1;
+		}
+	}
+	if (t->n_rules == t->max_rules) {
+		snprintf(err, ES_ERR_MAX, "rule %u: table full (%u rules; raise 'set rules-max')",
+			 c->prio, t->max_rules);
+		return -1;
+	}
+	r = &t->rules[t->n_rules];
+	if (es_rule_from_cmd(t, c, r, err))
+		return -1;
 	t->n_rules++;
 	return 0;
 }

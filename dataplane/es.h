@@ -234,6 +234,10 @@ void es_session_to_cmd(const struct es_tables *t, const struct es_session *s,
 		       struct es_cmd *c);
 void es_app_to_cmd(const struct es_app *a, struct es_cmd *c);
 void es_rule_to_cmd(const struct es_rule *r, struct es_cmd *c);
+/* A rule from its command, its app names resolved against t's apps
+ * (-1 and err naming the rule when an app does not exist). */
+int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
+		     struct es_rule *r, char err[ES_ERR_MAX]);
 int es_app_resolve(const struct es_addr *via, struct es_peer *hop,
 		   char err[ES_ERR_MAX]);
 /* Static neighbours: add one (as 'neigh add'), how many there are, drop

@@ -531,38 +531,10 @@ struct uop {
 	uint32_t old_slot, new_slot;   /* UINT32_MAX: none */
 };
 
-static int app_index(const struct es_tables *t, const char *name)
-{
-	for (int i = 0; i < t->n_apps; i++)
-		if (strcmp(t->apps[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 /* Fill slot s from c, resolving app names. */
 static int fill_slot(uint32_t s, const struct es_cmd_rule *c, char err[ES_ERR_MAX])
 {
-	const struct es_tables *t = es_tables_live;
-	struct es_rule *r = &R.slots[s];
-	memset(r, 0, sizeof(*r));
-	r->c = *c;
-	if (c->action == ES_ACT_LOCAL || c->action == ES_ACT_MIRROR) {
-		int a = app_index(t, c->app);
-		if (a < 0) {
-			snprintf(err, ES_ERR_MAX, "rule %u: no app named '%s'", c->prio, c->app);
-			return -1;
-		}
-		r->app = (uint16_t)a;
-	}
-	if (c->then_action == ES_ACT_LOCAL) {
-		int a = app_index(t, c->then_app);
-		if (a < 0) {
-			snprintf(err, ES_ERR_MAX, "rule %u: no app named '%s'", c->prio, c->then_app);
-			return -1;
-		}
-		r->then_app = (uint16_t)a;
-	}
-	return 0;
+	return es_rule_from_cmd(es_tables_live, c, &R.slots[s], err);
 }
 
 /* Undo ops log[0..n) (in reverse): the PRIO index and liveness as before. */
