@@ -6,6 +6,7 @@
 #include <string.h>
 #include <rte_acl.h>
 #include <rte_byteorder.h>
+#include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include "classify.h"
 
@@ -283,60 +284,80 @@ static void dl_pfx(uint8_t *val, uint8_t *msk, size_t off, const uint8_t *a,
 	}
 }
 
-void es_dl_compile(const struct es_cmd_rule *r, int v6, uint32_t res, struct es_dl *d)
+void es_rule_key(const struct es_cmd_rule *r, int v6, uint64_t val[7],
+		 uint64_t msk[7], int *ranges)
 {
-	uint8_t val[sizeof(d->val)], msk[sizeof(d->msk)];
-	memset(val, 0, sizeof(val));
-	memset(msk, 0, sizeof(msk));
+	uint8_t v[56], m[56];
+	size_t poff = v6 ? offsetof(struct es_key6, sport_be) : offsetof(struct es_key4, sport_be);
+	memset(v, 0, sizeof(v));
+	memset(m, 0, sizeof(m));
 	/* proto and the meta bytes sit at the same offsets in both keys */
 	if (r->has_proto) {
-		val[offsetof(struct es_key4, proto)] = r->proto;
-		msk[offsetof(struct es_key4, proto)] = 0xff;
+		v[offsetof(struct es_key4, proto)] = r->proto;
+		m[offsetof(struct es_key4, proto)] = 0xff;
 	}
-	val[offsetof(struct es_key4, dir)] = r->dir;
-	msk[offsetof(struct es_key4, dir)] = 0xff;
+	v[offsetof(struct es_key4, dir)] = r->dir;
+	m[offsetof(struct es_key4, dir)] = 0xff;
 	if (r->has_qfi) {
-		val[offsetof(struct es_key4, qfi)] = r->qfi;
-		msk[offsetof(struct es_key4, qfi)] = 0xff;
+		v[offsetof(struct es_key4, qfi)] = r->qfi;
+		m[offsetof(struct es_key4, qfi)] = 0xff;
 	}
 	if (r->has_dscp) {
-		val[offsetof(struct es_key4, dscp)] = r->dscp;
-		msk[offsetof(struct es_key4, dscp)] = 0xff;
+		v[offsetof(struct es_key4, dscp)] = r->dscp;
+		m[offsetof(struct es_key4, dscp)] = 0xff;
 	}
 	if (!v6) {
 		if (r->has_ue)
-			dl_pfx(val, msk, offsetof(struct es_key4, ue_be), r->ue.a, r->ue.plen, 4);
+			dl_pfx(v, m, offsetof(struct es_key4, ue_be), r->ue.a, r->ue.plen, 4);
 		if (r->has_src)
-			dl_pfx(val, msk, offsetof(struct es_key4, src_be), r->src.a, r->src.plen, 4);
+			dl_pfx(v, m, offsetof(struct es_key4, src_be), r->src.a, r->src.plen, 4);
 		if (r->has_dst)
-			dl_pfx(val, msk, offsetof(struct es_key4, dst_be), r->dst.a, r->dst.plen, 4);
+			dl_pfx(v, m, offsetof(struct es_key4, dst_be), r->dst.a, r->dst.plen, 4);
 		if (r->has_teid) {
 			uint32_t be = rte_cpu_to_be_32(r->teid);
-			memcpy(val + offsetof(struct es_key4, teid_be), &be, 4);
-			memset(msk + offsetof(struct es_key4, teid_be), 0xff, 4);
+			memcpy(v + offsetof(struct es_key4, teid_be), &be, 4);
+			memset(m + offsetof(struct es_key4, teid_be), 0xff, 4);
 		}
 	} else {
 		/* the UE key is the /64 */
 		if (r->has_ue)
-			dl_pfx(val, msk, offsetof(struct es_key6, ue), r->ue.a, r->ue.plen, 8);
+			dl_pfx(v, m, offsetof(struct es_key6, ue), r->ue.a, r->ue.plen, 8);
 		if (r->has_src)
-			dl_pfx(val, msk, offsetof(struct es_key6, src), r->src.a, r->src.plen, 16);
+			dl_pfx(v, m, offsetof(struct es_key6, src), r->src.a, r->src.plen, 16);
 		if (r->has_dst)
-			dl_pfx(val, msk, offsetof(struct es_key6, dst), r->dst.a, r->dst.plen, 16);
+			dl_pfx(v, m, offsetof(struct es_key6, dst), r->dst.a, r->dst.plen, 16);
 		if (r->has_teid) {
 			uint32_t be = rte_cpu_to_be_32(r->teid);
-			memcpy(val + offsetof(struct es_key6, teid_be), &be, 4);
-			memset(msk + offsetof(struct es_key6, teid_be), 0xff, 4);
+			memcpy(v + offsetof(struct es_key6, teid_be), &be, 4);
+			memset(m + offsetof(struct es_key6, teid_be), 0xff, 4);
 		}
 	}
-	memcpy(d->val, val, sizeof(val));
-	memcpy(d->msk, msk, sizeof(msk));
-	d->sp_lo = r->sport_lo;
-	d->sp_hi = r->sport_hi;
-	d->dp_lo = r->dport_lo;
-	d->dp_hi = r->dport_hi;
-	d->prio = r->prio;
-	d->res = res;
+	/* a single port is matched through the hash, a range per node */
+	*ranges = 0;
+	if (r->sport_lo == r->sport_hi) {
+		uint16_t be = rte_cpu_to_be_16(r->sport_lo);
+		memcpy(v + poff, &be, 2);
+		memset(m + poff, 0xff, 2);
+	} else if (r->sport_lo != 0 || r->sport_hi != 65535) {
+		*ranges = 1;
+	}
+	if (r->dport_lo == r->dport_hi) {
+		uint16_t be = rte_cpu_to_be_16(r->dport_lo);
+		memcpy(v + poff + 2, &be, 2);
+		memset(m + poff + 2, 0xff, 2);
+	} else if (r->dport_lo != 0 || r->dport_hi != 65535) {
+		*ranges = 1;
+	}
+	memcpy(val, v, sizeof(v));
+	memcpy(msk, m, sizeof(m));
+}
+
+uint32_t es_tss_hash(const uint64_t *m, unsigned int words, uint16_t id)
+{
+	uint32_t h = 0x9e3779b9u ^ id;
+	for (unsigned int w = 0; w < words; w++)
+		h = rte_hash_crc_8byte(m[w], h);
+	return h;
 }
 
 int es_rule_fams(const struct es_cmd_rule *r)
@@ -344,22 +365,23 @@ int es_rule_fams(const struct es_cmd_rule *r)
 	return rule_fams(r);
 }
 
-_Static_assert(sizeof(struct es_key6) <= sizeof(((struct es_dl *)0)->val),
+_Static_assert(sizeof(struct es_key6) <= sizeof(((struct es_dn *)0)->val),
 	       "the delta's words cover the IPv6 key");
 
 void es_classify_delta(const struct es_tables *t, int v6, const uint8_t **keys,
 		       uint32_t *res, uint32_t n)
 {
-	const struct es_delta *dt = t->delta;
-	const struct es_dl *d = NULL;
-	uint32_t nd = 0;
+	const struct es_tss *ts = t->tss;
+	const struct es_tup *tp = NULL;
+	const uint64_t G = t->rgen;
+	uint32_t nt = 0;
 	unsigned int words = v6 ? (sizeof(struct es_key6) + 7) / 8 : (sizeof(struct es_key4) + 7) / 8;
 	size_t ksz = v6 ? sizeof(struct es_key6) : sizeof(struct es_key4);
 	size_t poff = v6 ? offsetof(struct es_key6, sport_be) : offsetof(struct es_key4, sport_be);
 
-	if (dt != NULL) {
-		d = v6 ? dt->r + dt->n4 : dt->r;
-		nd = v6 ? dt->n6 : dt->n4;
+	if (ts != NULL) {
+		tp = v6 ? ts->t + ts->n4 : ts->t;
+		nt = v6 ? ts->n6 : ts->n4;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t kw[7] = { 0 };
@@ -370,24 +392,47 @@ void es_classify_delta(const struct es_tables *t, int v6, const uint8_t **keys,
 			b = 0;
 		/* a base result whose rule is gone counts as no match: the
 		 * live rules it hid are in the delta (rules.c) */
-		if (b && (t->tomb[(b - 1) >> 6] >> ((b - 1) & 63) & 1))
+		if (b && __atomic_load_n(&t->kill[b - 1], __ATOMIC_RELAXED) <= G)
 			b = 0;
 		if (b)
 			bp = t->rules[b - 1].c.prio;
+		if (nt == 0 || tp[0].minp >= bp) {
+			res[i] = b;
+			continue;
+		}
 		memcpy(kw, keys[i], ksz);
 		memcpy(&sp, keys[i] + poff, 2);
 		memcpy(&dp, keys[i] + poff + 2, 2);
 		sp = rte_be_to_cpu_16(sp);
 		dp = rte_be_to_cpu_16(dp);
-		/* best first: the first match wins, and nothing past the
-		 * base result's PRIO can */
-		for (uint32_t j = 0; j < nd && d[j].prio < bp; j++) {
-			uint64_t x = 0;
+		/* tuples in minp order: none past the best PRIO so far can win */
+		for (uint32_t j = 0; j < nt && tp[j].minp < bp; j++) {
+			const struct es_tup *u = &tp[j];
+			const struct es_dn *d;
+			uint64_t m[7];
+			uint32_t h;
 			for (unsigned int w = 0; w < words; w++)
-				x |= (kw[w] ^ d[j].val[w]) & d[j].msk[w];
-			if (x == 0 && sp >= d[j].sp_lo && sp <= d[j].sp_hi &&
-			    dp >= d[j].dp_lo && dp <= d[j].dp_hi) {
-				b = d[j].res;
+				m[w] = kw[w] & u->msk[w];
+			h = u->lin ? es_tss_hash(m, 0, u->id) : es_tss_hash(m, words, u->id);
+			for (d = __atomic_load_n(&ts->bkt[h & ts->bmask], __ATOMIC_ACQUIRE); d != NULL;
+			     d = __atomic_load_n(&d->next, __ATOMIC_ACQUIRE)) {
+				uint64_t x = 0;
+				if (d->prio >= bp)
+					break;
+				if (d->tup != u->id)
+					continue;
+				for (unsigned int w = 0; w < words; w++)
+					x |= (kw[w] & d->msk[w]) ^ d->val[w];
+				if (x != 0)
+					continue;
+				if (u->ranges && (sp < d->sp_lo || sp > d->sp_hi ||
+						  dp < d->dp_lo || dp > d->dp_hi))
+					continue;
+				if (d->add_gen > G ||
+				    __atomic_load_n(&d->del_gen, __ATOMIC_RELAXED) <= G)
+					continue;
+				bp = d->prio;
+				b = d->res;
 				break;
 			}
 		}

@@ -68,33 +68,79 @@ int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
 		 char err[ES_ERR_MAX]);
 
 /*
- * The delta: rules changed since the base was built, few (rules.c keeps
- * it under a cap), compiled against the key layout so that a match is a
- * masked compare of 8-byte words plus two port ranges. Rules of each
- * family sorted by PRIO (best first): IPv4 in r[0..n4), IPv6 in
- * r[n4..n4+n6). Immutable once published.
+ * The delta D: rules changed since the base was built, in a tuple space
+ * (one hash per rule shape), so that its cost per packet grows with the
+ * number of shapes, not of rules. rules.c builds and changes it; workers
+ * only read it.
+ *
+ * A rule compiles, per address family, to value and mask words over the
+ * key layout above (es_rule_key). Rules with the same mask (and the same
+ * kind of port match) share a tuple; a node per rule and family sits in
+ * one bucket array shared by all tuples, at hash(key & tuple mask, tuple
+ * id), in a chain sorted by PRIO (best first). Port ranges that are not
+ * a single port or the whole range are left out of the mask and checked
+ * per node. Shapes past ES_TSS_HASHED per family go to one more tuple
+ * whose nodes all hash to one chain (still correct, linear in its size).
+ *
+ * Nodes change while workers read them, under two rules: a node is
+ * linked only once filled (release store), and a node a worker may see
+ * is changed only in del_gen; generations make a whole batch of changes
+ * appear at once: a worker reading a table set of generation G (rgen)
+ * counts a node only when add_gen <= G < del_gen, and a base result b
+ * only when kill[b - 1] > G. Every write of del_gen or kill leaves the
+ * answer at every published G as it was; only publishing G + 1 changes
+ * it. Unlinked nodes are reused after an RCU grace period.
  */
-struct es_dl {
-	uint64_t val[7], msk[7];   /* over the key bytes, ports masked out */
-	uint16_t sp_lo, sp_hi, dp_lo, dp_hi;   /* host order */
+#define ES_TSS_HASHED 32
+#define ES_GEN_NEVER  UINT64_MAX
+
+struct es_dn {
+	struct es_dn *next;        /* chain, PRIO order (best first) */
 	uint32_t prio;
 	uint32_t res;              /* slot + 1 */
+	uint16_t tup;              /* tuple id */
+	uint16_t sp_lo, sp_hi, dp_lo, dp_hi;   /* host order */
+	uint8_t linked;            /* control thread only */
+	uint8_t v6;                /* control thread only */
+	uint64_t add_gen, del_gen;
+	uint64_t val[7], msk[7];   /* val is masked */
+	struct es_dn *lnext;       /* control thread only: reuse list */
 };
 
-struct es_delta {
+struct es_tup {
+	uint64_t msk[7];
+	uint32_t minp;             /* no node of the tuple has a lower PRIO */
+	uint16_t id;
+	uint8_t ranges;            /* nodes' port ranges must be checked */
+	uint8_t lin;               /* the catch-all tuple: one chain */
+};
+
+/* Published with a table set, immutable: the tuples of each family in
+ * minp order, IPv4 t[0..n4), IPv6 t[n4..n4+n6); bkt is the shared,
+ * changing bucket array (bmask + 1 heads). */
+struct es_tss {
 	uint32_t n4, n6;
-	struct es_dl r[];
+	uint32_t bmask;
+	struct es_dn **bkt;
+	struct es_tup t[];
 };
 
-/* Compile rule r (slot + 1 = res) for family v6 into *d. */
-void es_dl_compile(const struct es_cmd_rule *r, int v6, uint32_t res, struct es_dl *d);
+/* Key words of rule r for family v6 (4 for IPv4, 7 for IPv6 used; the
+ * rest 0): val (masked) and msk over the key bytes. Ports enter the mask
+ * only when single (lo == hi); *ranges is 1 when a port range other than
+ * 0-65535 must be checked per node. */
+void es_rule_key(const struct es_cmd_rule *r, int v6, uint64_t val[7],
+		 uint64_t msk[7], int *ranges);
+
+/* Bucket of the masked key words m (words of them) in tuple id. */
+uint32_t es_tss_hash(const uint64_t *m, unsigned int words, uint16_t id);
 
 /* Rule families: 1 IPv4 only, 2 IPv6 only, 3 both (no address). */
 int es_rule_fams(const struct es_cmd_rule *r);
 
 /* Merge the delta of t into the base results res[0..n) of keys (see
- * es_classify_rules). Out of line: only runs while a delta or a
- * tombstone exists. */
+ * es_classify_rules). Out of line: only runs while a delta or a dead
+ * base rule exists. */
 void es_classify_delta(const struct es_tables *t, int v6, const uint8_t **keys,
 		       uint32_t *res, uint32_t n);
 

@@ -102,7 +102,7 @@ struct es_rule {
 struct rte_hash;
 struct rte_acl_ctx;
 struct es_sidx;
-struct es_delta;
+struct es_tss;
 
 struct es_tables {
 	/* sessions: slots of an array (index = hash value), live count
@@ -121,16 +121,18 @@ struct es_tables {
 	/* rules (rules.c): a slot array of n_slots entries, of which
 	 * n_rules are live (max_rules: 'set rules-max'). A published slot
 	 * is never written. Results are slot + 1, bounded against n_slots
-	 * before use. acl4/acl6: the base contexts; delta: the rules
-	 * changed since the base was built, compiled for a linear match
-	 * (classify.h; NULL when empty); tomb: a bit per slot, set for base
-	 * rules that were deleted or replaced. rules_delta is 0 when there
-	 * is neither delta nor tombstone (the fast path). */
+	 * before use. acl4/acl6: the base contexts; tss: the rules changed
+	 * since the base was built, in a tuple space (classify.h; NULL
+	 * when empty); kill: per slot, the rules generation from which a
+	 * base rule is gone (deleted or replaced; ES_GEN_NEVER: live);
+	 * rgen: the rules generation of this set. rules_delta is 0 when
+	 * there is neither delta nor dead base rule (the fast path). */
 	uint32_t n_rules, max_rules, n_slots;
 	struct es_rule *rules;
 	struct rte_acl_ctx *acl4, *acl6;
-	const struct es_delta *delta;
-	const uint64_t *tomb;
+	const struct es_tss *tss;
+	const uint64_t *kill;
+	uint64_t rgen;
 	uint8_t rules_delta;
 	/* apps */
 	uint16_t n_apps;

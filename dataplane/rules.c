@@ -7,22 +7,27 @@
  *                   table refers to it, so a published slot never
  *                   changes. rte_acl userdata = slot + 1.
  *   acl4/acl6       base contexts over a set B of slots.
- *   delta           the set D of live slots, compiled for a linear match
- *                   (classify.h struct es_delta; NULL when D is empty),
- *                   rebuilt on every change.
- *   tomb            a bit per slot: set for slots of B that are no longer
- *                   live (deleted, or replaced by a 'rule change').
+ *   tss             the set D of live slots, in a tuple space: a hash per
+ *                   rule shape, chains in PRIO order (classify.h). Nodes
+ *                   are linked and unlinked in place; a generation on
+ *                   each node says from when to when it counts.
+ *   kill            per slot, the generation from which a rule is dead
+ *                   (deleted, or replaced by a 'rule change').
+ *   rgen            the generation of the published set.
  * A worker takes the base result b of a key; b counts as no match when
- * tomb[b] is set; then the first rule of D (PRIO order) that matches and
- * beats b wins (classify.c es_classify_delta).
+ * its rule is dead at rgen; then the best rule of D (PRIO order) that
+ * matches, counts at rgen and beats b wins (classify.c
+ * es_classify_delta).
  *
- * Why D is linear and not a second rte_acl context pair: building even a
- * one-rule rte_acl context costs 0.4-0.6 ms here, 64 MEC-like rules 1.5
- * ms, and 30-100 rules of mixed shape (wildcards, port ranges, IPv6)
- * 0.2-0.7 s; a per-change rebuild of that cannot give 10k updates/s. The
- * linear delta is compiled in microseconds whatever the rule shape; its
- * cost per packet grows with |D| (about 10 cycles per rule scanned), so
- * D is kept small: merge_at and hard_cap below.
+ * Why D is not a second rte_acl context pair: building even a one-rule
+ * rte_acl context costs 0.4-0.6 ms here, 64 MEC-like rules 1.5 ms, and
+ * 30-100 rules of mixed shape (wildcards, port ranges, IPv6) 0.2-0.7 s;
+ * a per-change rebuild of that cannot give 10k updates/s. Why D is not a
+ * linear list (the first design): its cost per packet grew by ~10 cycles
+ * per rule, so D had to stay under a few hundred rules, and with a base
+ * rebuild taking 0.7 s at 10k rules and 10 s at 100k, updates waited for
+ * merges (554/s at 10k, 81/s at 100k). The tuple space costs one hash
+ * probe per rule shape (MEC rule sets have a handful), whatever |D|.
  *
  * Why that gives the right rule. Let L be the live set. We keep:
  *   (1) every live rule not in B is in D, and D is a subset of L;
@@ -42,26 +47,34 @@
  * port ranges, proto/qfi/dscp/teid/dir, family); it may say yes for two
  * rules no packet matches both of (that only makes D larger), never no
  * for two rules a packet can match both of.
- * PRIOs are unique in L; the same PRIO can be in B (dead, tombstoned) and
- * in D (its new version), and a live rule of B may also be in D (by (2)):
- * both give the same slot.
+ * PRIOs are unique in L; the same PRIO can be in B (dead) and in D (its
+ * new version), and a live rule of B may also be in D (by (2)): both
+ * give the same slot.
  *
- * A change is published as one new table set (es_tables_publish: atomic
- * store, RCU grace period): a new delta and a new tombstone bitmap
- * together, so a worker sees the old or the new rules, never a mix, and
- * when es_rules_update returns none sees the old ones.
+ * Generations make every change atomic. A batch is prepared at W = the
+ * published generation + 1: new nodes get add_gen W, removed ones
+ * del_gen W, dead base rules kill W. None of it changes what a worker on
+ * a set of generation W - 1 sees; publishing the new set (rgen W: atomic
+ * store, RCU grace period) makes all of it visible at once, so a worker
+ * sees the old or the new rules, never a mix, and when es_rules_update
+ * returns none sees the old ones. A batch refused half way is undone
+ * before anything is published (the log below). Nodes removed at W are
+ * unlinked once W is published (no worker counts them any more) and
+ * reused after the next grace period (a worker may still be walking
+ * them).
  *
- * Merges: when |D| + tombstones grows past merge_at, or after a quiet
- * period, a background thread (created from the control thread, so on
- * the main lcore's core) builds a new base over a snapshot M of L. The
- * control thread installs it in es_rules_poll: B := M, tombstones := dead
- * slots of M, D := (1) and (2) recomputed against M for the changes made
- * during the build, and publishes all of it at once. If D would grow past
- * hard_cap, the update waits for the running merge, or rebuilds the base
- * itself (counted: merge_waits, sync_rebuilds); still correct, slower.
+ * Merges: when |D| + dead base rules grows past merge_at, or after a
+ * quiet period, a background thread (created from the control thread, so
+ * on the main lcore's core) builds a new base over a snapshot M of L. The
+ * control thread installs it in es_rules_poll: B := M, D := (1) and (2)
+ * recomputed against M for the changes made during the build, published
+ * at once as one generation. D is bounded by the slots (es_rules_slots:
+ * a live rule's new version takes a new slot while the old one is in
+ * the base): when they run out, an update waits for the running merge,
+ * or rebuilds the base itself (counted: merge_waits, sync_rebuilds).
  *
  * Slots are freed (back on the free list) only after the publication
- * that dropped the last context referring to them has returned.
+ * that dropped the last context or node referring to them has returned.
  */
 #include <pthread.h>
 #include <search.h>
@@ -81,10 +94,27 @@ struct slot_st {
 	uint8_t live;    /* the current version of its PRIO */
 	uint8_t base;    /* in the published base contexts */
 	uint8_t snap;    /* in the base being built */
-	uint8_t ind;     /* in D */
+	uint8_t ind;     /* in D at the generation being prepared */
 	uint8_t mark;    /* scratch */
 	uint32_t bpos;   /* index in R.base when base */
-	uint32_t dpos;   /* index in R.d when ind */
+	struct es_dn *dn[2];   /* its linked nodes (IPv4, IPv6), if any */
+};
+
+/* control-side state of a tuple; its id is its index in R.tup */
+#define NTUP (2 * (ES_TSS_HASHED + 1))
+struct ctup {
+	uint8_t used, v6, ranges, lin;
+	uint64_t msk[7];
+	uint32_t vis;     /* nodes counted at the generation being prepared */
+	uint32_t nodes;   /* nodes linked */
+	uint32_t minp;    /* lower bound of the PRIOs of its counted nodes */
+};
+
+/* what a batch did to D and the kill marks, to undo it */
+enum { L_ADD, L_DEL, L_KILL };
+struct lent {
+	uint8_t kind;
+	uint32_t slot;
 };
 
 struct merge {
@@ -99,17 +129,34 @@ struct merge {
 	char err[ES_ERR_MAX];
 };
 
+#define NODE_CHUNK 1024
+
 static struct {
 	int init;
 	struct es_rule *slots;       /* == es_tables_live->rules */
-	uint32_t cap, words;         /* slots, tombstone words */
+	uint32_t cap;                /* slots */
 	struct slot_st *st;
 	uint32_t *free_l, n_free;
 	void *tree;                  /* PRIO -> slot (tsearch) */
 	uint32_t n_live;
 	uint32_t *base, n_base;      /* B in PRIO order */
-	uint32_t *d, n_d;            /* D */
-	uint32_t n_tomb;
+	uint32_t n_d;                /* slots in D */
+	uint32_t n_tomb;             /* dead slots in B */
+	/* the tuple space */
+	uint64_t gen;                /* published generation */
+	uint64_t *kill;              /* per slot; shared with the workers */
+	struct es_dn **bkt;
+	uint32_t bmask;
+	struct ctup tup[NTUP];
+	struct es_dn *node_free;     /* reusable nodes (next links them) */
+	struct es_dn *limbo;         /* unlinked, reusable after a grace period */
+	void **chunks;               /* node memory, freed by es_rules_fini */
+	uint32_t n_chunks;
+	struct es_dn **dying;        /* nodes given a del_gen, to unlink */
+	uint32_t n_dying, cap_dying;
+	struct lent *log;            /* undo log of the batch being prepared */
+	uint32_t n_log, cap_log;
+	int log_oom;
 	struct merge *m;             /* running merge or NULL */
 	uint32_t merge_at, hard_cap, quiet_ms;
 	uint64_t last_update;
@@ -190,27 +237,330 @@ static int rules_overlap(const struct es_cmd_rule *a, const struct es_cmd_rule *
 	return 1;
 }
 
-/* ---- D ---- */
+/* ---- the batch log ---- */
 
-static void d_add(uint32_t s)
+static uint64_t gen_next(void)
 {
-	if (R.st[s].ind)
-		return;
-	R.st[s].ind = 1;
-	R.st[s].dpos = R.n_d;
-	R.d[R.n_d++] = s;
+	return R.gen + 1;
 }
 
+static void log_push(uint8_t kind, uint32_t slot)
+{
+	if (R.n_log == R.cap_log) {
+		uint32_t nc = R.cap_log ? 2 * R.cap_log : 256;
+		struct lent *nl = realloc(R.log, nc * sizeof(*nl));
+		if (nl == NULL) {
+			/* the caller sees it and refuses the batch before
+			 * anything is published */
+			R.log_oom = 1;
+			return;
+		}
+		R.log = nl;
+		R.cap_log = nc;
+	}
+	R.log[R.n_log++] = (struct lent){ kind, slot };
+}
+
+/* ---- nodes and tuples ---- */
+
+static struct es_dn *node_get(void)
+{
+	struct es_dn *d = R.node_free;
+	if (d == NULL) {
+		void **nc = realloc(R.chunks, (R.n_chunks + 1) * sizeof(*nc));
+		struct es_dn *c;
+		if (nc == NULL)
+			return NULL;
+		R.chunks = nc;
+		c = rte_zmalloc_socket("es_dnodes", NODE_CHUNK * sizeof(*c),
+				       RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
+		if (c == NULL)
+			return NULL;
+		R.chunks[R.n_chunks++] = c;
+		for (uint32_t i = NODE_CHUNK; i-- > 0;) {
+			c[i].next = R.node_free;
+			R.node_free = &c[i];
+		}
+		d = R.node_free;
+	}
+	R.node_free = d->next;
+	memset(d, 0, sizeof(*d));
+	return d;
+}
+
+static int dying_push(struct es_dn *d)
+{
+	if (R.n_dying == R.cap_dying) {
+		uint32_t nc = R.cap_dying ? 2 * R.cap_dying : 256;
+		struct es_dn **nd = realloc(R.dying, nc * sizeof(*nd));
+		if (nd == NULL)
+			return -1;
+		R.dying = nd;
+		R.cap_dying = nc;
+	}
+	R.dying[R.n_dying++] = d;
+	return 0;
+}
+
+static unsigned int fam_words(int v6)
+{
+	return v6 ? (sizeof(struct es_key6) + 7) / 8 : (sizeof(struct es_key4) + 7) / 8;
+}
+
+/* The tuple for a node of this shape: an existing one, a new one, or the
+ * family's catch-all once ES_TSS_HASHED shapes are taken. -1: none free
+ * (cannot happen: NTUP covers both families' tuples). */
+static int tup_for(int v6, const uint64_t msk[7], int ranges)
+{
+	int free_id = -1, lin = -1, hashed = 0;
+	for (int i = 0; i < NTUP; i++) {
+		struct ctup *u = &R.tup[i];
+		if (!u->used) {
+			if (free_id < 0)
+				free_id = i;
+			continue;
+		}
+		if (u->v6 != v6)
+			continue;
+		if (u->lin) {
+			lin = i;
+			continue;
+		}
+		hashed++;
+		if (u->ranges == ranges && memcmp(u->msk, msk, sizeof(u->msk)) == 0)
+			return i;
+	}
+	if (hashed >= ES_TSS_HASHED && lin >= 0)
+		return lin;
+	if (free_id < 0)
+		return -1;
+	memset(&R.tup[free_id], 0, sizeof(R.tup[free_id]));
+	R.tup[free_id].used = 1;
+	R.tup[free_id].v6 = (uint8_t)v6;
+	R.tup[free_id].minp = UINT32_MAX;
+	if (hashed >= ES_TSS_HASHED) {
+		R.tup[free_id].lin = 1;
+		R.tup[free_id].ranges = 1;
+	} else {
+		R.tup[free_id].ranges = (uint8_t)ranges;
+		memcpy(R.tup[free_id].msk, msk, sizeof(R.tup[free_id].msk));
+	}
+	return free_id;
+}
+
+static uint32_t node_bucket(const struct es_dn *d)
+{
+	const struct ctup *u = &R.tup[d->tup];
+	return (u->lin ? es_tss_hash(d->val, 0, d->tup)
+		       : es_tss_hash(d->val, fam_words(d->v6), d->tup)) & R.bmask;
+}
+
+/* Link a filled node into its chain, after the nodes of lower or equal
+ * PRIO: one release store makes it reachable. */
+static void node_link(struct es_dn *d)
+{
+	struct es_dn **pp = &R.bkt[node_bucket(d)];
+	while (*pp != NULL && (*pp)->prio <= d->prio)
+		pp = &(*pp)->next;
+	d->next = *pp;
+	d->linked = 1;
+	__atomic_store_n(pp, d, __ATOMIC_RELEASE);
+	R.tup[d->tup].nodes++;
+}
+
+static void slot_release(uint32_t s);
+
+/* Unlink a node no published generation counts: workers still walking
+ * it go on through its next; it is reused after a grace period. */
+static void node_unlink(struct es_dn *d)
+{
+	struct es_dn **pp = &R.bkt[node_bucket(d)];
+	struct ctup *u = &R.tup[d->tup];
+	uint32_t s = d->res - 1;
+	while (*pp != d)
+		pp = &(*pp)->next;
+	__atomic_store_n(pp, d->next, __ATOMIC_RELEASE);
+	d->linked = 0;
+	if (R.st[s].dn[d->v6] == d)
+		R.st[s].dn[d->v6] = NULL;
+	if (--u->nodes == 0 && u->vis == 0)
+		u->used = 0;
+	/* d->next stays for the walkers; the limbo list has its own link */
+	d->lnext = R.limbo;
+	R.limbo = d;
+	slot_release(s);
+}
+
+/* After a publication returned (a grace period passed): nodes unlinked
+ * before it are reusable; nodes no generation from now on counts are
+ * unlinked. */
+static void reclaim(void)
+{
+	uint32_t k = 0;
+	while (R.limbo != NULL) {
+		struct es_dn *d = R.limbo;
+		R.limbo = d->lnext;
+		d->next = R.node_free;
+		R.node_free = d;
+	}
+	for (uint32_t i = 0; i < R.n_dying; i++) {
+		struct es_dn *d = R.dying[i];
+		if (!d->linked || d->del_gen == ES_GEN_NEVER)
+			continue;   /* unlinked already, or back in D */
+		if (d->del_gen <= R.gen)
+			node_unlink(d);
+		else
+			R.dying[k++] = d;
+	}
+	R.n_dying = k;
+}
+
+/* ---- D ---- */
+
+static void vis_add(struct es_dn *d)
+{
+	struct ctup *u = &R.tup[d->tup];
+	u->vis++;
+	if (d->prio < u->minp)
+		u->minp = d->prio;
+}
+
+/* Put slot s into D at the generation being prepared. -1: out of memory
+ * (D as it was). */
+static int d_add(uint32_t s)
+{
+	struct slot_st *st = &R.st[s];
+	const struct es_cmd_rule *c = &R.slots[s].c;
+	int fams = es_rule_fams(c);
+	uint64_t W = gen_next();
+	struct es_dn *made[2] = { NULL, NULL };
+
+	if (st->ind)
+		return 0;
+	for (int v6 = 0; v6 <= 1; v6++) {
+		struct es_dn *d;
+		uint64_t val[7], msk[7];
+		int ranges, t;
+		if (!(fams & (1 << v6)))
+			continue;
+		if (st->dn[v6] != NULL) {
+			/* taken out earlier in this batch: back in */
+			__atomic_store_n(&st->dn[v6]->del_gen, ES_GEN_NEVER, __ATOMIC_RELAXED);
+			vis_add(st->dn[v6]);
+			continue;
+		}
+		es_rule_key(c, v6, val, msk, &ranges);
+		t = tup_for(v6, msk, ranges);
+		d = t < 0 ? NULL : node_get();
+		if (d == NULL) {
+			/* back out what this call did */
+			for (int f = 0; f < v6; f++) {
+				if (!(fams & (1 << f)))
+					continue;
+				R.tup[st->dn[f]->tup].vis--;
+				if (made[f] == NULL) {
+					__atomic_store_n(&st->dn[f]->del_gen, W, __ATOMIC_RELAXED);
+				} else {
+					made[f]->del_gen = W;
+					(void)dying_push(made[f]);
+				}
+			}
+			return -1;
+		}
+		for (int w = 0; w < 7; w++)
+			d->val[w] = val[w] & msk[w];
+		memcpy(d->msk, msk, sizeof(d->msk));
+		d->prio = c->prio;
+		d->res = s + 1;
+		d->tup = (uint16_t)t;
+		d->v6 = (uint8_t)v6;
+		d->sp_lo = c->sport_lo;
+		d->sp_hi = c->sport_hi;
+		d->dp_lo = c->dport_lo;
+		d->dp_hi = c->dport_hi;
+		d->add_gen = W;
+		d->del_gen = ES_GEN_NEVER;
+		st->dn[v6] = d;
+		made[v6] = d;
+		node_link(d);
+		vis_add(d);
+	}
+	st->ind = 1;
+	R.n_d++;
+	log_push(L_ADD, s);
+	return 0;
+}
+
+/* Take slot s out of D at the generation being prepared. */
 static void d_del(uint32_t s)
 {
-	uint32_t p, last;
-	if (!R.st[s].ind)
+	struct slot_st *st = &R.st[s];
+	uint64_t W = gen_next();
+	if (!st->ind)
 		return;
-	p = R.st[s].dpos;
-	last = R.d[--R.n_d];
-	R.d[p] = last;
-	R.st[last].dpos = p;
-	R.st[s].ind = 0;
+	for (int v6 = 0; v6 <= 1; v6++) {
+		struct es_dn *d = st->dn[v6];
+		if (d == NULL)
+			continue;
+		__atomic_store_n(&d->del_gen, W, __ATOMIC_RELAXED);
+		R.tup[d->tup].vis--;
+		/* out of memory here only delays the unlink to es_rules_fini:
+		 * the node no longer counts */
+		if (dying_push(d))
+			R.log_oom = 1;
+	}
+	st->ind = 0;
+	R.n_d--;
+	log_push(L_DEL, s);
+}
+
+/* Mark slot s dead from the generation being prepared. */
+static void kill_slot(uint32_t s)
+{
+	if (R.kill[s] != ES_GEN_NEVER)
+		return;
+	__atomic_store_n(&R.kill[s], gen_next(), __ATOMIC_RELAXED);
+	if (R.st[s].base)
+		R.n_tomb++;
+	log_push(L_KILL, s);
+}
+
+/* Undo the log from entry `from` on, newest first: D and the kill marks
+ * as they were. Nothing of it was published. */
+static void log_undo(uint32_t from)
+{
+	while (R.n_log > from) {
+		struct lent *e = &R.log[--R.n_log];
+		struct slot_st *st = &R.st[e->slot];
+		if (e->kind == L_KILL) {
+			__atomic_store_n(&R.kill[e->slot], ES_GEN_NEVER, __ATOMIC_RELAXED);
+			if (st->base)
+				R.n_tomb--;
+			continue;
+		}
+		for (int v6 = 0; v6 <= 1; v6++) {
+			struct es_dn *d = st->dn[v6];
+			if (d == NULL)
+				continue;
+			if (e->kind == L_ADD) {
+				/* never counted: del_gen == add_gen or a revival undone */
+				__atomic_store_n(&d->del_gen, gen_next(), __ATOMIC_RELAXED);
+				R.tup[d->tup].vis--;
+				(void)dying_push(d);
+			} else {
+				__atomic_store_n(&d->del_gen, ES_GEN_NEVER, __ATOMIC_RELAXED);
+				vis_add(d);
+			}
+		}
+		if (e->kind == L_ADD) {
+			st->ind = 0;
+			R.n_d--;
+		} else {
+			st->ind = 1;
+			R.n_d++;
+		}
+	}
+	R.log_oom = 0;
 }
 
 /* ---- slots ---- */
@@ -218,7 +568,8 @@ static void d_del(uint32_t s)
 static void slot_release(uint32_t s)
 {
 	struct slot_st *st = &R.st[s];
-	if (!st->used || st->live || st->base || st->snap || st->ind)
+	if (!st->used || st->live || st->base || st->snap || st->ind ||
+	    st->dn[0] != NULL || st->dn[1] != NULL)
 		return;
 	st->used = 0;
 	R.free_l[R.n_free++] = s;
@@ -235,67 +586,80 @@ static uint32_t slot_alloc(void)
 	uint32_t s = R.free_l[--R.n_free];
 	memset(&R.st[s], 0, sizeof(R.st[s]));
 	R.st[s].used = 1;
+	/* no published set refers to s: its old death mark can go */
+	__atomic_store_n(&R.kill[s], ES_GEN_NEVER, __ATOMIC_RELAXED);
 	return s;
 }
 
 /* ---- publication ---- */
 
-static int dcmp(const void *a, const void *b)
+static int tup_cmp(const void *a, const void *b)
 {
-	uint32_t x = R.slots[*(const uint32_t *)a].c.prio;
-	uint32_t y = R.slots[*(const uint32_t *)b].c.prio;
-	return x < y ? -1 : x > y;
+	const struct es_tup *x = a, *y = b;
+	return x->minp < y->minp ? -1 : x->minp > y->minp;
 }
 
-/*
- * Compile the n slots list[] (reordered here by PRIO) into a delta for
- * the workers: *out NULL when n is 0. Returns -1 when out of memory.
- */
-static int build_delta(uint32_t *list, uint32_t n, struct es_delta **out,
-		       char err[ES_ERR_MAX])
+/* The tuples counted at the generation being prepared, in minp order per
+ * family; *out NULL when there are none. -1: out of memory. */
+static int build_tss(struct es_tss **out)
 {
-	struct es_delta *d;
-	uint32_t n4 = 0, n6 = 0, k = 0;
+	uint32_t n[2] = { 0, 0 };
+	struct es_tss *ts;
 	*out = NULL;
-	if (n == 0)
+	for (int i = 0; i < NTUP; i++)
+		if (R.tup[i].used && R.tup[i].vis)
+			n[R.tup[i].v6]++;
+	if (n[0] + n[1] == 0)
 		return 0;
-	qsort(list, n, sizeof(*list), dcmp);
-	for (uint32_t i = 0; i < n; i++) {
-		int f = es_rule_fams(&R.slots[list[i]].c);
-		n4 += (f & 1) != 0;
-		n6 += (f & 2) != 0;
-	}
-	d = rte_malloc("es_delta", sizeof(*d) + (n4 + n6) * sizeof(d->r[0]),
-		       RTE_CACHE_LINE_SIZE);
-	if (d == NULL) {
-		snprintf(err, ES_ERR_MAX, "out of memory for the rule delta");
+	ts = rte_malloc("es_tss", sizeof(*ts) + (n[0] + n[1]) * sizeof(ts->t[0]),
+			RTE_CACHE_LINE_SIZE);
+	if (ts == NULL)
 		return -1;
+	ts->n4 = n[0];
+	ts->n6 = n[1];
+	ts->bmask = R.bmask;
+	ts->bkt = R.bkt;
+	for (int v6 = 0, k = 0; v6 <= 1; v6++) {
+		uint32_t first = (uint32_t)k;
+		for (int i = 0; i < NTUP; i++) {
+			const struct ctup *u = &R.tup[i];
+			if (!u->used || !u->vis || u->v6 != v6)
+				continue;
+			memcpy(ts->t[k].msk, u->msk, sizeof(u->msk));
+			ts->t[k].minp = u->minp;
+			ts->t[k].id = (uint16_t)i;
+			ts->t[k].ranges = u->ranges;
+			ts->t[k].lin = u->lin;
+			k++;
+		}
+		qsort(ts->t + first, (uint32_t)k - first, sizeof(ts->t[0]), tup_cmp);
 	}
-	d->n4 = n4;
-	d->n6 = n6;
-	for (int v6 = 0; v6 <= 1; v6++)
-		for (uint32_t i = 0; i < n; i++)
-			if (es_rule_fams(&R.slots[list[i]].c) & (1 << v6))
-				es_dl_compile(&R.slots[list[i]].c, v6, list[i] + 1, &d->r[k++]);
-	*out = d;
+	*out = ts;
 	return 0;
 }
 
 /*
- * Publish the delta d (and, when nb, new base contexts b4/b6) and the
- * tombstone bitmap tomb as one table set, then free what they replaced.
- * Returns -1 (nothing published, nothing freed) only when out of memory.
+ * Publish the generation being prepared: D and the kill marks as they
+ * are now (and, when nb, new base contexts b4/b6) as one table set; then
+ * free what it replaced and reclaim nodes. Returns -1 (nothing
+ * published, nothing freed) only when out of memory.
  */
 static int publish(int nb, struct rte_acl_ctx *b4, struct rte_acl_ctx *b6,
-		   struct es_delta *d, uint64_t *tomb, char err[ES_ERR_MAX])
+		   char err[ES_ERR_MAX])
 {
 	struct es_tables *old = es_tables_live;
-	struct es_tables *nt = es_tables_clone(old);
+	struct es_tables *nt;
 	struct rte_acl_ctx *o4 = old->acl4, *o6 = old->acl6;
-	const struct es_delta *od = old->delta;
-	const uint64_t *ot = old->tomb;
+	const struct es_tss *ots = old->tss;
+	struct es_tss *ts;
 
+	if (R.log_oom || build_tss(&ts)) {
+		snprintf(err, ES_ERR_MAX, "out of memory for the rule tables");
+		return -1;
+	}
+	nt = es_tables_clone(old);
 	if (nt == NULL) {
+		rte_free(ts);
 		snprintf(err, ES_ERR_MAX, "out of memory for the rule tables");
 		return -1;
 	}
@@ -303,74 +667,80 @@ static int publish(int nb, struct rte_acl_ctx *b4, struct rte_acl_ctx *b6,
 		nt->acl4 = b4;
 		nt->acl6 = b6;
 	}
-	nt->delta = d;
-	nt->tomb = tomb;
+	nt->tss = ts;
+	nt->kill = R.kill;
+	nt->rgen = gen_next();
 	nt->n_rules = R.n_live;
-	nt->rules_delta = d != NULL || R.n_tomb != 0;
+	nt->rules_delta = ts != NULL || R.n_tomb != 0;
 	es_tables_publish(nt);
 	/* no worker reads the old set any more */
+	R.gen = nt->rgen;
+	R.n_log = 0;
 	if (nb) {
 		rte_acl_free(o4);
 		rte_acl_free(o6);
 	}
-	if (od != d)
-		rte_free((void *)(uintptr_t)od);
-	if (ot != tomb)
-		rte_free((void *)(uintptr_t)ot);
+	rte_free((void *)(uintptr_t)ots);
+	reclaim();
 	return 0;
 }
 
 /*
  * Make the base built over snapshot idx[0..n) (PRIO order; st.snap set)
- * the new B: tombstones and D recomputed against it, all published at
- * once. On failure (out of memory) nothing changes and the caller still
- * owns c4/c6.
+ * the new B: D recomputed against it, all published at once. On failure
+ * (out of memory) nothing changes and the caller still owns c4/c6.
  */
 static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
 		   struct rte_acl_ctx *c6, char err[ES_ERR_MAX])
 {
-	uint32_t *nd = malloc(((size_t)R.cap + 1) * sizeof(*nd));
-	uint64_t *tomb = rte_zmalloc("es_tomb", R.words * 8, RTE_CACHE_LINE_SIZE);
-	struct es_delta *dl = NULL;
-	uint32_t n_nd = 0, n_tomb = 0;
+	uint32_t n_tomb = 0, save_tomb = R.n_tomb;
 
-	if (nd == NULL || tomb == NULL) {
-		snprintf(err, ES_ERR_MAX, "out of memory for the rule tables");
-		goto fail;
-	}
-	/* (1): live rules outside the new base */
-	for (uint32_t s = 0; s < R.cap; s++) {
-		if (R.st[s].live && !R.st[s].snap) {
-			R.st[s].mark = 1;
-			nd[n_nd++] = s;
-		}
-	}
+	/* the new D: (1) live rules outside the new base */
+	for (uint32_t s = 0; s < R.cap; s++)
+		R.st[s].mark = R.st[s].live && !R.st[s].snap;
 	/* (2): for each dead rule of the new base, the live worse ones that
 	 * overlap it */
 	for (uint32_t j = 0; j < n; j++) {
 		uint32_t x = idx[j];
 		if (R.st[x].live)
 			continue;
-		tomb[x >> 6] |= 1ull << (x & 63);
 		n_tomb++;
 		for (uint32_t k = j + 1; k < n; k++) {
 			uint32_t y = idx[k];
 			if (R.st[y].live && !R.st[y].mark &&
-			    rules_overlap(&R.slots[x].c, &R.slots[y].c)) {
+			    rules_overlap(&R.slots[x].c, &R.slots[y].c))
 				R.st[y].mark = 1;
-				nd[n_nd++] = y;
-			}
 		}
 	}
-	for (uint32_t i = 0; i < n_nd; i++)
-		R.st[nd[i]].mark = 0;
-	if (build_delta(nd, n_nd, &dl, err))
+	/* from the old D to the new one, at the next generation */
+	R.n_log = 0;
+	for (uint32_t s = 0; s < R.cap; s++)
+		if (R.st[s].ind && !R.st[s].mark)
+			d_del(s);
+	for (uint32_t s = 0; s < R.cap; s++) {
+		if (R.st[s].mark && !R.st[s].ind && d_add(s)) {
+			snprintf(err, ES_ERR_MAX, "out of memory for the rule delta");
+			goto fail;
+		}
+	}
+	/* exact bounds again (deletes only left them low) */
+	for (int i = 0; i < NTUP; i++)
+		R.tup[i].minp = UINT32_MAX;
+	for (uint32_t s = 0; s < R.cap; s++) {
+		if (!R.st[s].ind)
+			continue;
+		for (int v6 = 0; v6 <= 1; v6++)
+			if (R.st[s].dn[v6] != NULL && R.tup[R.st[s].dn[v6]->tup].minp > R.st[s].dn[v6]->prio)
+				R.tup[R.st[s].dn[v6]->tup].minp = R.st[s].dn[v6]->prio;
+	}
+	/* base flags: the counts of dead base rules follow the new base */
+	R.n_tomb = n_tomb;
+	if (publish(1, c4, c6, err)) {
+		R.n_tomb = save_tomb;
 		goto fail;
-	/* commit the control state, then publish */
+	}
 	for (uint32_t i = 0; i < R.n_base; i++)
 		R.st[R.base[i]].base = 0;
-	for (uint32_t i = 0; i < R.n_d; i++)
-		R.st[R.d[i]].ind = 0;
 	for (uint32_t j = 0; j < n; j++) {
 		R.st[idx[j]].base = 1;
 		R.st[idx[j]].bpos = j;
@@ -379,25 +749,14 @@ static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
 	free(R.base);
 	R.base = idx;
 	R.n_base = n;
-	R.n_d = 0;
-	for (uint32_t i = 0; i < n_nd; i++)
-		d_add(nd[i]);
-	R.n_tomb = n_tomb;
-	free(nd);
-	nd = NULL;
-	if (publish(1, c4, c6, dl, tomb, err)) {
-		/* cannot happen after the state moved: the clone is a few
-		 * hundred bytes; keep workers on the old set, which stays
-		 * correct only for the old state, so say so loudly */
-		fprintf(stderr, "rules: %s: publication failed after a merge\n", err);
-		abort();
-	}
+	for (uint32_t s = 0; s < R.cap; s++)
+		R.st[s].mark = 0;
 	release_all();
 	return 0;
 fail:
-	free(nd);
-	rte_free(tomb);
-	rte_free(dl);
+	log_undo(0);
+	for (uint32_t s = 0; s < R.cap; s++)
+		R.st[s].mark = 0;
 	return -1;
 }
 
@@ -620,21 +979,24 @@ static int apply_op(const struct es_cmd *c, struct uop *u, char err[ES_ERR_MAX])
 	return 0;
 }
 
-/* A slot that is no longer live: out of D; if in B, tombstoned and the
- * live worse rules of B that overlap it go into D (invariant (2)). */
-static void on_death(uint32_t o, uint64_t *tomb)
+/* A slot that is no longer live: out of D, dead from the generation being
+ * prepared; if in B, the live worse rules of B that overlap it go into D
+ * (invariant (2)). -1: out of memory. */
+static int on_death(uint32_t o)
 {
 	d_del(o);
-	if (!R.st[o].base || (tomb[o >> 6] >> (o & 63) & 1))
-		return;
-	tomb[o >> 6] |= 1ull << (o & 63);
-	R.n_tomb++;
+	if (R.kill[o] != ES_GEN_NEVER)
+		return 0;
+	kill_slot(o);
+	if (!R.st[o].base)
+		return 0;
 	for (uint32_t j = R.st[o].bpos + 1; j < R.n_base; j++) {
 		uint32_t y = R.base[j];
 		if (R.st[y].live && !R.st[y].ind &&
-		    rules_overlap(&R.slots[o].c, &R.slots[y].c))
-			d_add(y);
+		    rules_overlap(&R.slots[o].c, &R.slots[y].c) && d_add(y))
+			return -1;
 	}
+	return 0;
 }
 
 static unsigned int failed_op;
@@ -644,13 +1006,31 @@ unsigned int es_rules_failed_op(void)
 	return failed_op;
 }
 
+/* Room for n new slots: dead ones come back with a new base. */
+static int need_slots(unsigned int n, uint32_t prio, char err[ES_ERR_MAX])
+{
+	if (R.n_free >= n)
+		return 0;
+	if (R.m != NULL) {
+		R.s.merge_waits++;
+		(void)merge_finish();
+	}
+	if (R.n_free < n && rebuild_now(err))
+		return -1;
+	if (R.n_free < n) {
+		snprintf(err, ES_ERR_MAX,
+			 "rule %u: %u commands at once, room for %u: send fewer",
+			 prio, n, R.n_free);
+		return -1;
+	}
+	return 0;
+}
+
 int es_rules_update(const struct es_cmd *const *ops, unsigned int n,
 		    char err[ES_ERR_MAX])
 {
 	struct uop *log;
-	uint32_t *save_d = NULL, save_nd, save_ntomb;
-	uint64_t *tomb = NULL;
-	struct es_delta *dl;
+	uint32_t save_ntomb;
 	unsigned int i;
 
 	if (!R.init) {
@@ -659,75 +1039,36 @@ int es_rules_update(const struct es_cmd *const *ops, unsigned int n,
 	}
 	if (n == 0)
 		return 0;
-	if (R.n_free < n) {
-		/* dead slots come back with a new base */
-		if (R.m != NULL) {
-			R.s.merge_waits++;
-			(void)merge_finish();
-		}
-		if (R.n_free < n && rebuild_now(err))
-			return -1;
-		if (R.n_free < n) {
-			snprintf(err, ES_ERR_MAX,
-				 "rule %u: %u commands at once, room for %u: send fewer",
-				 ops[0]->u.rule.prio, n, R.n_free);
-			return -1;
-		}
-	}
+	if (need_slots(n, ops[0]->u.rule.prio, err))
+		return -1;
 	log = malloc(n * sizeof(*log));
-	save_d = malloc(((size_t)R.n_d + 1) * sizeof(*save_d));
-	tomb = rte_malloc("es_tomb", R.words * 8, RTE_CACHE_LINE_SIZE);
-	if (log == NULL || save_d == NULL || tomb == NULL) {
+	if (log == NULL) {
 		snprintf(err, ES_ERR_MAX, "rule %u: out of memory", ops[0]->u.rule.prio);
-		goto fail_mem;
+		return -1;
 	}
 	failed_op = 0;
 	for (i = 0; i < n; i++) {
 		if (apply_op(ops[i], &log[i], err)) {
 			failed_op = i;
 			undo_ops(log, i);
-			goto fail_mem;
+			free(log);
+			return -1;
 		}
 	}
-	/* D and tombstones for the new live set; kept for an undo */
-	memcpy(save_d, R.d, R.n_d * sizeof(*save_d));
-	save_nd = R.n_d;
+	/* D and the kill marks for the new live set, at the next generation */
+	R.n_log = 0;
 	save_ntomb = R.n_tomb;
-	memcpy(tomb, es_tables_live->tomb, R.words * 8);
 	for (i = 0; i < n; i++) {
-		if (log[i].old_slot != UINT32_MAX && !R.st[log[i].old_slot].live)
-			on_death(log[i].old_slot, tomb);
-		if (log[i].new_slot != UINT32_MAX && R.st[log[i].new_slot].live)
-			d_add(log[i].new_slot);
+		if (log[i].old_slot != UINT32_MAX && !R.st[log[i].old_slot].live &&
+		    on_death(log[i].old_slot))
+			goto fail_mem;
+		if (log[i].new_slot != UINT32_MAX && R.st[log[i].new_slot].live &&
+		    d_add(log[i].new_slot))
+			goto fail_mem;
 	}
-	if (R.n_d > R.hard_cap) {
-		/* a new base brings D back down: the running one (installing
-		 * it recomputes D for everything done since its snapshot,
-		 * this call included), or one built here. Either publishes
-		 * the whole state; if both fail, publish the large D below. */
-		int installed = 0;
-		if (R.m != NULL) {
-			R.s.merge_waits++;
-			installed = merge_finish() == 0;
-		}
-		if (R.n_d > R.hard_cap && rebuild_now(err) == 0)
-			installed = 1;
-		if (installed) {
-			rte_free(tomb);
-			goto done;
-		}
-	}
-	if (build_delta(R.d, R.n_d, &dl, err))
+	if (publish(0, NULL, NULL, err))
 		goto fail_undo;
-	/* build_delta reordered R.d: the positions follow */
-	for (uint32_t k = 0; k < R.n_d; k++)
-		R.st[R.d[k]].dpos = k;
-	if (publish(0, NULL, NULL, dl, tomb, err)) {
-		rte_free(dl);
-		goto fail_undo;
-	}
-done:
-	/* slots no context refers to any more */
+	/* slots no context or node refers to any more */
 	for (i = 0; i < n; i++) {
 		if (log[i].old_slot != UINT32_MAX)
 			slot_release(log[i].old_slot);
@@ -735,26 +1076,31 @@ done:
 			slot_release(log[i].new_slot);
 	}
 	free(log);
-	free(save_d);
 	R.s.updates++;
 	R.last_update = rte_rdtsc();
+	if (R.n_d > R.hard_cap) {
+		/* a new base brings D back down: the running one, or one
+		 * built here (the update itself is published already) */
+		char e2[ES_ERR_MAX];
+		if (R.m != NULL) {
+			R.s.merge_waits++;
+			(void)merge_finish();
+		}
+		if (R.n_d > R.hard_cap)
+			(void)rebuild_now(e2);
+	}
 	if (R.m == NULL && R.n_d + R.n_tomb >= R.merge_at)
 		merge_start();
 	return 0;
 
+fail_mem:
+	snprintf(err, ES_ERR_MAX, "rule %u: out of memory for the rule delta",
+		 ops[0]->u.rule.prio);
 fail_undo:
-	/* back to the D, tombstones and live set before this call */
-	for (uint32_t k = 0; k < R.n_d; k++)
-		R.st[R.d[k]].ind = 0;
-	R.n_d = 0;
-	for (uint32_t k = 0; k < save_nd; k++)
-		d_add(save_d[k]);
+	log_undo(0);
 	R.n_tomb = save_ntomb;
 	undo_ops(log, n);
-fail_mem:
 	free(log);
-	free(save_d);
-	rte_free(tomb);
 	return -1;
 }
 
@@ -786,8 +1132,10 @@ void es_rules_settle(void)
 
 uint32_t es_rules_slots(uint32_t rules_max)
 {
-	/* room for new versions while the old ones are still in the base */
-	uint32_t h = rules_max / 4 > 1024 ? rules_max / 4 : 1024;
+	/* room for new versions while the old ones are still in the base:
+	 * as many as the rules, so that a merge at 100k rules (~10 s) can
+	 * run under 10k changes/s without updates waiting for it */
+	uint32_t h = rules_max > 1024 ? rules_max : 1024;
 	return rules_max + h;
 }
 
@@ -802,22 +1150,38 @@ static void tfree_nothing(void *p)
 	(void)p;
 }
 
-/* The control-side state, back to nothing (the published tables stay). */
+/* The control-side state, back to nothing (the published tables stay,
+ * but for what es_rules_fini takes from them). */
 static void state_forget(void)
 {
 	tdestroy(R.tree, tfree_nothing);
 	free(R.st);
 	free(R.free_l);
 	free(R.base);
-	free(R.d);
+	for (uint32_t i = 0; i < R.n_chunks; i++)
+		rte_free(R.chunks[i]);
+	free(R.chunks);
+	free(R.dying);
+	free(R.log);
+	rte_free(R.bkt);
+	rte_free(R.kill);
 	memset(&R, 0, sizeof(R));
 }
 
 void es_rules_fini(void)
 {
+	struct es_tables *t = es_tables_live;
 	if (!R.init)
 		return;
 	(void)merge_finish();
+	/* the delta goes with this state: the live set falls back to its
+	 * base alone (no worker runs any more) */
+	if (t != NULL && t->kill == R.kill) {
+		rte_free((void *)(uintptr_t)t->tss);
+		t->tss = NULL;
+		t->kill = NULL;
+		t->rules_delta = 0;
+	}
 	state_forget();
 }
 
@@ -834,9 +1198,8 @@ void es_rules_tune(uint32_t merge_at, uint32_t hard_cap, uint32_t quiet_ms)
 int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 {
 	uint32_t n = t->n_rules, cap = es_rules_slots(t->max_rules);
-	uint32_t words = (cap + 63) / 64;
+	uint32_t nb = 1024;
 	struct es_rule *slots = NULL;
-	uint64_t *tomb = NULL;
 	struct rte_acl_ctx *c4 = NULL, *c6 = NULL;
 
 	es_rules_fini();
@@ -847,17 +1210,23 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 			return -1;
 		}
 	}
+	/* chains of about one node when D holds every slot */
+	while (nb < cap)
+		nb <<= 1;
 	slots = rte_zmalloc("es_rules", (size_t)cap * sizeof(*slots), RTE_CACHE_LINE_SIZE);
-	tomb = rte_zmalloc("es_tomb", words * 8, RTE_CACHE_LINE_SIZE);
+	R.kill = rte_malloc("es_kill", (size_t)cap * sizeof(*R.kill), RTE_CACHE_LINE_SIZE);
+	R.bkt = rte_zmalloc("es_tss_bkt", (size_t)nb * sizeof(*R.bkt), RTE_CACHE_LINE_SIZE);
 	R.st = calloc(cap, sizeof(*R.st));
 	R.free_l = malloc((size_t)cap * sizeof(uint32_t));
 	R.base = malloc(((size_t)n + 1) * sizeof(uint32_t));
-	R.d = malloc((size_t)cap * sizeof(uint32_t));
-	if (!slots || !tomb || !R.st || !R.free_l || !R.base || !R.d) {
+	if (!slots || !R.kill || !R.bkt || !R.st || !R.free_l || !R.base) {
 		snprintf(err, ES_ERR_MAX,
 			 "out of memory for %u rule slots (raise EAL -m, or lower 'set rules-max')", cap);
 		goto fail;
 	}
+	for (uint32_t s = 0; s < cap; s++)
+		R.kill[s] = ES_GEN_NEVER;
+	R.bmask = nb - 1;
 	memcpy(slots, t->rules, (size_t)n * sizeof(*slots));
 	for (uint32_t i = 0; i < n; i++)
 		R.base[i] = i;
@@ -865,7 +1234,6 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 		goto fail;
 	R.slots = slots;
 	R.cap = cap;
-	R.words = words;
 	for (uint32_t i = 0; i < n; i++) {
 		R.st[i] = (struct slot_st){ .used = 1, .live = 1, .base = 1, .bpos = i };
 		if (tsearch(tkey(slots[i].c.prio, i), &R.tree, tcmp) == NULL) {
@@ -878,7 +1246,7 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	R.n_base = n;
 	R.n_live = n;
 	R.merge_at = 32;
-	R.hard_cap = 256;
+	R.hard_cap = UINT32_MAX;
 	R.quiet_ms = 100;
 	R.init = 1;
 	rte_free(t->rules);
@@ -886,15 +1254,15 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	t->n_slots = cap;
 	t->acl4 = c4;
 	t->acl6 = c6;
-	t->delta = NULL;
-	t->tomb = tomb;
+	t->tss = NULL;
+	t->kill = R.kill;
+	t->rgen = 0;
 	t->rules_delta = 0;
 	return 0;
 fail:
 	rte_acl_free(c4);
 	rte_acl_free(c6);
 	rte_free(slots);
-	rte_free(tomb);
 	state_forget();
 	return -1;
 }
@@ -959,5 +1327,15 @@ void es_rules_stats(struct es_rules_stats *st)
 	st->base = R.n_base;
 	st->delta = R.n_d;
 	st->tombs = R.n_tomb;
+	st->tuples = 0;
+	st->lin = 0;
+	for (int i = 0; i < NTUP; i++) {
+		if (!R.tup[i].used || !R.tup[i].vis)
+			continue;
+		st->tuples++;
+		if (R.tup[i].lin)
+			st->lin += R.tup[i].vis;
+	}
+	st->gen = R.gen;
 	st->merging = R.m != NULL;
 }

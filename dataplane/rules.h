@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Rules that change at run time (BRIEF §5): a base rte_acl context pair
- * built from a base set B, a small linearly matched delta D rebuilt on
- * every change, and a tombstone bit per slot for base rules that are
- * gone. A background thread folds D into a new base. See
+ * built from a base set B, a delta D of the rules changed since, kept in
+ * a tuple space that changes in place, and a death generation per slot
+ * for base rules that are gone. A background thread folds D into a new
+ * base. See
  * rules.c for the argument that no packet is mis-steered, and
  * docs/architecture.md "Rule updates".
  *
@@ -74,6 +75,9 @@ struct es_rules_stats {
 	uint32_t base;           /* rules in the base contexts (dead included) */
 	uint32_t delta;          /* rules in the delta */
 	uint32_t tombs;          /* dead rules still in the base */
+	uint32_t tuples;         /* rule shapes of the delta (both families) */
+	uint32_t lin;            /* delta nodes in the catch-all tuples */
+	uint64_t gen;            /* published rules generation */
 	uint64_t updates;        /* successful es_rules_update calls */
 	uint64_t merges;         /* background merges installed */
 	uint64_t merge_fails;    /* background builds that failed (retried) */
@@ -87,10 +91,11 @@ struct es_rules_stats {
 void es_rules_stats(struct es_rules_stats *st);
 
 /*
- * Tuning, for tests and benchmarks: start a merge when |D| + tombstones
- * reaches merge_at, or after quiet_ms without an update while anything
- * is pending; an update that would make |D| exceed hard_cap waits for the
- * running merge or rebuilds the base itself. 0 keeps a value.
+ * Tuning, for tests and benchmarks: start a merge when |D| + dead base
+ * rules reaches merge_at (default 32), or after quiet_ms (100) without an
+ * update while anything is pending; after an update that left |D| over
+ * hard_cap (default none: D is bounded by the slots), wait for the
+ * running merge or rebuild the base at once. 0 keeps a value.
  */
 void es_rules_tune(uint32_t merge_at, uint32_t hard_cap, uint32_t quiet_ms);
 

@@ -286,8 +286,6 @@ static void run(uint32_t n, unsigned int n_ops, unsigned int n_stream, double st
 	t = es_tables_live;
 	rte_acl_free(t->acl4);
 	rte_acl_free(t->acl6);
-	rte_free((void *)(uintptr_t)t->delta);
-	rte_free((void *)(uintptr_t)t->tomb);
 	rte_free(t->rules);
 	rte_free(t->apps);
 	rte_free(t);

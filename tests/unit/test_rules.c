@@ -228,8 +228,6 @@ static void teardown_tables(void)
 	es_rules_fini();
 	rte_acl_free(t->acl4);
 	rte_acl_free(t->acl6);
-	rte_free((void *)(uintptr_t)t->delta);
-	rte_free((void *)(uintptr_t)t->tomb);
 	rte_free(t->rules);
 	rte_free(t->apps);
 	rte_free(t);
@@ -615,6 +613,163 @@ static void rules__deleting_a_broad_rule_uncovers_every_rule_it_hid(void **state
 	teardown_tables();
 }
 
+/* Apply one rule command line; the model follows. */
+static int op_add_line(const char *line, char err[ES_ERR_MAX])
+{
+	struct es_cmd c;
+	const struct es_cmd *pc = &c;
+	int rc;
+	parse_rule(line, &c);
+	rc = es_rules_update(&pc, 1, err);
+	if (rc == 0 && !model.have[c.u.rule.prio]) {
+		model.have[c.u.rule.prio] = 1;
+		model.r[c.u.rule.prio] = c.u.rule;
+		model.n++;
+	}
+	return rc;
+}
+
+/* More rule shapes than the tuple space hashes (ES_TSS_HASHED per
+ * family): the rest share a catch-all tuple, and every answer still
+ * agrees with the reference, on the way up and on the way down. */
+static void rules__shapes_past_the_hashed_tuples_share_the_catch_all(void **state)
+{
+	char line[160];
+	struct tkey k[512];
+	struct es_rules_stats st;
+	char err[ES_ERR_MAX];
+	unsigned int prio = 100, nk = 0;
+	(void)state;
+	srand(99);
+	setup_tables(1024, NULL, 0);
+	es_rules_tune(1000000, 1000000, 1000000);
+	/* 32 prefix lengths x (with/without proto) x (port, range, any) */
+	for (int plen = 1; plen <= 32; plen++) {
+		for (int shape = 0; shape < 4; shape++) {
+			struct es_cmd c;
+			const struct es_cmd *pc = &c;
+			const char *ports[] = { "", " dport 4000", " dport 1000-5000", " sport 7-9000" };
+			uint32_t net = (10u << 24 | (uint32_t)plen << 16) & (~0u << (32 - plen));
+			snprintf(line, sizeof(line), "rule add %u dst %u.%u.%u.%u/%d%s%s action %s",
+				 prio, net >> 24, (net >> 16) & 255, (net >> 8) & 255, net & 255,
+				 plen, shape & 1 ? " proto udp" : "", ports[shape],
+				 shape & 2 ? "cloud" : "drop");
+			parse_rule(line, &c);
+			assert_int_equal(es_rules_update(&pc, 1, err), 0);
+			model.have[prio] = 1;
+			model.r[prio] = c.u.rule;
+			model.n++;
+			prio++;
+			/* keys at the rule and around it (check_keys takes
+			 * N_KEYS per family) */
+			for (int j = 0; j < 2 && nk < N_KEYS; j++) {
+				struct tkey *a = &k[nk++];
+				rand_key(a, 0);
+				a->dir = ES_DIR_UL;
+				a->proto = rnd(3) == 0 ? 6 : 17;
+				a->dst[0] = 10;
+				a->dst[1] = (uint8_t)(plen + (j == 1));
+				a->dp = j == 0 ? 4000 : port_space[rnd(N_PORTS)];
+				a->sp = j == 0 ? 80 : port_space[rnd(N_PORTS)];
+			}
+		}
+	}
+	ctx_what = "shapes";
+	check_keys(k, nk);
+	es_rules_stats(&st);
+	assert_int_equal(st.delta, 128);
+	assert_true(st.tuples == ES_TSS_HASHED + 1);
+	assert_true(st.lin > 0);
+	/* every other rule goes: the catch-all and the tuples thin out */
+	for (unsigned int p = 100; p < prio; p += 2) {
+		assert_int_equal(op_del(p, err), 0);
+		check_keys(k, nk);
+	}
+	es_rules_stats(&st);
+	assert_int_equal(st.delta, 64);
+	/* a merge folds everything into the base */
+	es_rules_tune(1, 0, 0);
+	es_rules_poll();
+	es_rules_settle();
+	es_rules_stats(&st);
+	assert_int_equal(st.delta, 0);
+	assert_int_equal(st.tuples, 0);
+	assert_null(es_tables_live->tss);
+	check_keys(k, nk);
+	teardown_tables();
+}
+
+/* Every change is one generation: a reader holding the table set of
+ * generation G keeps its answers while the next change is prepared and
+ * after it is published (its nodes and death marks do not count at G). */
+static void rules__an_older_generation_keeps_its_answers(void **state)
+{
+	char *lines[2] = { "rule add 10 dst 10.1.0.0/16 action drop",
+			   "rule add 20 dst 10.0.0.0/8 action cloud" };
+	const struct es_tables *t0;
+	struct es_tables snap;
+	struct es_tss *tss;
+	size_t tss_len;
+	struct es_cmd c[2];
+	const struct es_cmd *pc[2] = { &c[0], &c[1] };
+	union akey ak;
+	const uint8_t *p = (const uint8_t *)&ak;
+	struct tkey k;
+	uint32_t res;
+	char err[ES_ERR_MAX];
+	(void)state;
+	setup_tables(64, lines, 2);
+	es_rules_tune(1000000, 1000000, 1000000);
+	memset(&k, 0, sizeof(k));
+	k.dir = ES_DIR_UL;
+	k.proto = 17;
+	k.dst[0] = 10;
+	k.dst[1] = 1;
+	k.dst[2] = 2;
+	k.dst[3] = 3;
+	make_key(&k, &ak);
+	/* a delta first, so that the set below reads it */
+	assert_int_equal(op_add_line("rule add 30 dst 192.168.0.0/16 action drop", err), 0);
+	assert_int_equal(es_tables_live->rules_delta, 1);
+	/* the set as a worker holds it: the shared parts, and its own tuple
+	 * array (publication frees the old one) */
+	t0 = es_tables_live;
+	snap = *t0;
+	tss_len = sizeof(*t0->tss) + (t0->tss->n4 + t0->tss->n6) * sizeof(t0->tss->t[0]);
+	tss = malloc(tss_len);
+	assert_non_null(tss);
+	memcpy(tss, t0->tss, tss_len);
+	snap.tss = tss;
+	es_classify_rules(&snap, 0, &p, &res, 1);
+	assert_int_equal(t0->rules[res - 1].c.prio, 10);
+	/* one batch: rule 10 changes, a better rule 5 comes for the key */
+	parse_rule("rule change 10 dst 10.1.0.0/16 action local a", &c[0]);
+	parse_rule("rule add 5 dst 10.1.2.0/24 action cloud", &c[1]);
+	assert_int_equal(es_rules_update(pc, 2, err), 0);
+	assert_true(es_tables_live->rgen == snap.rgen + 1);
+	/* the old generation still answers the first rule 10 (drop) */
+	es_classify_rules(&snap, 0, &p, &res, 1);
+	assert_int_equal(snap.rules[res - 1].c.prio, 10);
+	assert_int_equal(snap.rules[res - 1].c.action, ES_ACT_DROP);
+	es_classify_rules(es_tables_live, 0, &p, &res, 1);
+	assert_int_equal(es_tables_live->rules[res - 1].c.prio, 5);
+	/* rule 5 goes: the new rule 10 (local a) */
+	assert_int_equal(op_del(5, err), 0);
+	es_classify_rules(es_tables_live, 0, &p, &res, 1);
+	assert_int_equal(es_tables_live->rules[res - 1].c.prio, 10);
+	assert_int_equal(es_tables_live->rules[res - 1].c.action, ES_ACT_LOCAL);
+	/* rule 10 goes: rule 20; the old generation still sees the first
+	 * rule 10 */
+	assert_int_equal(op_del(10, err), 0);
+	es_classify_rules(es_tables_live, 0, &p, &res, 1);
+	assert_int_equal(es_tables_live->rules[res - 1].c.prio, 20);
+	es_classify_rules(&snap, 0, &p, &res, 1);
+	assert_int_equal(snap.rules[res - 1].c.prio, 10);
+	assert_int_equal(snap.rules[res - 1].c.action, ES_ACT_DROP);
+	free(tss);
+	teardown_tables();
+}
+
 /* ---- all or nothing ---- */
 
 struct listing {
@@ -809,7 +964,7 @@ static void rules__bursts_of_every_size_agree_with_reference(void **state)
 		assert_int_equal(op_add(pick_absent(0), 0, err), 0);
 	}
 	assert_int_equal(es_tables_live->rules_delta, 1);
-	assert_non_null(es_tables_live->tomb);
+	assert_non_null(es_tables_live->kill);
 	for (int r = 0; r < 4; r++)
 		check_bursts();
 	teardown_tables();
@@ -866,6 +1021,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(rules__deleting_a_broad_rule_uncovers_every_rule_it_hid),
 		cmocka_unit_test(rules__random_updates_without_merges_agree_with_reference),
 		cmocka_unit_test(rules__random_updates_over_the_hard_cap_agree_with_reference),
+		cmocka_unit_test(rules__shapes_past_the_hashed_tuples_share_the_catch_all),
+		cmocka_unit_test(rules__an_older_generation_keeps_its_answers),
 		cmocka_unit_test(rules__random_updates_with_background_merges_agree_with_reference),
 		cmocka_unit_test(rules__a_concurrent_reader_only_ever_sees_matching_rules),
 	};
