@@ -87,6 +87,7 @@
 #include <rte_malloc.h>
 #include "classify.h"
 #include "rules.h"
+#include "rules_ovl.h"
 
 /* control-side state of a slot */
 struct slot_st {
@@ -123,6 +124,7 @@ struct merge {
 	uint32_t *idx, n;
 	int socket;
 	struct rte_acl_ctx *c4, *c6;
+	struct es_ovl *ovl;
 	int rc;
 	int done;            /* set (release) by the thread when finished */
 	uint64_t us;
@@ -140,6 +142,7 @@ static struct {
 	void *tree;                  /* PRIO -> slot (tsearch) */
 	uint32_t n_live;
 	uint32_t *base, n_base;      /* B in PRIO order */
+	struct es_ovl *ovl;          /* overlap index over B (rules_ovl.h) */
 	uint32_t n_d;                /* slots in D */
 	uint32_t n_tomb;             /* dead slots in B */
 	/* the tuple space */
@@ -185,56 +188,6 @@ static int tcmp(const void *a, const void *b)
 static void **tfind_prio(uint32_t prio)
 {
 	return tfind(tkey(prio, 0), &R.tree, tcmp);
-}
-
-/* ---- overlap ---- */
-
-static int pfx_overlap(const struct es_addr *a, const struct es_addr *b,
-		       unsigned int maxbits)
-{
-	unsigned int plen = a->plen < b->plen ? a->plen : b->plen;
-	if (plen > maxbits)
-		plen = maxbits;
-	if (memcmp(a->a, b->a, plen / 8) != 0)
-		return 0;
-	if (plen % 8) {
-		uint8_t m = (uint8_t)(0xff00u >> (plen % 8));
-		if ((a->a[plen / 8] ^ b->a[plen / 8]) & m)
-			return 0;
-	}
-	return 1;
-}
-
-/* Can a packet match both a and b? (Never "no" when one can.) */
-static int rules_overlap(const struct es_cmd_rule *a, const struct es_cmd_rule *b)
-{
-	if (a->dport_hi < b->dport_lo || b->dport_hi < a->dport_lo)
-		return 0;
-	if (a->has_dst && b->has_dst &&
-	    (a->dst.v6 != b->dst.v6 || !pfx_overlap(&a->dst, &b->dst, 128)))
-		return 0;
-	if (!(es_rule_fams(a) & es_rule_fams(b)))
-		return 0;
-	if (a->dir != ES_DIR_ANY && b->dir != ES_DIR_ANY && a->dir != b->dir)
-		return 0;
-	if (a->has_proto && b->has_proto && a->proto != b->proto)
-		return 0;
-	if (a->has_qfi && b->has_qfi && a->qfi != b->qfi)
-		return 0;
-	if (a->has_dscp && b->has_dscp && a->dscp != b->dscp)
-		return 0;
-	if (a->has_teid && b->has_teid && a->teid != b->teid)
-		return 0;
-	if (a->sport_hi < b->sport_lo || b->sport_hi < a->sport_lo)
-		return 0;
-	/* the IPv6 UE key holds only the /64 */
-	if (a->has_ue && b->has_ue &&
-	    (a->ue.v6 != b->ue.v6 || !pfx_overlap(&a->ue, &b->ue, a->ue.v6 ? 64 : 32)))
-		return 0;
-	if (a->has_src && b->has_src &&
-	    (a->src.v6 != b->src.v6 || !pfx_overlap(&a->src, &b->src, 128)))
-		return 0;
-	return 1;
 }
 
 /* ---- the batch log ---- */
@@ -688,11 +641,25 @@ static int publish(int nb, struct rte_acl_ctx *b4, struct rte_acl_ctx *b6,
 /*
  * Make the base built over snapshot idx[0..n) (PRIO order; st.snap set)
  * the new B: D recomputed against it, all published at once. On failure
- * (out of memory) nothing changes and the caller still owns c4/c6.
+ * (out of memory) nothing changes and the caller still owns c4, c6 and
+ * ovl (the overlap index over idx) ; on success they are the base's.
  */
-static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
-		   struct rte_acl_ctx *c6, char err[ES_ERR_MAX])
+struct ovl_mark {
+	const uint32_t *idx;
+};
+
+static void mark_live(void *arg, uint32_t j)
 {
+	const struct ovl_mark *om = arg;
+	uint32_t y = om->idx[j];
+	if (R.st[y].live)
+		R.st[y].mark = 1;
+}
+
+static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
+		   struct rte_acl_ctx *c6, struct es_ovl *ovl, char err[ES_ERR_MAX])
+{
+	struct ovl_mark om = { idx };
 	uint32_t n_tomb = 0, save_tomb = R.n_tomb;
 
 	/* the new D: (1) live rules outside the new base */
@@ -705,12 +672,7 @@ static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
 		if (R.st[x].live)
 			continue;
 		n_tomb++;
-		for (uint32_t k = j + 1; k < n; k++) {
-			uint32_t y = idx[k];
-			if (R.st[y].live && !R.st[y].mark &&
-			    rules_overlap(&R.slots[x].c, &R.slots[y].c))
-				R.st[y].mark = 1;
-		}
+		es_ovl_query(ovl, R.slots, idx, &R.slots[x].c, j, mark_live, &om);
 	}
 	/* from the old D to the new one, at the next generation */
 	R.n_log = 0;
@@ -749,6 +711,8 @@ static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
 	free(R.base);
 	R.base = idx;
 	R.n_base = n;
+	es_ovl_free(R.ovl);
+	R.ovl = ovl;
 	for (uint32_t s = 0; s < R.cap; s++)
 		R.st[s].mark = 0;
 	release_all();
@@ -767,6 +731,13 @@ static void *merge_main(void *arg)
 	struct merge *m = arg;
 	uint64_t t0 = rte_rdtsc();
 	m->rc = es_acl_build(m->slots, m->idx, m->n, m->socket, &m->c4, &m->c6, m->err);
+	if (m->rc == 0 && (m->ovl = es_ovl_build(m->slots, m->idx, m->n)) == NULL) {
+		snprintf(m->err, ES_ERR_MAX, "out of memory for the overlap index");
+		rte_acl_free(m->c4);
+		rte_acl_free(m->c6);
+		m->c4 = m->c6 = NULL;
+		m->rc = -1;
+	}
 	m->us = (rte_rdtsc() - t0) * 1000000 / rte_get_tsc_hz();
 	__atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -842,7 +813,7 @@ static int merge_finish(void)
 		return -1;
 	pthread_join(m->th, NULL);
 	R.m = NULL;
-	if (m->rc == 0 && install(m->idx, m->n, m->c4, m->c6, err) == 0) {
+	if (m->rc == 0 && install(m->idx, m->n, m->c4, m->c6, m->ovl, err) == 0) {
 		R.s.merges++;
 		R.s.last_merge_us = m->us;
 		free(m);
@@ -852,6 +823,7 @@ static int merge_finish(void)
 	R.s.merge_fails++;
 	rte_acl_free(m->c4);
 	rte_acl_free(m->c6);
+	es_ovl_free(m->ovl);
 	snap_clear(m->idx, m->n);
 	free(m->idx);
 	free(m);
@@ -864,6 +836,7 @@ static int merge_finish(void)
 static int rebuild_now(char err[ES_ERR_MAX])
 {
 	struct rte_acl_ctx *c4, *c6;
+	struct es_ovl *ovl;
 	uint64_t t0 = rte_rdtsc();
 	uint32_t n, *idx;
 
@@ -873,15 +846,25 @@ static int rebuild_now(char err[ES_ERR_MAX])
 		snprintf(err, ES_ERR_MAX, "out of memory for the rule tables");
 		return -1;
 	}
-	if (es_acl_build(R.slots, idx, n, (int)rte_socket_id(), &c4, &c6, err) ||
-	    install(idx, n, c4, c6, err)) {
+	if (es_acl_build(R.slots, idx, n, (int)rte_socket_id(), &c4, &c6, err)) {
 		snap_clear(idx, n);
 		free(idx);
 		return -1;
 	}
-	R.s.sync_rebuilds++;
-	R.s.last_merge_us = (rte_rdtsc() - t0) * 1000000 / rte_get_tsc_hz();
-	return 0;
+	ovl = es_ovl_build(R.slots, idx, n);
+	if (ovl == NULL) {
+		snprintf(err, ES_ERR_MAX, "out of memory for the overlap index");
+	} else if (install(idx, n, c4, c6, ovl, err) == 0) {
+		R.s.sync_rebuilds++;
+		R.s.last_merge_us = (rte_rdtsc() - t0) * 1000000 / rte_get_tsc_hz();
+		return 0;
+	}
+	rte_acl_free(c4);
+	rte_acl_free(c6);
+	es_ovl_free(ovl);
+	snap_clear(idx, n);
+	free(idx);
+	return -1;
 }
 
 /* ---- updates ---- */
@@ -979,24 +962,30 @@ static int apply_op(const struct es_cmd *c, struct uop *u, char err[ES_ERR_MAX])
 	return 0;
 }
 
+/* es_ovl_query callback: a live base rule at position j into D */
+static void add_live(void *arg, uint32_t j)
+{
+	int *oom = arg;
+	uint32_t y = R.base[j];
+	if (!*oom && R.st[y].live && !R.st[y].ind && d_add(y))
+		*oom = 1;
+}
+
 /* A slot that is no longer live: out of D, dead from the generation being
  * prepared; if in B, the live worse rules of B that overlap it go into D
  * (invariant (2)). -1: out of memory. */
 static int on_death(uint32_t o)
 {
+	int oom;
 	d_del(o);
 	if (R.kill[o] != ES_GEN_NEVER)
 		return 0;
 	kill_slot(o);
 	if (!R.st[o].base)
 		return 0;
-	for (uint32_t j = R.st[o].bpos + 1; j < R.n_base; j++) {
-		uint32_t y = R.base[j];
-		if (R.st[y].live && !R.st[y].ind &&
-		    rules_overlap(&R.slots[o].c, &R.slots[y].c) && d_add(y))
-			return -1;
-	}
-	return 0;
+	oom = 0;
+	es_ovl_query(R.ovl, R.slots, R.base, &R.slots[o].c, R.st[o].bpos, add_live, &oom);
+	return oom ? -1 : 0;
 }
 
 static unsigned int failed_op;
@@ -1158,6 +1147,7 @@ static void state_forget(void)
 	free(R.st);
 	free(R.free_l);
 	free(R.base);
+	es_ovl_free(R.ovl);
 	for (uint32_t i = 0; i < R.n_chunks; i++)
 		rte_free(R.chunks[i]);
 	free(R.chunks);
@@ -1232,6 +1222,11 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 		R.base[i] = i;
 	if (es_acl_build(slots, R.base, n, (int)rte_socket_id(), &c4, &c6, err))
 		goto fail;
+	R.ovl = es_ovl_build(slots, R.base, n);
+	if (R.ovl == NULL) {
+		snprintf(err, ES_ERR_MAX, "out of memory for the rule overlap index");
+		goto fail;
+	}
 	R.slots = slots;
 	R.cap = cap;
 	for (uint32_t i = 0; i < n; i++) {
