@@ -113,6 +113,12 @@ class Ctl:
         body, _ = self.do("counters show", json_out=True)
         return json.loads(body)["counters"]
 
+    def engine(self):
+        """The rule engine's figures ('state show -j': generation, base,
+        delta, merges, waits)."""
+        body, _ = self.do("state show", json_out=True)
+        return json.loads(body)["state"].get("rule_engine", {})
+
 
 def stats(xs):
     """median, p90, p99, max in ms of a list of seconds (nearest rank)."""
@@ -147,12 +153,16 @@ def loadavg():
 class Updates:
     """A stream of mixed updates (add, change, del, in turn) that keeps the
     rule count steady: adds take fresh priorities, dels take the oldest rule
-    the stream added, changes alternate between rule 10 (the traffic's rule:
-    'local xr' <-> 'cloud') and a rule of the pool. No request touches a
-    rule twice, so a batch is valid for any implementation."""
+    the stream added, changes take in turn rule 10 (the traffic's rule:
+    'local xr' <-> 'cloud'), a rule of the pool, and one of the N rules the
+    daemon started with (base_prios: a range), so that changes also hit
+    rules of the classifier's base, whose old versions stay there until a
+    merge. No request touches a rule twice, so a batch is valid for any
+    implementation."""
 
-    def __init__(self, rnd, next_prio):
+    def __init__(self, rnd, next_prio, base_prios=None):
         self.rnd = rnd
+        self.base_prios = base_prios
         self.next = next_prio
         self.pool = []            # priorities the stream added, oldest first
         self.hit_local = True     # rule 10's action now
@@ -187,10 +197,17 @@ class Updates:
             self.k += 1
             if k == 1:
                 self.nchange += 1
-                if not hit and self.nchange % 2:
+                if not hit and self.nchange % 3 == 1:
                     lines.append(self.toggle_hit())
                     hit = True
                     continue
+                if self.base_prios and self.nchange % 3 == 2:
+                    lo, hi = self.base_prios
+                    p = self.rnd.randrange(lo, hi)
+                    if p not in touched:
+                        lines.append(self.rule("change", p))
+                        touched.add(p)
+                        continue
                 # a pool rule that this request neither adds nor deletes
                 # (dels take pool[0..n), adds append); else an add
                 done = False
@@ -288,6 +305,7 @@ def latency_phase(ctl, texts, samples, budget, min_samples):
 def window(ctl, gen, per_request, seconds):
     """Back-to-back requests of per_request mixed updates for about seconds
     (at least one request). Returns the figures and the request latencies."""
+    e0 = ctl.engine()
     c0 = ctl.counters()
     t0 = time.perf_counter()
     ops = reqs = 0
@@ -302,9 +320,13 @@ def window(ctl, gen, per_request, seconds):
             break
     c1 = ctl.counters()
     el = time.perf_counter() - t0
+    e1 = ctl.engine()
+    eng = {k: e1.get(k, 0) - e0.get(k, 0) for k in ("merges", "merge_waits", "sync_rebuilds")}
+    eng["delta_max"] = e1.get("delta", 0)
+    eng["last_merge_ms"] = e1.get("last_merge_ms", 0)
     return {"per_request": per_request, "requests": reqs, "updates": ops, "seconds": el,
             "updates_per_s": ops / el, "requests_per_s": reqs / el,
-            "request_latency": stats(lat), "traffic": delta(c0, c1, el)}
+            "request_latency": stats(lat), "traffic": delta(c0, c1, el), "engine": eng}
 
 
 def bench_size(workdir, pcap, npk, n, a, rnd):
@@ -323,7 +345,7 @@ def bench_size(workdir, pcap, npk, n, a, rnd):
         res["idle"] = delta(c0, ctl.counters(), time.perf_counter() - t0)
         print(f"N={n}: no updates: {res['idle']['mpps']:.2f} Mpps, dropped {res['idle']['dropped']}", flush=True)
 
-        gen = Updates(rnd, BENCH_PRIO)
+        gen = Updates(rnd, BENCH_PRIO, (100, 100 + n - 1) if n > 1 else None)
         c0, t0 = ctl.counters(), time.perf_counter()
         added = []
 
@@ -370,7 +392,8 @@ def bench_size(workdir, pcap, npk, n, a, rnd):
             t = w["traffic"]
             print(f"N={n}: sustained, {per:3} per request: {rate(w['updates_per_s']):>9} updates/s "
                   f"({w['updates']} in {w['seconds']:.1f} s)  traffic {t['mpps']:.2f} Mpps, "
-                  f"dropped {t['dropped']}", flush=True)
+                  f"dropped {t['dropped']}; merges {w['engine']['merges']}, waits "
+                  f"{w['engine']['merge_waits']}, delta at end {w['engine']['delta_max']}", flush=True)
         res["loadavg_after"] = loadavg()
     finally:
         if ctl:
@@ -394,17 +417,20 @@ def table(results):
             out.append("%-7d %-30s %7d %10.2f %10.2f %10.2f %10.2f" % (
                 r["rules"], k, v["samples"], v["median_ms"], v["p90_ms"], v["p99_ms"], v["max_ms"]))
     out.append("")
-    out.append("%-7s %-22s %10s %9s %9s %12s %8s %10s" % ("rules", "sustained", "updates/s", "requests",
-                                                           "Mpps", "forwarded", "dropped", "seconds"))
+    out.append("%-7s %-22s %10s %9s %9s %12s %8s %10s %7s %6s %8s" % (
+        "rules", "sustained", "updates/s", "requests", "Mpps", "forwarded", "dropped", "seconds",
+        "merges", "waits", "delta"))
     for r in results["sizes"]:
         i = r["idle"]
         out.append("%-7d %-22s %10s %9s %9.2f %12d %8d %10.1f" % (
             r["rules"], "no updates", "-", "-", i["mpps"], i["tx"], i["dropped"], i["seconds"]))
         for w in r["sustained"]:
             t = w["traffic"]
-            out.append("%-7d %-22s %10s %9d %9.2f %12d %8d %10.1f" % (
+            e = w.get("engine", {})
+            out.append("%-7d %-22s %10s %9d %9.2f %12d %8d %10.1f %7s %6s %8s" % (
                 r["rules"], "mixed, %d per request" % w["per_request"], rate(w["updates_per_s"]),
-                w["requests"], t["mpps"], t["tx"], t["dropped"], w["seconds"]))
+                w["requests"], t["mpps"], t["tx"], t["dropped"], w["seconds"],
+                e.get("merges", "-"), e.get("merge_waits", "-"), e.get("delta_max", "-")))
     out.append("")
     out.append("%-7s %10s %14s %16s" % ("rules", "start-up s", "build N rules s", "batch of adds s"))
     for r in results["sizes"]:
