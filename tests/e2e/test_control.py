@@ -550,6 +550,31 @@ class Persistence(Quiet):
         self.assertEqual(es.ok("neigh show").count(line), 1)
         es.ok("app add xr2 via 10.100.0.30")
 
+    def test_state_show_json_reports_the_rule_engine(self):
+        es = self.daemon()
+        e0 = es.ok("state show", json_out=True)["state"]["rule_engine"]
+        es.ok("rule add 500 dst 10.250.0.0/16 action cloud")
+        es.ok(batch="rule add 501 dst 10.251.0.0/16 proto udp dport 53 action cloud\nrule del 500\n")
+        e1 = es.ok("state show", json_out=True)["state"]["rule_engine"]
+        # one generation per accepted request, a batch included
+        self.assertEqual(e1["generation"], e0["generation"] + 2)
+        self.assertEqual(e1["updates"], e0["updates"] + 2)
+        self.assertEqual(e1["base"] + e1["delta"] - e1["dead"] >= 1, True)
+        # a refused request publishes nothing
+        self.assertEqual(es.ctl("rule add 501 dst 10.252.0.0/16 action cloud").returncode, 1)
+        e2 = es.ok("state show", json_out=True)["state"]["rule_engine"]
+        self.assertEqual(e2["generation"], e1["generation"])
+        # once quiet, a background merge folds the delta into the base
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            e3 = es.ok("state show", json_out=True)["state"]["rule_engine"]
+            if e3["merges"] > e0["merges"] and e3["delta"] == 0 and e3["dead"] == 0:
+                break
+            time.sleep(0.05)
+        self.assertGreater(e3["merges"], e0["merges"])
+        self.assertEqual((e3["delta"], e3["dead"], e3["tuples"]), (0, 0, 0))
+        self.assertEqual(e3["base"], len(es.ok("rule show").splitlines()))
+
     def test_without_state_nothing_is_saved_and_the_config_comes_back(self):
         es = self.daemon()
         first = self.shows(es)
