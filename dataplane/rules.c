@@ -163,7 +163,6 @@ static struct {
 	uint32_t n_dying, cap_dying;
 	struct lent *log;            /* undo log of the batch being prepared */
 	uint32_t n_log, cap_log;
-	int log_oom;
 	struct merge *m;             /* running merge or NULL */
 	uint32_t merge_at, hard_cap, quiet_ms;
 	uint64_t last_update;
@@ -201,20 +200,32 @@ static uint64_t gen_next(void)
 	return R.gen + 1;
 }
 
-static void log_push(uint8_t kind, uint32_t slot)
+/* Room for one more log entry and two more dying nodes, taken before a
+ * change so that every change can be undone and unlinked. -1: out of
+ * memory (nothing changed). */
+static int log_room(void)
 {
 	if (R.n_log == R.cap_log) {
 		uint32_t nc = R.cap_log ? 2 * R.cap_log : 256;
 		struct lent *nl = realloc(R.log, nc * sizeof(*nl));
-		if (nl == NULL) {
-			/* the caller sees it and refuses the batch before
-			 * anything is published */
-			R.log_oom = 1;
-			return;
-		}
+		if (nl == NULL)
+			return -1;
 		R.log = nl;
 		R.cap_log = nc;
 	}
+	if (R.n_dying + 2 > R.cap_dying) {
+		uint32_t nc = R.cap_dying ? 2 * R.cap_dying : 256;
+		struct es_dn **nd = realloc(R.dying, nc * sizeof(*nd));
+		if (nd == NULL)
+			return -1;
+		R.dying = nd;
+		R.cap_dying = nc;
+	}
+	return 0;
+}
+
+static void log_push(uint8_t kind, uint32_t slot)
+{
 	R.log[R.n_log++] = (struct lent){ kind, slot };
 }
 
@@ -245,18 +256,14 @@ static struct es_dn *node_get(void)
 	return d;
 }
 
-static int dying_push(struct es_dn *d)
+/* A node given a del_gen, to unlink once that generation is published.
+ * Always has room when log_room was called for the change; otherwise
+ * (an undo) a node left out is unlinked when its slot next enters D, or
+ * by es_rules_fini. */
+static void dying_push(struct es_dn *d)
 {
-	if (R.n_dying == R.cap_dying) {
-		uint32_t nc = R.cap_dying ? 2 * R.cap_dying : 256;
-		struct es_dn **nd = realloc(R.dying, nc * sizeof(*nd));
-		if (nd == NULL)
-			return -1;
-		R.dying = nd;
-		R.cap_dying = nc;
-	}
-	R.dying[R.n_dying++] = d;
-	return 0;
+	if (R.n_dying < R.cap_dying)
+		R.dying[R.n_dying++] = d;
 }
 
 static unsigned int fam_words(int v6)
@@ -394,6 +401,8 @@ static int d_add(uint32_t s)
 
 	if (st->ind)
 		return 0;
+	if (log_room())
+		return -1;
 	for (int v6 = 0; v6 <= 1; v6++) {
 		struct es_dn *d;
 		uint64_t val[7], msk[7];
@@ -401,10 +410,17 @@ static int d_add(uint32_t s)
 		if (!(fams & (1 << v6)))
 			continue;
 		if (st->dn[v6] != NULL) {
-			/* taken out earlier in this batch: back in */
-			__atomic_store_n(&st->dn[v6]->del_gen, ES_GEN_NEVER, __ATOMIC_RELAXED);
-			vis_add(st->dn[v6]);
-			continue;
+			struct es_dn *o = st->dn[v6];
+			if (o->del_gen == W) {
+				/* taken out earlier in this batch: back in */
+				__atomic_store_n(&o->del_gen, ES_GEN_NEVER, __ATOMIC_RELAXED);
+				vis_add(o);
+				continue;
+			}
+			/* taken out at a published generation (no worker
+			 * counts it) and still linked: unlink it now, and
+			 * give the slot a new node counted from W */
+			node_unlink(o);
 		}
 		es_rule_key(c, v6, val, msk, &ranges);
 		t = tup_for(v6, msk, ranges);
@@ -415,12 +431,9 @@ static int d_add(uint32_t s)
 				if (!(fams & (1 << f)))
 					continue;
 				R.tup[st->dn[f]->tup].vis--;
-				if (made[f] == NULL) {
-					__atomic_store_n(&st->dn[f]->del_gen, W, __ATOMIC_RELAXED);
-				} else {
-					made[f]->del_gen = W;
-					(void)dying_push(made[f]);
-				}
+				__atomic_store_n(&st->dn[f]->del_gen, W, __ATOMIC_RELAXED);
+				if (made[f] != NULL)
+					dying_push(made[f]);
 			}
 			return -1;
 		}
@@ -448,38 +461,43 @@ static int d_add(uint32_t s)
 	return 0;
 }
 
-/* Take slot s out of D at the generation being prepared. */
-static void d_del(uint32_t s)
+/* Take slot s out of D at the generation being prepared. -1: out of
+ * memory (nothing changed). */
+static int d_del(uint32_t s)
 {
 	struct slot_st *st = &R.st[s];
 	uint64_t W = gen_next();
 	if (!st->ind)
-		return;
+		return 0;
+	if (log_room())
+		return -1;
 	for (int v6 = 0; v6 <= 1; v6++) {
 		struct es_dn *d = st->dn[v6];
 		if (d == NULL)
 			continue;
 		__atomic_store_n(&d->del_gen, W, __ATOMIC_RELAXED);
 		R.tup[d->tup].vis--;
-		/* out of memory here only delays the unlink to es_rules_fini:
-		 * the node no longer counts */
-		if (dying_push(d))
-			R.log_oom = 1;
+		dying_push(d);
 	}
 	st->ind = 0;
 	R.n_d--;
 	log_push(L_DEL, s);
+	return 0;
 }
 
-/* Mark slot s dead from the generation being prepared. */
-static void kill_slot(uint32_t s)
+/* Mark slot s dead from the generation being prepared. -1: out of
+ * memory (nothing changed). */
+static int kill_slot(uint32_t s)
 {
 	if (R.kill[s] != ES_GEN_NEVER)
-		return;
+		return 0;
+	if (log_room())
+		return -1;
 	__atomic_store_n(&R.kill[s], gen_next(), __ATOMIC_RELAXED);
 	if (R.st[s].base)
 		R.n_tomb++;
 	log_push(L_KILL, s);
+	return 0;
 }
 
 /* Undo the log from entry `from` on, newest first: D and the kill marks
@@ -503,7 +521,7 @@ static void log_undo(uint32_t from)
 				/* never counted: del_gen == add_gen or a revival undone */
 				__atomic_store_n(&d->del_gen, gen_next(), __ATOMIC_RELAXED);
 				R.tup[d->tup].vis--;
-				(void)dying_push(d);
+				dying_push(d);
 			} else {
 				__atomic_store_n(&d->del_gen, ES_GEN_NEVER, __ATOMIC_RELAXED);
 				vis_add(d);
@@ -517,7 +535,6 @@ static void log_undo(uint32_t from)
 			R.n_d++;
 		}
 	}
-	R.log_oom = 0;
 }
 
 /* ---- slots ---- */
@@ -610,7 +627,7 @@ static int publish(int nb, struct rte_acl_ctx *b4, struct rte_acl_ctx *b6,
 	const struct es_tss *ots = old->tss;
 	struct es_tss *ts;
 
-	if (R.log_oom || build_tss(&ts)) {
+	if (build_tss(&ts)) {
 		snprintf(err, ES_ERR_MAX, "out of memory for the rule tables");
 		return -1;
 	}
@@ -680,9 +697,12 @@ static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
 	}
 	/* from the old D to the new one, at the next generation */
 	R.n_log = 0;
-	for (uint32_t s = 0; s < R.cap; s++)
-		if (R.st[s].ind && !R.st[s].mark)
-			d_del(s);
+	for (uint32_t s = 0; s < R.cap; s++) {
+		if (R.st[s].ind && !R.st[s].mark && d_del(s)) {
+			snprintf(err, ES_ERR_MAX, "out of memory for the rule delta");
+			goto fail;
+		}
+	}
 	for (uint32_t s = 0; s < R.cap; s++) {
 		if (R.st[s].mark && !R.st[s].ind && d_add(s)) {
 			snprintf(err, ES_ERR_MAX, "out of memory for the rule delta");
@@ -985,10 +1005,12 @@ static void add_live(void *arg, uint32_t j)
 static int on_death(uint32_t o)
 {
 	int oom;
-	d_del(o);
+	if (d_del(o))
+		return -1;
 	if (R.kill[o] != ES_GEN_NEVER)
 		return 0;
-	kill_slot(o);
+	if (kill_slot(o))
+		return -1;
 	if (!R.st[o].base)
 		return 0;
 	oom = 0;
