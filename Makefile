@@ -22,7 +22,7 @@ DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
            dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/ctl.c dataplane/state.c \
-           dataplane/rules.c dataplane/telemetry.c control/cmd.c
+           dataplane/rules.c dataplane/telemetry.c dataplane/mem.c control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
