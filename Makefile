@@ -116,11 +116,12 @@ test: deps
 	@tests/run_all.sh $(BUILD)
 
 # The benchmark suite: about 6 minutes; results under perf/results/, report in docs/perf.md.
+# On 2 MiB huge pages when it can reserve them, the worker under SCHED_FIFO (docs/perf.md, method).
 perf:
 	@scripts/deps.sh perf
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
 	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen
-	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py --rt
 
 # Rule updates through the control socket at 1k, 10k, 100k rules with traffic
 # flowing: a few minutes; results under perf/results/ctl-*.json (docs/perf.md).

@@ -9,6 +9,10 @@
 #include <unistd.h>
 #include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_mempool.h>
 #include <rte_memory.h>
 #include "mem.h"
 
@@ -144,4 +148,35 @@ size_t es_mem_thp_bytes(void)
 			break;
 	fclose(f);
 	return (size_t)kb << 10;
+}
+
+struct rte_mempool *es_mem_pktmbuf_pool_create(const char *name, unsigned int n,
+					       unsigned int cache_size, uint16_t data_room,
+					       int socket_id)
+{
+	struct rte_pktmbuf_pool_private priv = { .mbuf_data_room_size = data_room };
+	struct rte_mempool *mp;
+	int rc;
+
+	if (rte_eal_has_hugepages() || rte_eal_iova_mode() != RTE_IOVA_VA)
+		return rte_pktmbuf_pool_create(name, n, cache_size, 0, data_room, socket_id);
+	/* rte_pktmbuf_pool_create(), but with objects free to cross 4 KiB pages */
+	mp = rte_mempool_create_empty(name, n, (unsigned int)sizeof(struct rte_mbuf) + data_room,
+				      cache_size, sizeof(priv), socket_id,
+				      RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	if (mp == NULL)
+		return NULL;
+	rc = rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL);
+	if (rc != 0)
+		goto fail;
+	rte_pktmbuf_pool_init(mp, &priv);
+	rc = rte_mempool_populate_default(mp);
+	if (rc < 0)
+		goto fail;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+fail:
+	rte_mempool_free(mp);
+	rte_errno = -rc;
+	return NULL;
 }

@@ -249,6 +249,10 @@ def _fifo_worker(pid, stop):
                         if f.read().strip() in WORKER_THREADS:
                             os.sched_setscheduler(int(tid), os.SCHED_FIFO, os.sched_param(1))
                             return
+            except PermissionError:
+                print("--rt: not allowed to use SCHED_FIFO (not root?); the worker runs as usual",
+                      file=sys.stderr)
+                return
             except OSError:
                 pass
         time.sleep(0.02)
