@@ -45,6 +45,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.environ.get("ES_BUILD", os.path.join(ROOT, "build"))
 EAL_NOHUGE = ["-l", "0,1", "--no-huge", "--no-shconf", "--no-pci", "--log-level=error"]
+EAL = EAL_NOHUGE  # what the other perf tools run (ctl_bench.py, callgrind.py)
 # hugetlbfs pages through memfd: no mount point and no files to clean up
 EAL_HUGE = ["-l", "0,1", "--in-memory", "--no-pci", "--log-level=error"]
 NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages"
