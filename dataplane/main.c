@@ -148,6 +148,7 @@ int main(int argc, char **argv)
 	const char *config = NULL, *stats = NULL, *ctl = ES_CTL_SOCK, *state = NULL;
 	bool state_sync = false, ctl_given = false, thp = true;
 	size_t thp_moved = 0;
+	char thp_msg[160] = "";
 	char err[ES_ERR_MAX];
 	uint64_t idle_ms = 0, interval_s = 0;
 	struct es_tables *t = NULL;
@@ -213,7 +214,7 @@ int main(int argc, char **argv)
 	}
 	/* before any pool or table takes DPDK memory */
 	if (thp)
-		thp_moved = es_mem_thp();
+		thp_moved = es_mem_thp(thp_msg, sizeof(thp_msg));
 	es_n_workers = rte_lcore_count() - 1;
 	if (es_n_workers == 0)
 		rte_exit(EXIT_FAILURE,
@@ -230,8 +231,10 @@ int main(int argc, char **argv)
 
 	es_dataplane_setup();
 	if (thp_moved)
-		printf("edgesteer: %zu MiB on transparent huge pages after set-up\n",
-		       es_mem_thp_bytes() >> 20);
+		printf("edgesteer: %s; %zu MiB on transparent huge pages after set-up\n",
+		       thp_msg, es_mem_thp_bytes() >> 20);
+	else if (thp_msg[0])
+		printf("edgesteer: %s\n", thp_msg);
 	if (state) {
 		if (es_config_skip_state)
 			printf("edgesteer: restoring apps, sessions and rules from %s (the config's are not used)\n",

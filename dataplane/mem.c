@@ -72,7 +72,7 @@ static size_t copy_resident(uintptr_t a, size_t len, uint8_t *dst, unsigned char
 	return copied;
 }
 
-size_t es_mem_thp(void)
+size_t es_mem_thp(char *msg, size_t size)
 {
 	struct nohuge_span s = { 0, 0, 0 };
 	char buf[128];
@@ -82,20 +82,21 @@ size_t es_mem_thp(void)
 	unsigned char *vec = NULL;
 	uint8_t *raw, *tmp;
 
+	msg[0] = '\0';
 	if (rte_eal_has_hugepages())
 		return 0;   /* hugetlbfs pages: nothing to do, nothing to say */
 	mode = thp_mode(buf, sizeof(buf));
 	if (strcmp(mode, "madvise") != 0 && strcmp(mode, "always") != 0) {
-		printf("edgesteer: --no-huge memory stays on 4 KiB pages: transparent huge pages are '%s'\n",
-		       mode);
+		snprintf(msg, size, "--no-huge memory stays on 4 KiB pages: transparent huge pages are '%s'",
+			 mode);
 		return 0;
 	}
 	rte_memseg_list_walk(find_span, &s);
 	a = RTE_ALIGN_CEIL(s.base, HPAGE);
 	b = RTE_ALIGN_FLOOR(s.base + s.len, HPAGE);
 	if (s.n != 1 || b <= a) {
-		printf("edgesteer: --no-huge memory stays on 4 KiB pages: %u memory lists, no 2 MiB-aligned span\n",
-		       s.n);
+		snprintf(msg, size, "--no-huge memory stays on 4 KiB pages: %u memory lists, no 2 MiB-aligned span",
+			 s.n);
 		return 0;
 	}
 	len = b - a;
@@ -122,15 +123,15 @@ size_t es_mem_thp(void)
 	 * failure the old mapping is untouched */
 	if (mremap(tmp, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)a) == MAP_FAILED)
 		goto fail_unmap;
-	printf("edgesteer: --no-huge memory: %zu of %zu MiB moved to anonymous memory with MADV_HUGEPAGE "
-	       "(transparent huge pages '%s'; %zu KiB in use copied)\n",
-	       len >> 20, s.len >> 20, mode, copied >> 10);
+	snprintf(msg, size, "--no-huge memory: %zu of %zu MiB moved to anonymous memory with MADV_HUGEPAGE "
+		 "(transparent huge pages '%s'; %zu KiB in use copied)",
+		 len >> 20, s.len >> 20, mode, copied >> 10);
 	return len;
 
 fail_unmap:
 	munmap(tmp, len);
 fail:
-	printf("edgesteer: --no-huge memory stays on 4 KiB pages: %s\n", strerror(errno));
+	snprintf(msg, size, "--no-huge memory stays on 4 KiB pages: %s", strerror(errno));
 	free(vec);
 	return 0;
 }

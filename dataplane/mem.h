@@ -26,8 +26,9 @@ struct rte_mempool;
 
 /**
  * Move the 2 MiB-aligned interior of the --no-huge EAL memory to
- * anonymous memory advised MADV_HUGEPAGE (see above), and print one
- * line on stdout saying what was done or why not.
+ * anonymous memory advised MADV_HUGEPAGE (see above), and say in msg
+ * what was done or why not (the caller prints it when it wishes: edgesteer
+ * prints nothing before its config has loaded).
  *
  * Call on the main lcore right after rte_eal_init(), before pools and
  * tables are allocated and before any other thread touches DPDK memory.
@@ -37,10 +38,12 @@ struct rte_mempool;
  * the moved range: do not share this memory with another process
  * (vhost-user, secondary processes).
  *
+ * @param msg   receives one line without newline; "" on hugetlbfs memory
+ * @param size  size of msg (128 bytes are enough)
  * @return bytes moved and advised; 0 when nothing was (hugetlbfs
  *   memory, no THP, an error).
  */
-size_t es_mem_thp(void);
+size_t es_mem_thp(char *msg, size_t size);
 
 /**
  * Bytes of this process's memory backed by transparent huge pages

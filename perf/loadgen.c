@@ -214,8 +214,13 @@ int main(int argc, char **argv)
 	}
 	if (!config || !pcap_path)
 		rte_exit(EXIT_FAILURE, "usage: es-loadgen [EAL] -- -c CONFIG --pcap FILE [--in PORT] [--rate PPS] [--seconds S] [--out FILE]\n");
-	if (thp)
-		es_mem_thp();   /* before any pool or table */
+	if (thp) {
+		char msg[160];
+
+		es_mem_thp(msg, sizeof(msg));   /* before any pool or table */
+		if (msg[0])
+			printf("es-loadgen: %s\n", msg);
+	}
 	if (rte_lcore_count() != 2)
 		rte_exit(EXIT_FAILURE, "give exactly two lcores: the generator/sink and one worker\n");
 	ts_off = rte_mbuf_dynfield_register(&ts_desc);

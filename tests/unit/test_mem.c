@@ -104,6 +104,13 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < before->len; i++)
 		((uint8_t *)before->addr)[i] = (uint8_t)(i * 7 + 1);
-	moved = es_mem_thp();
+	{
+		char msg[160];
+
+		moved = es_mem_thp(msg, sizeof(msg));
+		printf("%s\n", msg);
+		if (moved == 0 && strstr(msg, "stays on 4 KiB pages") == NULL)
+			return 1;
+	}
 	return cmocka_run_group_tests_name("mem", tests, NULL, NULL);
 }
