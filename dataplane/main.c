@@ -5,10 +5,10 @@
  *            [--stats-interval S] [--stage-cycles] [--no-thp]
  *
  * Start-up: EAL, transparent huge pages for --no-huge memory (mem.h),
- * config (fatal with FILE:LINE), mbuf pool, ports, workers (one per worker lcore), RCU. The main lcore then only
- * serves the control socket (ctl.c) and watches: signals, periodic
- * counter lines, --idle-exit. On SIGINT or
- * SIGTERM it stops the workers, closes the ports and prints the final
+ * config (fatal with FILE:LINE), mbuf pool, ports, workers (one per
+ * worker lcore), RCU. The main lcore then only serves the control socket
+ * (ctl.c) and watches: signals, periodic counter lines, --idle-exit. On
+ * SIGINT or SIGTERM it stops the workers, closes the ports and prints the final
  * counters (and writes them as JSON with --stats). While it runs, DPDK
  * telemetry answers /edgesteer/ commands (telemetry.h).
  */
