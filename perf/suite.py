@@ -272,8 +272,14 @@ def run_cmd(cmd, rt=False):
     try:
         out, err = pr.communicate()
     except BaseException:
-        pr.kill()
-        pr.wait()
+        # SIGTERM, not SIGKILL: 'timeout' passes it on to the DPDK process,
+        # which then gives its memory back (and its huge pages)
+        pr.terminate()
+        try:
+            pr.wait(20)
+        except subprocess.TimeoutExpired:
+            pr.kill()
+            pr.wait()
         raise
     finally:
         stop.set()
