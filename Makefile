@@ -22,7 +22,8 @@ DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
            dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/ctl.c dataplane/state.c \
-           dataplane/rules.c dataplane/rules_ovl.c dataplane/telemetry.c control/cmd.c
+           dataplane/rules.c dataplane/rules_ovl.c dataplane/telemetry.c dataplane/mem.c \
+           control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
@@ -32,7 +33,7 @@ PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
 LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
 
 UNIT_PURE := parse cmd latency
-UNIT_DPDK := classify encap session rules rules_ovl
+UNIT_DPDK := classify encap session rules rules_ovl mem
 UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/test_%)
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -121,11 +122,12 @@ test: deps
 	@tests/run_all.sh $(BUILD)
 
 # The benchmark suite: about 6 minutes; results under perf/results/, report in docs/perf.md.
+# On 2 MiB huge pages when it can reserve them, the worker under SCHED_FIFO (docs/perf.md, method).
 perf:
 	@scripts/deps.sh perf
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
 	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen
-	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py --rt
 
 # Rule updates through the control socket at 1k, 10k, 100k rules with traffic
 # flowing: a few minutes; results under perf/results/ctl-*.json (docs/perf.md).

@@ -2,13 +2,13 @@
 /*
  * edgesteer [EAL options] -- -c CONFIG [--ctl PATH | --no-ctl]
  *            [--state FILE [--state-sync]] [--idle-exit MS] [--stats FILE]
- *            [--stats-interval S] [--stage-cycles]
+ *            [--stats-interval S] [--stage-cycles] [--no-thp]
  *
- * Start-up: EAL, config (fatal with FILE:LINE), mbuf pool, ports,
- * workers (one per worker lcore), RCU. The main lcore then only
- * serves the control socket (ctl.c) and watches: signals, periodic
- * counter lines, --idle-exit. On SIGINT or
- * SIGTERM it stops the workers, closes the ports and prints the final
+ * Start-up: EAL, transparent huge pages for --no-huge memory (mem.h),
+ * config (fatal with FILE:LINE), mbuf pool, ports, workers (one per
+ * worker lcore), RCU. The main lcore then only serves the control socket
+ * (ctl.c) and watches: signals, periodic counter lines, --idle-exit. On
+ * SIGINT or SIGTERM it stops the workers, closes the ports and prints the final
  * counters (and writes them as JSON with --stats). While it runs, DPDK
  * telemetry answers /edgesteer/ commands (telemetry.h).
  */
@@ -26,6 +26,7 @@
 #include <rte_mbuf.h>
 #include "../control/ctl_proto.h"
 #include "ctl.h"
+#include "mem.h"
 #include "es.h"
 #include "port.h"
 #include "rules.h"
@@ -51,6 +52,8 @@ static void usage(const char *prog)
 	       "      --stats FILE         write the final counters as JSON to FILE\n"
 	       "      --stats-interval S   print the counters every S seconds\n"
 	       "      --stage-cycles       time each pipeline stage (TSC; adds ~5 reads per burst)\n"
+	       "      --no-thp             with --no-huge: keep DPDK memory on 4 KiB pages (no\n"
+	       "                           transparent huge pages, see dataplane/mem.h)\n"
 	       "  -h, --help               this text\n", prog);
 }
 
@@ -134,6 +137,7 @@ int main(int argc, char **argv)
 		{ "stats", required_argument, NULL, 's' },
 		{ "stats-interval", required_argument, NULL, 'I' },
 		{ "stage-cycles", no_argument, NULL, 'S' },
+		{ "no-thp", no_argument, NULL, 'H' },
 		{ "ctl", required_argument, NULL, 'C' },
 		{ "no-ctl", no_argument, NULL, 'N' },
 		{ "state", required_argument, NULL, 'T' },
@@ -142,7 +146,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *stats = NULL, *ctl = ES_CTL_SOCK, *state = NULL;
-	bool state_sync = false, ctl_given = false;
+	bool state_sync = false, ctl_given = false, thp = true;
+	size_t thp_moved = 0;
+	char thp_msg[160] = "";
 	char err[ES_ERR_MAX];
 	uint64_t idle_ms = 0, interval_s = 0;
 	struct es_tables *t = NULL;
@@ -177,6 +183,9 @@ int main(int argc, char **argv)
 		case 'S':
 			es_stage_cycles = 1;
 			break;
+		case 'H':
+			thp = false;
+			break;
 		case 'C':
 			ctl = optarg;
 			ctl_given = true;
@@ -203,6 +212,9 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 		rte_exit(EXIT_FAILURE, "no config file (-c FILE)\n");
 	}
+	/* before any pool or table takes DPDK memory */
+	if (thp)
+		thp_moved = es_mem_thp(thp_msg, sizeof(thp_msg));
 	es_n_workers = rte_lcore_count() - 1;
 	if (es_n_workers == 0)
 		rte_exit(EXIT_FAILURE,
@@ -218,6 +230,11 @@ int main(int argc, char **argv)
 	es_tables_live = t;
 
 	es_dataplane_setup();
+	if (thp_moved)
+		printf("edgesteer: %s; %zu MiB on transparent huge pages after set-up\n",
+		       thp_msg, es_mem_thp_bytes() >> 20);
+	else if (thp_msg[0])
+		printf("edgesteer: %s\n", thp_msg);
 	if (state) {
 		if (es_config_skip_state)
 			printf("edgesteer: restoring apps, sessions and rules from %s (the config's are not used)\n",

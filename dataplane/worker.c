@@ -30,6 +30,7 @@
 #include "port.h"
 #include "sidx.h"
 #include "worker.h"
+#include "mem.h"
 
 struct es_worker *es_workers;
 unsigned int es_n_workers;
@@ -791,7 +792,7 @@ void es_dataplane_setup(void)
 {
 	unsigned int lcore, q = 0;
 
-	es_pool = rte_pktmbuf_pool_create("es_pool", es_set.mbufs, 256, 0,
+	es_pool = es_mem_pktmbuf_pool_create("es_pool", es_set.mbufs, 256,
 		(uint16_t)(es_set.mbuf_size + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
 	if (es_pool == NULL)
 		rte_exit(EXIT_FAILURE,

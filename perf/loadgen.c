@@ -4,7 +4,7 @@
  * paced, offered load.
  *
  *   es-loadgen [EAL options] -- -c CONFIG --pcap FILE [--in PORT]
- *              [--rate PPS] [--seconds S] [--out FILE]
+ *              [--rate PPS] [--seconds S] [--out FILE] [--no-thp]
  *
  * The data plane is the real one (the same objects as edgesteer, less its
  * main): config, tables, worker loop. Its ports are ring ports made here with
@@ -26,8 +26,12 @@
  * packets, the data plane's drop counters, and both latency histograms'
  * quantiles (end to end: generator to sink; in the data plane: rx burst to
  * tx flush).
+ *
+ * With --no-huge, DPDK memory is moved to transparent huge pages as in
+ * edgesteer (dataplane/mem.h) unless --no-thp.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +47,7 @@
 #include <rte_ring.h>
 #include "es.h"
 #include "latency.h"
+#include "mem.h"
 #include "worker.h"
 
 #define NPORTS 3
@@ -167,6 +172,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "no-thp", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct rte_mbuf_dynfield ts_desc = {
@@ -183,7 +189,7 @@ int main(int argc, char **argv)
 	uint64_t gen0 = 0, recv0 = 0, full0 = 0, rx0 = 0, tx0 = 0, drops0 = 0;
 	uint64_t sched = 0, late = 0, late0 = 0;
 	struct es_lat_hist dp0 = { .count = 0 }, dp;
-	bool warming = true;
+	bool warming = true, thp = true;
 	int in_port = -1, opt, ret;
 	FILE *f;
 
@@ -202,11 +208,19 @@ int main(int argc, char **argv)
 		case 's': seconds = atof(optarg); break;
 		case 'o': out = optarg; break;
 		case 'w': warmup = atof(optarg); break;
+		case 'H': thp = false; break;
 		default: rte_exit(EXIT_FAILURE, "bad option\n");
 		}
 	}
 	if (!config || !pcap_path)
 		rte_exit(EXIT_FAILURE, "usage: es-loadgen [EAL] -- -c CONFIG --pcap FILE [--in PORT] [--rate PPS] [--seconds S] [--out FILE]\n");
+	if (thp) {
+		char msg[160];
+
+		es_mem_thp(msg, sizeof(msg));   /* before any pool or table */
+		if (msg[0])
+			printf("es-loadgen: %s\n", msg);
+	}
 	if (rte_lcore_count() != 2)
 		rte_exit(EXIT_FAILURE, "give exactly two lcores: the generator/sink and one worker\n");
 	ts_off = rte_mbuf_dynfield_register(&ts_desc);

@@ -44,7 +44,11 @@ def section(res, result_path):
            f"Run of {res['date']} at commit `{res['commit']}` on {m['cpus']} CPUs ({m['cpu']}), "
            f"TSC {hz / 1e9:.2f} GHz; {res['suite_seconds']:.0f} s in all"
            + (f" (latency runs; the rest from `{res['reused_from']}`)" if res.get("reused_from") else "") + ". "
-           f"Result file: `{os.path.relpath(result_path, ROOT)}`.", "",
+           + (f"Memory: {res['memory_mode']['text']}"
+              + (f", testpmd on {res['memory_mode']['testpmd']} pages" if res['memory_mode']['testpmd'] != res['memory_mode']['mode'] else "")
+              + (f"; worker thread {res['worker_sched']}" if res.get("worker_sched") else "") + ". "
+              if res.get("memory_mode") else "")
+           + f"Result file: `{os.path.relpath(result_path, ROOT)}`.", "",
            "### Baseline: dpdk-testpmd on the same vdevs, same run", "",
            "| forward mode | inner bytes | Mpps | cycles/pkt |", "|---|---|---|---|"]
     for b in res["baseline"]:

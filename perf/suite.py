@@ -9,23 +9,52 @@ mbufs and replayed from memory); sink: net_null with no-rx. Every edgesteer
 run uses --stage-cycles. See docs/perf.md for the method.
 
 Usage: perf/suite.py [--quick] [--seconds S] [--out DIR] [--no-report]
+                     [--mem auto|huge|thp|4k | --huge] [--only MIX[,MIX...]]
   --quick   a tiny load of every kind of run (what make test runs)
+  --mem     DPDK memory of every run (docs/perf.md, method):
+            huge  2 MiB hugetlbfs pages the suite reserves (root: it writes
+                  /proc/sys/vm/nr_hugepages and restores it at the end)
+                  and EAL --in-memory (no hugetlbfs mount, no files)
+            thp   EAL --no-huge, edgesteer moves it to transparent huge pages
+            4k    EAL --no-huge --no-thp: 4 KiB pages
+            auto  (default) huge when the pages can be reserved, else thp;
+                  with --quick always thp (make test never needs huge pages)
+  --huge    the same as --mem huge
+  --rt      put the worker thread (lcore 1) of edgesteer and testpmd under
+            SCHED_FIFO (root), so that other work on the machine does not
+            preempt it during the measured seconds
+  --only    only these mixes at the target point, 64-byte inner, next to
+            testpmd io: no latency-at-load runs, no sweeps, no report
 """
 import argparse
+import contextlib
 import datetime
 import json
 import os
 import platform
 import random
+import re
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.environ.get("ES_BUILD", os.path.join(ROOT, "build"))
-EAL = ["-l", "0,1", "--no-huge", "--no-shconf", "--no-pci", "--log-level=error"]
+EAL_NOHUGE = ["-l", "0,1", "--no-huge", "--no-shconf", "--no-pci", "--log-level=error"]
+EAL = EAL_NOHUGE  # what the other perf tools run (ctl_bench.py, callgrind.py)
+# hugetlbfs pages through memfd: no mount point and no files to clean up
+EAL_HUGE = ["-l", "0,1", "--in-memory", "--no-pci", "--log-level=error"]
+NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages"
+FREE_HUGEPAGES = "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+MEM_MODES = {
+    "huge": "2 MiB hugetlbfs pages (EAL --in-memory)",
+    "thp": "EAL --no-huge, moved to transparent huge pages by edgesteer (dataplane/mem.h)",
+    "4k": "EAL --no-huge --no-thp: 4 KiB pages",
+}
 
 MAC_N3, MAC_GNB, MAC_APP = "02:00:00:00:03:01", "02:00:00:00:00:10", "02:00:00:00:00:20"
 N3, GNB, UPF, N9, LAN, APP = "192.0.2.1", "192.0.2.10", "198.51.100.7", "198.51.100.1", "10.100.0.1", "10.100.0.20"
@@ -143,20 +172,135 @@ def config(mix, sessions, rules, mbufs, rings=False):
 
 # ---- runs ---------------------------------------------------------------
 
-def testpmd_pps(pcap, mode, seconds, mbufs, mem_mb):
+def mem_mb(sessions, rules, mbufs):
+    """DPDK memory (MiB) an edgesteer run is given with --no-huge."""
+    return 1024 + mbufs * 2304 // (1 << 20) + sessions * 300 // (1 << 20) + rules // 50
+
+
+def eal(mem, mb):
+    """EAL options for memory mode 'mem' and a run of mb MiB: with huge
+    pages EAL takes them as it needs them (no -m), so that a reservation
+    of the largest run's size serves every run."""
+    if mem == "huge":
+        return list(EAL_HUGE)
+    return EAL_NOHUGE + ["-m", str(mb)]
+
+
+class HugePages:
+    """Reserves 2 MiB pages on top of those already there for the runs and
+    gives the old count back on leaving, on error, Ctrl-C or SIGTERM."""
+
+    def __init__(self, pages):
+        self.pages = pages
+        self.prev = None
+
+    def __enter__(self):
+        with open(NR_HUGEPAGES) as f:
+            self.prev = int(f.read())
+        with open(FREE_HUGEPAGES) as f:
+            free0 = int(f.read())
+        self.old_term = signal.signal(signal.SIGTERM, self._term)
+        try:
+            with open(NR_HUGEPAGES, "w") as f:
+                f.write(str(self.prev + self.pages))
+            with open(FREE_HUGEPAGES) as f:
+                free = int(f.read())
+            if free - free0 < self.pages:
+                raise OSError(f"asked for {self.pages} more 2 MiB pages, the kernel gave {free - free0}")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    @staticmethod
+    def _term(sig, frame):
+        raise SystemExit(128 + sig)
+
+    def __exit__(self, *exc):
+        if self.prev is not None:
+            try:
+                with open(NR_HUGEPAGES, "w") as f:
+                    f.write(str(self.prev))
+            except OSError as e:
+                print(f"could not give the huge pages back ({NR_HUGEPAGES} to {self.prev}): {e}",
+                      file=sys.stderr)
+            self.prev = None
+            signal.signal(signal.SIGTERM, self.old_term)
+        return False
+
+
+WORKER_THREADS = ("rte-worker-1", "lcore-worker-1")  # lcore 1 in DPDK 22.11 builds
+
+
+def _fifo_worker(pid, stop):
+    """Puts the lcore-1 thread of process pid or of one of its children
+    under SCHED_FIFO as soon as it exists (EAL creates it long before the
+    data plane launches the loop). Returns quietly if it never shows."""
+    deadline = time.time() + 60
+    while time.time() < deadline and not stop.is_set():
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                pids = [pid] + [int(x) for x in f.read().split()]
+        except OSError:
+            return
+        for p in pids:
+            try:
+                for tid in os.listdir(f"/proc/{p}/task"):
+                    with open(f"/proc/{p}/task/{tid}/comm") as f:
+                        if f.read().strip() in WORKER_THREADS:
+                            os.sched_setscheduler(int(tid), os.SCHED_FIFO, os.sched_param(1))
+                            return
+            except PermissionError:
+                print("--rt: not allowed to use SCHED_FIFO (not root?); the worker runs as usual",
+                      file=sys.stderr)
+                return
+            except OSError:
+                pass
+        time.sleep(0.02)
+
+
+def run_cmd(cmd, rt=False):
+    """subprocess.run(cmd) capturing text output; with rt, the DPDK
+    worker thread it starts runs under SCHED_FIFO."""
+    pr = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          stdin=subprocess.DEVNULL)
+    stop = threading.Event()
+    th = None
+    if rt:
+        th = threading.Thread(target=_fifo_worker, args=(pr.pid, stop), daemon=True)
+        th.start()
+    try:
+        out, err = pr.communicate()
+    except BaseException:
+        # SIGTERM, not SIGKILL: 'timeout' passes it on to the DPDK process,
+        # which then gives its memory back (and its huge pages)
+        pr.terminate()
+        try:
+            pr.wait(20)
+        except subprocess.TimeoutExpired:
+            pr.kill()
+            pr.wait()
+        raise
+    finally:
+        stop.set()
+        if th:
+            th.join()
+    return subprocess.CompletedProcess(cmd, pr.returncode, out, err)
+
+
+def testpmd_pps(pcap, mode, seconds, mbufs, mem_mb, mem="4k", rt=False):
     """dpdk-testpmd in forward mode 'mode' from net_pcap (infinite_rx) to
     net_null on one core: the median of its per-second Rx-pps on port 0,
     the first (partial) second left out when there are three or more."""
-    import re
     out = ""
     for extra in (4, 12):
         # testpmd prints a rate once a second after its start-up (2-3 s,
         # longer on a loaded machine): one retry with a longer window
-        cmd = ["timeout", "-s", "INT", "%.1f" % (seconds + extra), "dpdk-testpmd"] + EAL + [
-               "-m", str(mem_mb), "--vdev", f"net_pcap0,rx_pcap={pcap},infinite_rx=1",
+        cmd = ["timeout", "-s", "INT", "%.1f" % (seconds + extra), "dpdk-testpmd"] + eal(mem, mem_mb) + [
+               "--vdev", f"net_pcap0,rx_pcap={pcap},infinite_rx=1",
                "--vdev", "net_null0,no-rx=1", "--", f"--forward-mode={mode}", "--stats-period=1",
                "--nb-cores=1", "--total-num-mbufs=%d" % mbufs]
-        out = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout
+        out = run_cmd(cmd, rt).stdout
         pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)[0::2] if int(x) > 0]
         if pps:
             break
@@ -169,9 +313,12 @@ def testpmd_pps(pcap, mode, seconds, mbufs, mem_mb):
 
 
 class Runner:
-    def __init__(self, workdir, seconds):
+    def __init__(self, workdir, seconds, mem="thp", rt=False):
+        self.rt = rt
         self.d = workdir
         self.seconds = seconds
+        self.mem = mem
+        self.thp = [] if mem == "thp" else ["--no-thp"]
         self.pcaps = {}
 
     def pcap(self, mix, inner, sessions, flows):
@@ -192,7 +339,7 @@ class Runner:
         stats = os.path.join(self.d, "es.json")
         if os.path.exists(stats):
             os.remove(stats)
-        mem = 1024 + mbufs * 2304 // (1 << 20) + sessions * 300 // (1 << 20) + rules // 50
+        mem = mem_mb(sessions, rules, mbufs)
         vdevs = ["--vdev", f"net_pcap0,rx_pcap={path},infinite_rx=1",
                  "--vdev", "net_null0,no-rx=1", "--vdev", "net_null1,no-rx=1"]
         # start-up (config, tables, the pcap into mbufs) is not timed by the
@@ -203,8 +350,8 @@ class Runner:
             # a SIGINT that lands before start-up is over leaves no stats
             # (a loaded machine starts slowly): one retry, longer
             cmd = ["timeout", "-s", "INT", "%.1f" % (budget + extra), os.path.join(BUILD, "edgesteer")] + \
-                EAL + ["-m", str(mem)] + vdevs + ["--", "-c", cfg, "--stats", stats, "--stage-cycles"]
-            pr = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+                eal(self.mem, mem) + vdevs + ["--", "-c", cfg, "--stats", stats, "--stage-cycles"] + self.thp
+            pr = run_cmd(cmd, self.rt)
             if os.path.exists(stats):
                 break
         if not os.path.exists(stats):
@@ -222,6 +369,8 @@ class Runner:
                "latency_buckets": st["latency"]["buckets"],
                "memory": st["memory"], "drops": drops, "wall_s": time.time() - t0}
         res["sent"] = c["tx"]
+        m = re.search(r"(\d+) MiB on transparent huge pages", pr.stdout)
+        res["thp_mib"] = int(m.group(1)) if m else 0
         return res, hz
 
     def loadgen(self, mix, inner, sessions, rules, flows, rate):
@@ -235,9 +384,9 @@ class Runner:
         if os.path.exists(out):
             os.remove(out)
         mem = 1536 + sessions * 300 // (1 << 20) + rules // 50
-        cmd = [os.path.join(BUILD, "es-loadgen")] + EAL + ["-m", str(mem), "--", "-c", cfg,
+        cmd = [os.path.join(BUILD, "es-loadgen")] + eal(self.mem, mem) + ["--", "-c", cfg,
                "--pcap", path, "--in", "lan" if mix == "dl_encap" else "n3",
-               "--rate", str(int(rate)), "--seconds", str(self.seconds), "--out", out]
+               "--rate", str(int(rate)), "--seconds", str(self.seconds), "--out", out] + self.thp
         pr = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                             timeout=120 + self.seconds)
         if not os.path.exists(out):
@@ -254,11 +403,14 @@ class Runner:
         path, npk, frame = self.pcap("ul_local", inner, sessions, flows)
         mbufs = (1 << (npk + 8192).bit_length()) - 1
         pps = testpmd_pps(path, mode, max(self.seconds, 3) + flows / 50000, mbufs,
-                          256 + mbufs * 2304 // (1 << 20))
+                          256 + mbufs * 2304 // (1 << 20), "huge" if self.mem == "huge" else "4k", self.rt)
         return {"mode": mode, "inner_bytes": inner, "frame_bytes": frame, "mpps": pps / 1e6}
 
 
-def plan(quick):
+def plan(quick, only=None):
+    if only:
+        return dict(sizes=[64], target=(100000, 10000, 100000), rules=[], sessions=[], flows=[],
+                    mixes=only, latency_mixes=[], loads=[], baseline=["io"])
     if quick:
         return dict(sizes=[64], target=(64, 64, 64), rules=[16], sessions=[1], flows=[1],
                     mixes=list(MIXES), latency_mixes=["ul_local"], loads=[0.5])
@@ -275,8 +427,47 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
     ap.add_argument("--no-report", action="store_true")
     ap.add_argument("--reuse", help="take everything but the latency-at-load runs from this result file")
+    ap.add_argument("--mem", choices=["auto"] + list(MEM_MODES), default="auto")
+    ap.add_argument("--huge", action="store_true", help="the same as --mem huge")
+    ap.add_argument("--only", help="comma-separated mixes at the target point only")
+    ap.add_argument("--rt", action="store_true", help="the worker thread under SCHED_FIFO")
     a = ap.parse_args()
-    p = plan(a.quick)
+    if a.huge:
+        a.mem = "huge"
+    only = a.only.split(",") if a.only else None
+    for m in only or []:
+        if m not in MIXES:
+            ap.error(f"--only: unknown mix '{m}' (known: {', '.join(MIXES)})")
+    if only:
+        a.no_report = True
+    p = plan(a.quick, only)
+    mem = a.mem
+    if mem == "auto" and a.quick:
+        mem = "thp"
+    # the largest run of the plan sizes the reservation of huge pages
+    npk = max([1024, p["target"][2]] + p["flows"])
+    need_mb = max(mem_mb(max([p["target"][0]] + p["sessions"]), max([p["target"][1]] + p["rules"]),
+                         (1 << (npk + 8192).bit_length()) - 1),
+                  1536 + p["target"][0] * 300 // (1 << 20) + p["target"][1] // 50)
+    pages = (need_mb + 1) // 2
+    stack = contextlib.ExitStack()
+    if mem in ("auto", "huge"):
+        try:
+            stack.enter_context(HugePages(pages))
+            mem = "huge"
+            print(f"memory: {pages} 2 MiB huge pages reserved for the runs ({NR_HUGEPAGES}; "
+                  f"given back at the end)", flush=True)
+        except OSError as e:
+            if mem == "huge":
+                sys.exit(f"suite: --mem huge: cannot reserve {pages} 2 MiB pages: {e}")
+            mem = "thp"
+            print(f"memory: cannot reserve {pages} 2 MiB huge pages ({e}); falling back to --mem thp "
+                  f"({MEM_MODES['thp']})", flush=True)
+    with stack:
+        _run(a, p, mem, pages if mem == "huge" else 0)
+
+
+def _run(a, p, mem, pages):
     seconds = a.seconds or (1 if a.quick else 4)
     os.makedirs(a.out, exist_ok=True)
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
@@ -286,13 +477,17 @@ def main():
                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                            "cpu": _cpu_model()},
                "target_point": {"sessions": S, "rules": R, "flows": F},
+               "memory_mode": {"mode": mem, "text": MEM_MODES[mem], "hugepages_reserved": pages,
+                               "testpmd": "huge" if mem == "huge" else "4k"},
+               "worker_sched": "SCHED_FIFO" if a.rt else "SCHED_OTHER",
                "baseline": [], "mixes": [], "scaling": {"rules": [], "sessions": [], "flows": []}}
     t_start = time.time()
     reuse = json.load(open(a.reuse)) if a.reuse else None
     with tempfile.TemporaryDirectory(prefix="es-perf-") as d:
-        run = Runner(d, seconds)
+        run = Runner(d, seconds, mem, a.rt)
+        print(f"memory mode: {mem}: {MEM_MODES[mem]}", flush=True)
         for inner in ([] if reuse else p["sizes"]):
-            for mode in ("io", "macswap"):
+            for mode in p.get("baseline", ("io", "macswap")):
                 b = run.testpmd(mode, inner, S, F)
                 results["baseline"].append(b)
                 print(f"testpmd {mode:8} inner {inner:5}B: {b['mpps']:6.2f} Mpps", flush=True)
@@ -345,7 +540,8 @@ def main():
         hz = cache.get("hz")
     results["tsc_hz"] = results.get("tsc_hz") or hz
     results["suite_seconds"] = time.time() - t_start
-    name = f"{results['date'].replace(':', '')}-{commit}{'-quick' if a.quick else ''}.json"
+    tag = '-quick' if a.quick else (f'-only-{mem}' if a.only else '')
+    name = f"{results['date'].replace(':', '')}-{commit}{tag}.json"
     path = os.path.join(a.out, name)
     with open(path, "w") as f:
         json.dump(results, f, indent=1)
