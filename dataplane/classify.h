@@ -12,6 +12,7 @@
 #define ES_CLASSIFY_H
 
 #include <stdint.h>
+#include <string.h>
 #include <rte_branch_prediction.h>
 #include "es.h"
 
@@ -134,6 +135,49 @@ void es_rule_key(const struct es_cmd_rule *r, int v6, uint64_t val[7],
 
 /* Bucket of the masked key words m (words of them) in tuple id. */
 uint32_t es_tss_hash(const uint64_t *m, unsigned int words, uint16_t id);
+
+/*
+ * The destination pre-filter: most packets (everything bound to the cloud
+ * region) match no rule, and rte_acl costs as much to say so as to find a
+ * match. A bit per destination bucket (IPv4: the /16; IPv6: a hash of the
+ * first 32 bits) says whether a live rule of the family may match a
+ * packet to it; wild[f] is non-zero while a live rule of family f has no
+ * destination prefix long enough to place (IPv4 shorter than /12, IPv6
+ * shorter than /32, or none), and then every packet is classified. A
+ * packet whose bucket bit is clear skips both the base and the delta: no
+ * live rule matches it. rules.c keeps it: a bit is set before a rule that
+ * needs it is published and cleared only once no published generation
+ * has such a rule, so a worker never skips a packet a rule of its
+ * generation matches. Shared by every table set; workers only read it.
+ */
+#define ES_DF_BUCKETS 65536
+
+struct es_dfilt {
+	uint32_t wild[2];
+	uint64_t bits[2][ES_DF_BUCKETS / 64];
+};
+
+/* The bucket of a destination address (network order; 4 or 16 bytes). */
+static inline uint32_t es_df_bucket(int v6, const uint8_t *dst)
+{
+	uint32_t x;
+	if (!v6)
+		return (uint32_t)dst[0] << 8 | dst[1];
+	memcpy(&x, dst, 4);
+	return (x * 0x9e3779b1u) >> 16;
+}
+
+/* May a live rule of t match a packet of family v6 to dst? 1 when t has
+ * no filter. */
+static inline int es_dfilt_may(const struct es_tables *t, int v6, const uint8_t *dst)
+{
+	const struct es_dfilt *f = t->dfilt;
+	uint32_t b;
+	if (f == NULL || __atomic_load_n(&f->wild[v6], __ATOMIC_RELAXED))
+		return 1;
+	b = es_df_bucket(v6, dst);
+	return (int)(__atomic_load_n(&f->bits[v6][b >> 6], __ATOMIC_RELAXED) >> (b & 63) & 1);
+}
 
 /* Rule families: 1 IPv4 only, 2 IPv6 only, 3 both (no address). */
 int es_rule_fams(const struct es_cmd_rule *r);

@@ -103,6 +103,7 @@ struct rte_hash;
 struct rte_acl_ctx;
 struct es_sidx;
 struct es_tss;
+struct es_dfilt;
 
 struct es_tables {
 	/* sessions: slots of an array (index = hash value), live count
@@ -133,6 +134,9 @@ struct es_tables {
 	const struct es_tss *tss;
 	const uint64_t *kill;
 	uint64_t rgen;
+	/* the destination pre-filter (classify.h; NULL: none), shared by
+	 * every set, changed in place by rules.c */
+	const struct es_dfilt *dfilt;
 	uint8_t rules_delta;
 	/* apps */
 	uint16_t n_apps;

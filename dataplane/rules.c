@@ -161,6 +161,12 @@ static struct {
 	uint32_t n_chunks;
 	struct es_dn **dying;        /* nodes given a del_gen, to unlink */
 	uint32_t n_dying, cap_dying;
+	/* the destination pre-filter (classify.h): live rules per bucket and
+	 * per family without a placeable destination; buckets and families
+	 * whose count fell to 0, to clear once that is published */
+	struct es_dfilt *df;
+	uint32_t *dcnt[2], wcnt[2];
+	uint32_t *ddirty, n_ddirty, cap_ddirty;
 	struct lent *log;            /* undo log of the batch being prepared */
 	uint32_t n_log, cap_log;
 	struct merge *m;             /* running merge or NULL */
@@ -191,6 +197,87 @@ static int tcmp(const void *a, const void *b)
 static void **tfind_prio(uint32_t prio)
 {
 	return tfind(tkey(prio, 0), &R.tree, tcmp);
+}
+
+/* ---- the destination pre-filter ---- */
+
+static void df_bit(int v6, uint32_t b, int on)
+{
+	uint64_t *w = &R.df->bits[v6][b >> 6];
+	uint64_t m = 1ull << (b & 63);
+	__atomic_store_n(w, on ? *w | m : *w & ~m, __ATOMIC_RELAXED);
+}
+
+static void df_dirty(uint32_t v)
+{
+	if (R.n_ddirty == R.cap_ddirty) {
+		uint32_t nc = R.cap_ddirty ? 2 * R.cap_ddirty : 256;
+		uint32_t *nd = realloc(R.ddirty, nc * sizeof(*nd));
+		if (nd == NULL)
+			return;   /* the bit stays set: only slower */
+		R.ddirty = nd;
+		R.cap_ddirty = nc;
+	}
+	R.ddirty[R.n_ddirty++] = v;
+}
+
+/* Count live rule r in (d = 1) or out (d = -1) of the filter. A bit or a
+ * wild flag is set at once (before the rule is published); one that falls
+ * to 0 is only noted, and cleared by df_settle. */
+static void df_count(const struct es_cmd_rule *r, int d)
+{
+	int fams = es_rule_fams(r);
+	for (int v6 = 0; v6 <= 1; v6++) {
+		uint32_t b0, nb = 1;
+		if (!(fams & (1 << v6)))
+			continue;
+		if (!r->has_dst || r->dst.plen < (v6 ? 32 : 12)) {
+			R.wcnt[v6] += (uint32_t)d;
+			if (d > 0)
+				__atomic_store_n(&R.df->wild[v6], 1, __ATOMIC_RELAXED);
+			else if (R.wcnt[v6] == 0)
+				df_dirty(1u << 31 | (uint32_t)v6 << 30);
+			continue;
+		}
+		b0 = es_df_bucket(v6, r->dst.a);
+		if (!v6 && r->dst.plen < 16) {
+			nb = 1u << (16 - r->dst.plen);
+			b0 &= ~(nb - 1);
+		}
+		for (uint32_t b = b0; b < b0 + nb; b++) {
+			R.dcnt[v6][b] += (uint32_t)d;
+			if (d > 0)
+				df_bit(v6, b, 1);
+			else if (R.dcnt[v6][b] == 0)
+				df_dirty((uint32_t)v6 << 30 | b);
+		}
+	}
+}
+
+/* After a publication returned (or a batch was undone): clear what no
+ * live rule needs any more; no worker holds an older generation. */
+static void df_settle(void)
+{
+	for (uint32_t i = 0; i < R.n_ddirty; i++) {
+		uint32_t v = R.ddirty[i];
+		int v6 = (int)(v >> 30 & 1);
+		if (v >> 31) {
+			if (R.wcnt[v6] == 0)
+				__atomic_store_n(&R.df->wild[v6], 0, __ATOMIC_RELAXED);
+		} else if (R.dcnt[v6][v & 0xffff] == 0) {
+			df_bit(v6, v & 0xffff, 0);
+		}
+	}
+	R.n_ddirty = 0;
+}
+
+/* A slot becomes live (on 1) or stops being live (on 0). */
+static void set_live(uint32_t s, int on)
+{
+	if (R.st[s].live == on)
+		return;
+	R.st[s].live = (uint8_t)on;
+	df_count(&R.slots[s].c, on ? 1 : -1);
 }
 
 /* ---- the batch log ---- */
@@ -656,6 +743,7 @@ static int publish(int nb, struct rte_acl_ctx *b4, struct rte_acl_ctx *b6,
 	}
 	rte_free((void *)(uintptr_t)ots);
 	reclaim();
+	df_settle();
 	return 0;
 }
 
@@ -921,7 +1009,7 @@ static void undo_ops(const struct uop *log, unsigned int n)
 				tdelete(tkey(prio, 0), &R.tree, tcmp);
 				R.n_live--;
 			}
-			R.st[u->new_slot].live = 0;
+			set_live(u->new_slot, 0);
 			slot_release(u->new_slot);
 		} else {
 			uint32_t prio = R.slots[u->old_slot].c.prio;
@@ -929,7 +1017,7 @@ static void undo_ops(const struct uop *log, unsigned int n)
 			R.n_live++;
 		}
 		if (u->old_slot != UINT32_MAX)
-			R.st[u->old_slot].live = 1;
+			set_live(u->old_slot, 1);
 	}
 }
 
@@ -963,7 +1051,7 @@ static int apply_op(const struct es_cmd *c, struct uop *u, char err[ES_ERR_MAX])
 	if (c->verb == ES_VERB_DEL) {
 		tdelete(tkey(prio, 0), &R.tree, tcmp);
 		R.n_live--;
-		R.st[u->old_slot].live = 0;
+		set_live(u->old_slot, 0);
 		return 0;
 	}
 	s = slot_alloc();
@@ -972,14 +1060,14 @@ static int apply_op(const struct es_cmd *c, struct uop *u, char err[ES_ERR_MAX])
 		R.free_l[R.n_free++] = s;
 		return -1;
 	}
-	R.st[s].live = 1;
+	set_live(s, 1);
 	u->new_slot = s;
 	if (node != NULL) {
 		*node = tkey(prio, s);
-		R.st[u->old_slot].live = 0;
+		set_live(u->old_slot, 0);
 	} else {
 		if (tsearch(tkey(prio, s), &R.tree, tcmp) == NULL) {
-			R.st[s].live = 0;
+			set_live(s, 0);
 			slot_release(s);
 			u->new_slot = UINT32_MAX;
 			snprintf(err, ES_ERR_MAX, "rule %u: out of memory", prio);
@@ -1070,6 +1158,7 @@ int es_rules_update(const struct es_cmd *const *ops, unsigned int n,
 		if (apply_op(ops[i], &log[i], err)) {
 			failed_op = i;
 			undo_ops(log, i);
+			df_settle();
 			free(log);
 			return -1;
 		}
@@ -1119,6 +1208,7 @@ fail_undo:
 	log_undo(0);
 	R.n_tomb = save_ntomb;
 	undo_ops(log, n);
+	df_settle();
 	free(log);
 	return -1;
 }
@@ -1185,6 +1275,10 @@ static void state_forget(void)
 	free(R.log);
 	rte_free(R.bkt);
 	rte_free(R.kill);
+	rte_free(R.df);
+	free(R.dcnt[0]);
+	free(R.dcnt[1]);
+	free(R.ddirty);
 	memset(&R, 0, sizeof(R));
 }
 
@@ -1200,6 +1294,7 @@ void es_rules_fini(void)
 		rte_free((void *)(uintptr_t)t->tss);
 		t->tss = NULL;
 		t->kill = NULL;
+		t->dfilt = NULL;
 		t->rules_delta = 0;
 	}
 	state_forget();
@@ -1236,10 +1331,14 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	slots = rte_zmalloc("es_rules", (size_t)cap * sizeof(*slots), RTE_CACHE_LINE_SIZE);
 	R.kill = rte_malloc("es_kill", (size_t)cap * sizeof(*R.kill), RTE_CACHE_LINE_SIZE);
 	R.bkt = rte_zmalloc("es_tss_bkt", (size_t)nb * sizeof(*R.bkt), RTE_CACHE_LINE_SIZE);
+	R.df = rte_zmalloc("es_dfilt", sizeof(*R.df), RTE_CACHE_LINE_SIZE);
+	R.dcnt[0] = calloc(ES_DF_BUCKETS, sizeof(uint32_t));
+	R.dcnt[1] = calloc(ES_DF_BUCKETS, sizeof(uint32_t));
 	R.st = calloc(cap, sizeof(*R.st));
 	R.free_l = malloc((size_t)cap * sizeof(uint32_t));
 	R.base = malloc(((size_t)n + 1) * sizeof(uint32_t));
-	if (!slots || !R.kill || !R.bkt || !R.st || !R.free_l || !R.base) {
+	if (!slots || !R.kill || !R.bkt || !R.df || !R.dcnt[0] || !R.dcnt[1] ||
+	    !R.st || !R.free_l || !R.base) {
 		snprintf(err, ES_ERR_MAX,
 			 "out of memory for %u rule slots (raise EAL -m, or lower 'set rules-max')", cap);
 		goto fail;
@@ -1261,6 +1360,7 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	R.cap = cap;
 	for (uint32_t i = 0; i < n; i++) {
 		R.st[i] = (struct slot_st){ .used = 1, .live = 1, .base = 1, .bpos = i };
+		df_count(&slots[i].c, 1);
 		if (tsearch(tkey(slots[i].c.prio, i), &R.tree, tcmp) == NULL) {
 			snprintf(err, ES_ERR_MAX, "out of memory for the rule index");
 			goto fail;
@@ -1281,6 +1381,7 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	t->acl6 = c6;
 	t->tss = NULL;
 	t->kill = R.kill;
+	t->dfilt = R.df;
 	t->rgen = 0;
 	t->rules_delta = 0;
 	return 0;

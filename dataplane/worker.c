@@ -603,7 +603,14 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			p->rule = 0;
 			continue;
 		}
-		/* phase 3 input */
+		/* phase 3 input, unless no live rule can match the
+		 * destination (the pre-filter: most traffic goes to the
+		 * cloud region and matches none) */
+		if (!es_dfilt_may(t, p->in.v6, p->in.v6 ? p->in.a.v6a.dst
+							: (const uint8_t *)&p->in.a.v4.dst_be)) {
+			p->rule = 0;
+			continue;
+		}
 		build_key(p, &t->sessions[p->sess]);
 		if (p->in.v6) {
 			k6[n6] = (const uint8_t *)&p->key.k6;

@@ -304,6 +304,12 @@ static void check_keys(const struct tkey *k, unsigned int nk)
 					fail_msg("%s op %u: result %u past %u slots", ctx_what,
 						 ctx_op, res[i], t->n_slots);
 				got = res[i] ? &t->rules[res[i] - 1].c : NULL;
+				/* the worker's pre-filter never skips a packet a
+				 * live rule matches */
+				if (want != NULL && !es_dfilt_may(t, v6, fk[o + i]->dst))
+					fail_msg("%s op %u: v6 %d key %u: the destination filter "
+						 "skips a key rule %u matches", ctx_what, ctx_op, v6,
+						 o + i, want->prio);
 				if (!rule_eq(got, want))
 					fail_msg("%s op %u: v6 %d key %u: classified to rule %d (%s), "
 						 "reference rule %d",
@@ -627,6 +633,50 @@ static int op_add_line(const char *line, char err[ES_ERR_MAX])
 		model.n++;
 	}
 	return rc;
+}
+
+/* The destination pre-filter: keys to destinations no rule covers are
+ * skipped; a rule without a destination turns it off for its family
+ * until it goes; a deleted rule's bucket closes once published. */
+static void rules__the_destination_filter_skips_only_what_no_rule_matches(void **state)
+{
+	char *lines[2] = { "rule add 10 dst 10.200.0.0/16 action drop",
+			   "rule add 20 dst 2001:db8:1::/48 action cloud" };
+	const uint8_t in4[4] = { 10, 200, 7, 7 }, out4[4] = { 93, 184, 216, 34 };
+	const uint8_t wide4[4] = { 172, 17, 1, 1 };
+	uint8_t in6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 }, out6[16] = { 0x20, 0x01, 0x0d, 0xb9 };
+	char err[ES_ERR_MAX];
+	(void)state;
+	setup_tables(64, lines, 2);
+	assert_true(es_dfilt_may(es_tables_live, 0, in4));
+	assert_false(es_dfilt_may(es_tables_live, 0, out4));
+	assert_true(es_dfilt_may(es_tables_live, 1, in6));
+	assert_false(es_dfilt_may(es_tables_live, 1, out6));
+	/* a /12 opens its 16 buckets */
+	assert_int_equal(op_add_line("rule add 30 dst 172.16.0.0/12 action drop", err), 0);
+	assert_true(es_dfilt_may(es_tables_live, 0, wide4));
+	/* no destination: every IPv4 packet is classified, IPv6 still filtered */
+	assert_int_equal(op_add_line("rule add 40 ue 10.64.0.0/10 proto udp action cloud", err), 0);
+	assert_true(es_dfilt_may(es_tables_live, 0, out4));
+	assert_false(es_dfilt_may(es_tables_live, 1, out6));
+	/* a refused batch that would delete rule 10 leaves its bucket open */
+	{
+		struct es_cmd c[2];
+		const struct es_cmd *pc[2] = { &c[0], &c[1] };
+		del_cmd(&c[0], 10);
+		del_cmd(&c[1], 77);
+		assert_int_equal(es_rules_update(pc, 2, err), -1);
+	}
+	assert_true(es_dfilt_may(es_tables_live, 0, in4));
+	assert_int_equal(op_del(40, err), 0);
+	assert_false(es_dfilt_may(es_tables_live, 0, out4));
+	assert_int_equal(op_del(10, err), 0);
+	assert_false(es_dfilt_may(es_tables_live, 0, in4));
+	assert_int_equal(op_del(30, err), 0);
+	assert_false(es_dfilt_may(es_tables_live, 0, wide4));
+	assert_int_equal(op_del(20, err), 0);
+	assert_false(es_dfilt_may(es_tables_live, 1, in6));
+	teardown_tables();
 }
 
 /* More rule shapes than the tuple space hashes (ES_TSS_HASHED per
@@ -1022,6 +1072,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(rules__random_updates_without_merges_agree_with_reference),
 		cmocka_unit_test(rules__random_updates_over_the_hard_cap_agree_with_reference),
 		cmocka_unit_test(rules__shapes_past_the_hashed_tuples_share_the_catch_all),
+		cmocka_unit_test(rules__the_destination_filter_skips_only_what_no_rule_matches),
 		cmocka_unit_test(rules__an_older_generation_keeps_its_answers),
 		cmocka_unit_test(rules__random_updates_with_background_merges_agree_with_reference),
 		cmocka_unit_test(rules__a_concurrent_reader_only_ever_sees_matching_rules),
