@@ -487,6 +487,26 @@ static inline void drop(struct es_worker *w, struct rte_mbuf **dq,
 	dq[(*nd)++] = m;
 }
 
+/* The 4-byte session index of a parsed packet and its key, or NULL for a
+ * downlink IPv6 packet (its /64 goes through by_ue6). */
+static inline const struct es_sidx *sess_index(const struct es_tables *t,
+					       const struct pctx *p, uint32_t *key)
+{
+	switch (p->path) {
+	case P_UL:
+		*key = p->g.teid;
+		return t->by_ul_teid;
+	case P_DL_APP:
+		if (p->in.v6)
+			return NULL;
+		*key = p->in.a.v4.dst_be;
+		return t->by_ue4;
+	default: /* P_DL_CLOUD, P_END_MARKER */
+		*key = p->g.teid;
+		return t->by_n9_teid;
+	}
+}
+
 void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		      uint8_t in_port, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -518,42 +538,26 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			drop(w, dq, &nd, c[nc].m, rc);
 			continue;
 		}
+		/* the session index position, prefetched now: phase 2 reads
+		 * it a whole burst later */
+		sx[nc] = sess_index(t, &c[nc], &skey[nc]);
+		if (sx[nc] != NULL) {
+			shome[nc] = es_sidx_home(sx[nc], skey[nc]);
+			rte_prefetch0(&sx[nc]->e[shome[nc]]);
+		}
 		nc++;
 	}
 
 	if (es_stage_cycles)
 		t1 = rte_rdtsc();
-	/* phase 2: sessions. 4-byte keys: home positions first (prefetched),
-	 * then the searches; IPv6 prefixes: one bulk lookup */
+	/* phase 2: sessions. 4-byte keys: their home positions were
+	 * prefetched in phase 1; IPv6 prefixes: one bulk lookup */
 	for (uint16_t i = 0; i < nc; i++) {
-		struct pctx *p = &c[i];
-		const struct es_sidx *x;
-		uint32_t key;
-		switch (p->path) {
-		case P_UL:
-			x = t->by_ul_teid;
-			key = p->g.teid;
-			break;
-		case P_DL_APP:
-			if (p->in.v6) {
-				struct keyset *k = &ks[KS_UE6];
-				k->keys[k->n] = p->in.a.v6a.dst;
-				k->ci[k->n++] = i;
-				sx[i] = NULL;
-				continue;
-			}
-			x = t->by_ue4;
-			key = p->in.a.v4.dst_be;
-			break;
-		default: /* P_DL_CLOUD, P_END_MARKER */
-			x = t->by_n9_teid;
-			key = p->g.teid;
-			break;
+		if (sx[i] == NULL) {
+			struct keyset *k = &ks[KS_UE6];
+			k->keys[k->n] = c[i].in.a.v6a.dst;
+			k->ci[k->n++] = i;
 		}
-		sx[i] = x;
-		skey[i] = key;
-		shome[i] = es_sidx_home(x, key);
-		rte_prefetch0(&x->e[shome[i]]);
 	}
 	lookup_bulk(t->by_ue6, &ks[KS_UE6], c);
 	for (uint16_t j = 0; j < ks[KS_UE6].n; j++)
