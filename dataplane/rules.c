@@ -128,6 +128,7 @@ struct merge {
 	int socket;
 	struct rte_acl_ctx *c4, *c6;
 	struct es_ovl *ovl;
+	int nice;
 	int rc;
 	int done;            /* set (release) by the thread when finished */
 	uint64_t us;
@@ -135,7 +136,6 @@ struct merge {
 };
 
 #define NODE_CHUNK 1024
-#define MERGE_NICE 19
 
 static struct {
 	int init;
@@ -838,13 +838,20 @@ fail:
 
 /* ---- merges ---- */
 
+static int merge_nice = 19;
+
+void es_rules_merge_nice(int nice)
+{
+	merge_nice = nice;
+}
+
 static void *merge_main(void *arg)
 {
 	struct merge *m = arg;
 	uint64_t t0;
 	/* the control thread shares the core: it goes first, a merge takes
 	 * what is left (per-thread nice on Linux; failure only costs speed) */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), MERGE_NICE);
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), m->nice);
 	t0 = rte_rdtsc();
 	m->rc = es_acl_build(m->slots, m->idx, m->n, m->socket, &m->c4, &m->c6, m->err);
 	if (m->rc == 0 && (m->ovl = es_ovl_build(m->slots, m->idx, m->n)) == NULL) {
@@ -907,6 +914,7 @@ static void merge_start(void)
 	}
 	m->slots = R.slots;
 	m->socket = (int)rte_socket_id();
+	m->nice = merge_nice;
 	/* created from the control thread: it runs on the main lcore's
 	 * core(s), never on a worker's */
 	if (pthread_create(&m->th, NULL, merge_main, m) != 0) {

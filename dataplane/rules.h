@@ -99,6 +99,11 @@ void es_rules_stats(struct es_rules_stats *st);
  */
 void es_rules_tune(uint32_t merge_at, uint32_t hard_cap, uint32_t quiet_ms);
 
+/* The nice value of merge threads (default 19: the control thread, on
+ * the same core, goes first). Tests whose other threads spin on that
+ * core set 0, or a merge would wait for them. */
+void es_rules_merge_nice(int nice);
+
 /* Wait for a running merge and install it (tests, benchmarks, shutdown). */
 void es_rules_settle(void);
 
