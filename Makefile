@@ -127,7 +127,7 @@ perf:
 	@scripts/deps.sh perf
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
 	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen
-	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py --rt
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
 
 # Rule updates through the control socket at 1k, 10k, 100k rules with traffic
 # flowing: a few minutes; results under perf/results/ctl-*.json (docs/perf.md).

@@ -22,7 +22,8 @@ Usage: perf/suite.py [--quick] [--seconds S] [--out DIR] [--no-report]
   --huge    the same as --mem huge
   --rt      put the worker thread (lcore 1) of edgesteer and testpmd under
             SCHED_FIFO (root), so that other work on the machine does not
-            preempt it during the measured seconds
+            preempt it during the measured seconds; the kernel's RT
+            throttling then stops it 50 ms every second (off in make perf)
   --only    only these mixes at the target point, 64-byte inner, next to
             testpmd io: no latency-at-load runs, no sweeps, no report
 """
