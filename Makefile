@@ -65,12 +65,12 @@ $(BUILD)/es-loadgen: $(BUILD)/perf/loadgen.o $(LIB_OBJ)
 
 # rule update benchmark (perf/rules_update.c): not part of make test but
 # for a smoke run in tests/run_all.sh
-$(BUILD)/rules-bench: $(BUILD)/perf/rules_update.o $(LIB_OBJ)
+$(BUILD)/rules-bench: $(BUILD)/perf/rules_update.o $(BUILD)/perf/mec_rules.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
 
 # overlap index figures (perf/ovl_bench.c): build and query times against
 # the linear scan at 100k MEC-like rules; not part of make test
-$(BUILD)/ovl-bench: $(BUILD)/perf/ovl_bench.o $(LIB_OBJ)
+$(BUILD)/ovl-bench: $(BUILD)/perf/ovl_bench.o $(BUILD)/perf/mec_rules.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
 
 $(BUILD)/tests/test_parse: $(BUILD)/tests/unit/test_parse.o $(PURE_OBJ)

@@ -18,16 +18,8 @@
 #include <string.h>
 #include <time.h>
 #include "rules_ovl.h"
+#include "mec_rules.h"
 
-static uint64_t rng = 88172645463325252ull;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
 
 static double now_us(void)
 {
@@ -36,28 +28,6 @@ static double now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-/* as perf/rules_update.c: dst /24, proto tcp|udp, a dport range */
-static void mec_rule(struct es_cmd_rule *r, uint32_t prio)
-{
-	static const uint8_t firsts[3] = { 0, 172, 198 };
-	uint32_t a = rnd(1u << 24);
-	memset(r, 0, sizeof(*r));
-	r->prio = prio;
-	r->dir = ES_DIR_UL;
-	r->has_dst = 1;
-	r->dst.plen = 24;
-	r->dst.a[0] = (uint8_t)(rnd(3) ? firsts[rnd(3)] : 0);
-	if (r->dst.a[0] == 0)
-		r->dst.a[0] = (uint8_t)(100 + a % 90);
-	r->dst.a[1] = (uint8_t)(a >> 8);
-	r->dst.a[2] = (uint8_t)a;
-	r->has_proto = 1;
-	r->proto = rnd(2) ? 6 : 17;
-	r->sport_hi = 65535;
-	r->dport_lo = (uint16_t)(1 + rnd(29999));
-	r->dport_hi = (uint16_t)(30000 + rnd(35536));
-	r->action = rnd(2) ? ES_ACT_DROP : ES_ACT_CLOUD;
-}
 
 static void count(void *arg, uint32_t j)
 {
@@ -133,7 +103,7 @@ int main(int argc, char **argv)
 		build_sum += d;
 	}
 	for (uint32_t i = 0; i < q; i++) {
-		uint32_t from = rnd(n);
+		uint32_t from = mec_rnd(n);
 		const struct es_cmd_rule *c = &slots[idx[from]].c;
 		uint64_t fi = 0, fs = 0;
 		t0 = now_us();

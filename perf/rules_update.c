@@ -25,39 +25,9 @@
 #include <rte_malloc.h>
 #include "classify.h"
 #include "rules.h"
+#include "mec_rules.h"
 
-static uint64_t rng = 88172645463325252ull;
 
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
-
-/* one MEC-like rule: dst /24, proto tcp|udp, a dport range */
-static void mec_rule(struct es_cmd_rule *r, uint32_t prio)
-{
-	static const uint8_t firsts[3] = { 0, 172, 198 };
-	uint32_t a = rnd(1u << 24);
-	memset(r, 0, sizeof(*r));
-	r->prio = prio;
-	r->dir = ES_DIR_UL;
-	r->has_dst = 1;
-	r->dst.plen = 24;
-	r->dst.a[0] = (uint8_t)(rnd(3) ? firsts[rnd(3)] : 0);
-	if (r->dst.a[0] == 0)
-		r->dst.a[0] = (uint8_t)(100 + a % 90);
-	r->dst.a[1] = (uint8_t)(a >> 8);
-	r->dst.a[2] = (uint8_t)a;
-	r->has_proto = 1;
-	r->proto = rnd(2) ? 6 : 17;
-	r->sport_hi = 65535;
-	r->dport_lo = (uint16_t)(1 + rnd(29999));
-	r->dport_hi = (uint16_t)(30000 + rnd(35536));
-	r->action = rnd(2) ? ES_ACT_DROP : ES_ACT_CLOUD;
-}
 
 static double ms(uint64_t c)
 {
@@ -99,7 +69,7 @@ static int update1(uint8_t verb, uint64_t *cyc)
 	if (verb == ES_VERB_ADD) {
 		mec_rule(&c.u.rule, next_prio++);
 	} else {
-		i = rnd(n_prios);
+		i = mec_rnd(n_prios);
 		if (verb == ES_VERB_CHANGE)
 			mec_rule(&c.u.rule, prios[i]);
 		else
@@ -151,7 +121,7 @@ static void run(uint32_t n, unsigned int n_ops, unsigned int n_stream, double st
 	unsigned int done, dsize, bdone;
 	double brate;
 
-	rng = 88172645463325252ull ^ n;
+	mec_seed(88172645463325252ull ^ n);
 	t->max_rules = n + n_stream + n_ops * 3 + 64;
 	t->rules = rte_zmalloc("r", (size_t)t->max_rules * sizeof(struct es_rule), 0);
 	t->apps = rte_zmalloc("a", ES_MAX_APPS * sizeof(struct es_app), 0);
@@ -169,17 +139,17 @@ static void run(uint32_t n, unsigned int n_ops, unsigned int n_stream, double st
 	next_prio = 100 + n;
 	/* keys on the rules' prefixes, ports anywhere */
 	for (unsigned int i = 0; i < 4096; i++) {
-		const struct es_cmd_rule *r = &t->rules[rnd(n)].c;
-		keys[i].proto = rnd(2) ? 6 : 17;
+		const struct es_cmd_rule *r = &t->rules[mec_rnd(n)].c;
+		keys[i].proto = mec_rnd(2) ? 6 : 17;
 		keys[i].dir = ES_DIR_UL;
 		keys[i].qfi = 9;
 		memcpy(&keys[i].dst_be, r->dst.a, 4);
-		((uint8_t *)&keys[i].dst_be)[3] = (uint8_t)rnd(256);
-		keys[i].src_be = rte_cpu_to_be_32(0x0a2d0000u + rnd(65536));
+		((uint8_t *)&keys[i].dst_be)[3] = (uint8_t)mec_rnd(256);
+		keys[i].src_be = rte_cpu_to_be_32(0x0a2d0000u + mec_rnd(65536));
 		keys[i].ue_be = keys[i].src_be;
-		keys[i].sport_be = rte_cpu_to_be_16((uint16_t)rnd(65536));
-		keys[i].dport_be = rte_cpu_to_be_16((uint16_t)rnd(65536));
-		keys[i].teid_be = rte_cpu_to_be_32(rnd(100000));
+		keys[i].sport_be = rte_cpu_to_be_16((uint16_t)mec_rnd(65536));
+		keys[i].dport_be = rte_cpu_to_be_16((uint16_t)mec_rnd(65536));
+		keys[i].teid_be = rte_cpu_to_be_32(mec_rnd(100000));
 	}
 
 	t0 = rte_rdtsc();
@@ -255,7 +225,7 @@ static void run(uint32_t n, unsigned int n_ops, unsigned int n_stream, double st
 				} else {
 					/* an existing PRIO, or one added earlier
 					 * in this batch: valid in order */
-					uint32_t k = rnd(n_prios);
+					uint32_t k = mec_rnd(n_prios);
 					cb[i].verb = ES_VERB_DEL;
 					cb[i].u.rule.prio = prios[k];
 					prios[k] = prios[--n_prios];
