@@ -284,6 +284,20 @@ static void dl_pfx(uint8_t *val, uint8_t *msk, size_t off, const uint8_t *a,
 	}
 }
 
+/* A port range at key offset off: a single port goes into the value and
+ * mask; any other range but 0-65535 sets *ranges (checked per node). */
+static void port_key(uint8_t *val, uint8_t *msk, size_t off, uint16_t lo,
+		     uint16_t hi, int *ranges)
+{
+	if (lo == hi) {
+		uint16_t be = rte_cpu_to_be_16(lo);
+		memcpy(val + off, &be, 2);
+		memset(msk + off, 0xff, 2);
+	} else if (lo != 0 || hi != 65535) {
+		*ranges = 1;
+	}
+}
+
 void es_rule_key(const struct es_cmd_rule *r, int v6, uint64_t val[7],
 		 uint64_t msk[7], int *ranges)
 {
@@ -334,28 +348,16 @@ void es_rule_key(const struct es_cmd_rule *r, int v6, uint64_t val[7],
 	}
 	/* a single port is matched through the hash, a range per node */
 	*ranges = 0;
-	if (r->sport_lo == r->sport_hi) {
-		uint16_t be = rte_cpu_to_be_16(r->sport_lo);
-		memcpy(v + poff, &be, 2);
-		memset(m + poff, 0xff, 2);
-	} else if (r->sport_lo != 0 || r->sport_hi != 65535) {
-		*ranges = 1;
-	}
-	if (r->dport_lo == r->dport_hi) {
-		uint16_t be = rte_cpu_to_be_16(r->dport_lo);
-		memcpy(v + poff + 2, &be, 2);
-		memset(m + poff + 2, 0xff, 2);
-	} else if (r->dport_lo != 0 || r->dport_hi != 65535) {
-		*ranges = 1;
-	}
+	port_key(v, m, poff, r->sport_lo, r->sport_hi, ranges);
+	port_key(v, m, poff + 2, r->dport_lo, r->dport_hi, ranges);
 	memcpy(val, v, sizeof(v));
 	memcpy(msk, m, sizeof(m));
 }
 
-uint32_t es_tss_hash(const uint64_t *m, unsigned int words, uint16_t id)
+uint32_t es_tss_hash(const uint64_t *m, unsigned int words, uint16_t id, int lin)
 {
 	uint32_t h = 0x9e3779b9u ^ id;
-	for (unsigned int w = 0; w < words; w++)
+	for (unsigned int w = 0; !lin && w < words; w++)
 		h = rte_hash_crc_8byte(m[w], h);
 	return h;
 }
@@ -375,7 +377,7 @@ void es_classify_delta(const struct es_tables *t, int v6, const uint8_t **keys,
 	const struct es_tup *tp = NULL;
 	const uint64_t G = t->rgen;
 	uint32_t nt = 0;
-	unsigned int words = v6 ? (sizeof(struct es_key6) + 7) / 8 : (sizeof(struct es_key4) + 7) / 8;
+	unsigned int words = es_key_words(v6);
 	size_t ksz = v6 ? sizeof(struct es_key6) : sizeof(struct es_key4);
 	size_t poff = v6 ? offsetof(struct es_key6, sport_be) : offsetof(struct es_key4, sport_be);
 
@@ -413,7 +415,7 @@ void es_classify_delta(const struct es_tables *t, int v6, const uint8_t **keys,
 			uint32_t h;
 			for (unsigned int w = 0; w < words; w++)
 				m[w] = kw[w] & u->msk[w];
-			h = u->lin ? es_tss_hash(m, 0, u->id) : es_tss_hash(m, words, u->id);
+			h = es_tss_hash(m, words, u->id, u->lin);
 			for (d = __atomic_load_n(&ts->bkt[h & ts->bmask], __ATOMIC_ACQUIRE); d != NULL;
 			     d = __atomic_load_n(&d->next, __ATOMIC_ACQUIRE)) {
 				uint64_t x = 0;

@@ -133,8 +133,16 @@ struct es_tss {
 void es_rule_key(const struct es_cmd_rule *r, int v6, uint64_t val[7],
 		 uint64_t msk[7], int *ranges);
 
-/* Bucket of the masked key words m (words of them) in tuple id. */
-uint32_t es_tss_hash(const uint64_t *m, unsigned int words, uint16_t id);
+/* Key words of a family: 4 for IPv4, 7 for IPv6. */
+static inline unsigned int es_key_words(int v6)
+{
+	return v6 ? (sizeof(struct es_key6) + 7) / 8 : (sizeof(struct es_key4) + 7) / 8;
+}
+
+/* Hash of the masked key words m (words of them) in tuple id; the
+ * catch-all tuple (lin) hashes no words, so all its nodes share a chain.
+ * Workers and rules.c place a node with the same call. */
+uint32_t es_tss_hash(const uint64_t *m, unsigned int words, uint16_t id, int lin);
 
 /*
  * The destination pre-filter: most packets (everything bound to the cloud

@@ -353,11 +353,6 @@ static void dying_push(struct es_dn *d)
 		R.dying[R.n_dying++] = d;
 }
 
-static unsigned int fam_words(int v6)
-{
-	return v6 ? (sizeof(struct es_key6) + 7) / 8 : (sizeof(struct es_key4) + 7) / 8;
-}
-
 /* The tuple for a node of this shape: an existing one, a new one, or the
  * family's catch-all once ES_TSS_HASHED shapes are taken. -1: none free
  * (cannot happen: NTUP covers both families' tuples). */
@@ -402,8 +397,7 @@ static int tup_for(int v6, const uint64_t msk[7], int ranges)
 static uint32_t node_bucket(const struct es_dn *d)
 {
 	const struct ctup *u = &R.tup[d->tup];
-	return (u->lin ? es_tss_hash(d->val, 0, d->tup)
-		       : es_tss_hash(d->val, fam_words(d->v6), d->tup)) & R.bmask;
+	return es_tss_hash(d->val, es_key_words(d->v6), d->tup, u->lin) & R.bmask;
 }
 
 /* Link a filled node into its chain, after the nodes of lower or equal
@@ -753,14 +747,12 @@ static int publish(int nb, struct rte_acl_ctx *b4, struct rte_acl_ctx *b6,
  * (out of memory) nothing changes and the caller still owns c4, c6 and
  * ovl (the overlap index over idx) ; on success they are the base's.
  */
-struct ovl_mark {
-	const uint32_t *idx;
-};
-
+/* es_ovl_query callback; arg: the snapshot's slots in PRIO order. A live
+ * rule at position j goes into the new D */
 static void mark_live(void *arg, uint32_t j)
 {
-	const struct ovl_mark *om = arg;
-	uint32_t y = om->idx[j];
+	const uint32_t *idx = arg;
+	uint32_t y = idx[j];
 	if (R.st[y].live)
 		R.st[y].mark = 1;
 }
@@ -768,7 +760,6 @@ static void mark_live(void *arg, uint32_t j)
 static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
 		   struct rte_acl_ctx *c6, struct es_ovl *ovl, char err[ES_ERR_MAX])
 {
-	struct ovl_mark om = { idx };
 	uint32_t n_tomb = 0, save_tomb = R.n_tomb;
 
 	/* the new D: (1) live rules outside the new base */
@@ -781,7 +772,7 @@ static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
 		if (R.st[x].live)
 			continue;
 		n_tomb++;
-		es_ovl_query(ovl, R.slots, idx, &R.slots[x].c, j, mark_live, &om);
+		es_ovl_query(ovl, R.slots, idx, &R.slots[x].c, j, mark_live, idx);
 	}
 	/* from the old D to the new one, at the next generation */
 	R.n_log = 0;
