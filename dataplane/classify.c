@@ -7,7 +7,9 @@
 #include <rte_acl.h>
 #include <rte_byteorder.h>
 #include <rte_hash_crc.h>
+#include <rte_cpuflags.h>
 #include <rte_lcore.h>
+#include <rte_vect.h>
 #include "classify.h"
 
 /* dir, QFI and DSCP share one 4-byte bitmask field (F_META): a byte
@@ -144,6 +146,74 @@ static struct rte_acl_ctx *ctx_new(const char *tag, uint32_t n, int fields,
 	return rte_acl_create(&p);
 }
 
+static enum rte_acl_classify_alg acl_alg = RTE_ACL_CLASSIFY_DEFAULT;
+static const char *acl_alg_name = "default";
+
+static const struct {
+	uint32_t bits;
+	enum rte_acl_classify_alg alg;
+	const char *name;
+} acl_methods[] = {   /* widest first: AUTO takes the first that runs */
+	{ 512, RTE_ACL_CLASSIFY_AVX512X32, "avx512x32" },
+	{ 256, RTE_ACL_CLASSIFY_AVX2, "avx2" },
+	{ 128, RTE_ACL_CLASSIFY_SSE, "sse" },
+	{ 0, RTE_ACL_CLASSIFY_SCALAR, "scalar" },
+};
+
+static int cpu_avx512(void)
+{
+	/* what rte_acl's AVX-512 methods need */
+	return rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
+	       rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0 &&
+	       rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512CD) > 0 &&
+	       rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512BW) > 0;
+}
+
+int es_acl_setup(uint32_t bits, char err[ES_ERR_MAX])
+{
+	struct rte_acl_ctx *probe;
+	int found = -1;
+
+	if (bits != ES_ACL_SIMD_AUTO && bits != 0 && bits != 128 &&
+	    bits != 256 && bits != 512) {
+		snprintf(err, ES_ERR_MAX,
+			 "set acl-simd %u: one of 0 (scalar), 128 (SSE4.1), 256 (AVX2), 512 (AVX-512)",
+			 bits);
+		return -1;
+	}
+	/* fails (-EPERM) when EAL's --force-max-simd-bitwidth set the cap:
+	 * the operator's word stands */
+	if ((bits == ES_ACL_SIMD_AUTO || bits == 512) && cpu_avx512() &&
+	    rte_vect_get_max_simd_bitwidth() < RTE_VECT_SIMD_512)
+		(void)rte_vect_set_max_simd_bitwidth(RTE_VECT_SIMD_512);
+	/* rte_acl says whether a method runs here only on a context */
+	probe = ctx_new("probe", 1, 1, SOCKET_ID_ANY);
+	if (probe == NULL) {
+		snprintf(err, ES_ERR_MAX, "rte_acl_create failed: %s",
+			 rte_strerror(rte_errno));
+		return -1;
+	}
+	for (int i = 0; i < (int)RTE_DIM(acl_methods) && found < 0; i++)
+		if ((bits == ES_ACL_SIMD_AUTO || bits == acl_methods[i].bits) &&
+		    rte_acl_set_ctx_classify(probe, acl_methods[i].alg) == 0)
+			found = i;
+	rte_acl_free(probe);
+	if (found < 0) {
+		snprintf(err, ES_ERR_MAX,
+			 "set acl-simd %u: this CPU does not run it, or EAL's --force-max-simd-bitwidth (now %u) is below it",
+			 bits, (unsigned int)rte_vect_get_max_simd_bitwidth());
+		return -1;
+	}
+	acl_alg = acl_methods[found].alg;
+	acl_alg_name = acl_methods[found].name;
+	return 0;
+}
+
+const char *es_acl_method(void)
+{
+	return acl_alg_name;
+}
+
 /* 1: IPv4 only, 2: IPv6 only, 3: both (a rule without an address) */
 static int rule_fams(const struct es_cmd_rule *r)
 {
@@ -225,6 +295,14 @@ int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
 	}
 	if (a6 && (rc = rte_acl_build(a6, &cfg6)) != 0) {
 		snprintf(err, ES_ERR_MAX, "rte_acl_build (IPv6 rules): %s",
+			 rte_strerror(-rc));
+		goto fail;
+	}
+	/* the method es_acl_setup chose (and checked on a probe) */
+	if (acl_alg != RTE_ACL_CLASSIFY_DEFAULT &&
+	    ((a4 && (rc = rte_acl_set_ctx_classify(a4, acl_alg)) != 0) ||
+	     (a6 && (rc = rte_acl_set_ctx_classify(a6, acl_alg)) != 0))) {
+		snprintf(err, ES_ERR_MAX, "rte_acl method %s: %s", acl_alg_name,
 			 rte_strerror(-rc));
 		goto fail;
 	}

@@ -56,6 +56,26 @@ void es_classify(const struct rte_acl_ctx *ctx, const uint8_t **keys,
 		 uint32_t *res, uint32_t n);
 
 /*
+ * The rte_acl classify method of the contexts es_acl_build makes, from
+ * 'set acl-simd BITS': 0 (scalar), 128 (SSE4.1), 256 (AVX2), 512 (AVX-512,
+ * 32 keys at a time) or ES_ACL_SIMD_AUTO (the widest this CPU runs).
+ * DPDK caps SIMD at 256 bits unless EAL is given --force-max-simd-bitwidth
+ * (AVX-512 slows the clock of some older Intel cores); AUTO and 512 lift
+ * the cap to 512 where the CPU has AVX-512 and the EAL option did not set
+ * it (rte_acl on the target rule set: ~25 % fewer cycles a packet, see
+ * docs/perf.md). Call at start-up, before any build; tests call it
+ * between builds. Returns 0, or -1 with a one-line reason in err (BITS not
+ * one of those, or not available on this CPU under the EAL's cap); the
+ * method in use is then unchanged.
+ */
+#define ES_ACL_SIMD_AUTO UINT32_MAX
+int es_acl_setup(uint32_t bits, char err[ES_ERR_MAX]);
+
+/* The method in use: "avx512x32", "avx2", "sse", "scalar", or "default"
+ * (rte_acl's own choice: es_acl_setup not called). */
+const char *es_acl_method(void);
+
+/*
  * Build an IPv4 and an IPv6 context over the n rules slots[idx[i]]
  * (any order; each rule's priority is its PRIO); a result is idx[i] + 1.
  * *c4 / *c6 are NULL when no rule is of that family. socket: the NUMA

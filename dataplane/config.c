@@ -13,6 +13,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include "classify.h"
 #include "es.h"
 #include "encap.h"
 #include "rules.h"
@@ -42,6 +43,7 @@ void es_settings_default(struct es_settings *s)
 	s->frag_max = 4096;
 	s->rxd = 1024;
 	s->txd = 1024;
+	s->acl_simd = ES_ACL_SIMD_AUTO;
 }
 
 static const struct {
@@ -60,6 +62,7 @@ static const struct {
 	{ "rxd", offsetof(struct es_settings, rxd), 64, 16384 },
 	{ "gtpu-padding", offsetof(struct es_settings, gtpu_padding), 0, 1 },
 	{ "txd", offsetof(struct es_settings, txd), 64, 16384 },
+	{ "acl-simd", offsetof(struct es_settings, acl_simd), 0, 512 },  /* es_acl_setup */
 };
 
 static int apply_set(const struct es_cmd_set *c, char err[ES_ERR_MAX])
@@ -73,6 +76,11 @@ static int apply_set(const struct es_cmd_set *c, char err[ES_ERR_MAX])
 				 set_keys[i].min, set_keys[i].max);
 			return -1;
 		}
+		/* the rte_acl method: checked here, so that a width this CPU
+		 * does not run is refused at its line */
+		if (set_keys[i].off == offsetof(struct es_settings, acl_simd) &&
+		    es_acl_setup((uint32_t)c->value, err))
+			return -1;
 		*(uint32_t *)((char *)&es_set + set_keys[i].off) = (uint32_t)c->value;
 		return 0;
 	}
@@ -451,6 +459,12 @@ int es_config_load(const char *path, struct es_tables **out)
 	for (int pass = 1; pass <= 4; pass++) {
 		if (pass == 3 && es_n_ports == 0) {
 			fprintf(stderr, "%s: no 'port add' line: nothing to do\n", path);
+			goto out;
+		}
+		/* no 'set acl-simd' line: the widest method the CPU runs */
+		if (pass == 2 && es_set.acl_simd == ES_ACL_SIMD_AUTO &&
+		    es_acl_setup(ES_ACL_SIMD_AUTO, err)) {
+			fprintf(stderr, "%s: %s\n", path, err);
 			goto out;
 		}
 		if (pass == 3 && (t = tables_new(err)) == NULL) {

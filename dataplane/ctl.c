@@ -451,14 +451,14 @@ static int show_state(struct pr *p)
 			     "{\"state\": {\"apps\": %u, \"sessions\": %u, \"rules\": %u, \"neighbours\": %u, \"digest\": \"%016llx\", \"saved\": %s, "
 			     "\"rule_engine\": {\"generation\": %llu, \"base\": %u, \"delta\": %u, \"tuples\": %u, \"dead\": %u, "
 			     "\"updates\": %llu, \"merges\": %llu, \"merge_waits\": %llu, \"sync_rebuilds\": %llu, \"merge_fails\": %llu, "
-			     "\"last_merge_ms\": %.1f, \"merging\": %s}}}\n",
+			     "\"last_merge_ms\": %.1f, \"merging\": %s, \"acl_method\": \"%s\"}}}\n",
 			     apps, t->n_sessions, es_rules_count(), es_neigh_count(),
 			     (unsigned long long)d, es_state_enabled() ? "true" : "false",
 			     (unsigned long long)rs.gen, rs.base, rs.delta, rs.tuples, rs.tombs,
 			     (unsigned long long)rs.updates, (unsigned long long)rs.merges,
 			     (unsigned long long)rs.merge_waits, (unsigned long long)rs.sync_rebuilds,
 			     (unsigned long long)rs.merge_fails, rs.last_merge_us / 1000.0,
-			     rs.merging ? "true" : "false");
+			     rs.merging ? "true" : "false", es_acl_method());
 	else
 		es_ob_printf(p->o,
 			     "apps %u sessions %u rules %u neighbours %u digest %016llx saved %s\n",

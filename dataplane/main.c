@@ -25,6 +25,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include "../control/ctl_proto.h"
+#include "classify.h"
 #include "ctl.h"
 #include "mem.h"
 #include "es.h"
@@ -257,6 +258,7 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	printf("edgesteer: rules classified by rte_acl, method %s\n", es_acl_method());
 	printf("edgesteer: %u ports, %u workers, %u sessions, %u rules, %u apps%s%s\n",
 	       es_n_ports, es_n_workers, t->n_sessions, es_rules_count(), t->n_apps,
 	       ctl ? "; control socket " : "", ctl ? ctl : "");

@@ -128,6 +128,10 @@ class ConfigErrors(h.TestCase):
         text, n = with_line("set recovery 256", at=8)
         self.assertConfigError(text, n, r"^set recovery 256: out of range 0\.\.255")
 
+    def test_set_acl_simd_with_a_width_rte_acl_has_not(self):
+        text, n = with_line("set acl-simd 64", at=8)
+        self.assertConfigError(text, n, r"^set acl-simd 64: one of 0 \(scalar\), 128 \(SSE4\.1\), 256 \(AVX2\), 512 \(AVX-512\)$")
+
     def test_unknown_setting(self):
         text, n = with_line("set sessions_max 10", at=8)
         self.assertConfigError(text, n, r"^unknown setting 'sessions_max'")

@@ -16,6 +16,7 @@
 #include <rte_eal.h>
 #include <rte_malloc.h>
 #include <rte_byteorder.h>
+#include <rte_cpuflags.h>
 #include "classify.h"
 #include "rule_ref.h"
 
@@ -749,6 +750,85 @@ static void classify__bursts_of_every_size_agree_with_single_lookups(void **stat
 	free_lines(lines, 64);
 }
 
+/* Every rte_acl method (SIMD width) this CPU runs gives the reference's
+ * answers in full bursts; a width is refused only where the CPU lacks it. */
+static void classify__every_simd_width_agrees_with_the_reference(void **state)
+{
+	(void)state;
+	static const struct {
+		uint32_t bits;
+		const char *name;
+		int cpu;                 /* does this CPU have it */
+	} w[] = {
+		{ 0, "scalar", 1 },
+		{ 128, "sse", 1 },       /* every x86-64 DPDK runs on */
+		{ 256, "avx2", -1 },
+		{ 512, "avx512x32", -2 },
+	};
+	char err[ES_ERR_MAX];
+	char **lines;
+	unsigned int ran = 0, matched = 0;
+
+	srand(5121);
+	lines = rand_rules(N_RAND_RULES);
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		struct es_tables *t;
+		int cpu = w[i].cpu == -1 ? rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0 :
+			  w[i].cpu == -2 ? rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
+					   rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512BW) > 0 &&
+					   rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0 &&
+					   rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512CD) > 0 : 1;
+		int rc = es_acl_setup(w[i].bits, err);
+		if (!cpu) {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(err, "does not run it"));
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("acl-simd %u: %s", w[i].bits, err);
+		assert_string_equal(es_acl_method(), w[i].name);
+		t = new_tables((const char *const *)lines, N_RAND_RULES);
+		for (int round = 0; round < 64; round++) {
+			struct tkey k[ES_BURST];
+			union akey ak[ES_BURST];
+			const uint8_t *p[ES_BURST];
+			uint32_t res[ES_BURST];
+			int v6 = round & 1;
+			for (uint32_t j = 0; j < ES_BURST; j++) {
+				rand_key(&k[j], v6);
+				make_key(&k[j], &ak[j]);
+				p[j] = (const uint8_t *)&ak[j];
+			}
+			es_classify(v6 ? t->acl6 : t->acl4, p, res, ES_BURST);
+			for (uint32_t j = 0; j < ES_BURST; j++) {
+				uint32_t want = ref_lookup(t, &k[j]);
+				if (res[j] != want)
+					fail_msg("%s: round %d key %u: got %u, want %u",
+						 w[i].name, round, j, res[j], want);
+				matched += want != 0;
+			}
+		}
+		free_tables(t);
+		ran++;
+	}
+	assert_true(ran >= 2);
+	assert_true(matched > 100);   /* the keys hit rules, not only misses */
+	assert_int_equal(es_acl_setup(ES_ACL_SIMD_AUTO, err), 0);
+	free_lines(lines, N_RAND_RULES);
+}
+
+static void classify__acl_simd_refuses_other_widths(void **state)
+{
+	(void)state;
+	char err[ES_ERR_MAX];
+	const char *before;
+	assert_int_equal(es_acl_setup(ES_ACL_SIMD_AUTO, err), 0);
+	before = es_acl_method();
+	assert_int_equal(es_acl_setup(64, err), -1);
+	assert_string_equal(err, "set acl-simd 64: one of 0 (scalar), 128 (SSE4.1), 256 (AVX2), 512 (AVX-512)");
+	assert_string_equal(es_acl_method(), before);   /* unchanged */
+}
+
 int main(int argc, char **argv)
 {
 	char *eal[] = { argv[0], "--no-huge", "-m", "128", "--no-shconf",
@@ -773,6 +853,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(classify__no_rules_gives_no_context_and_zero),
 		cmocka_unit_test(classify__random_rules_agree_with_reference),
 		cmocka_unit_test(classify__bursts_of_every_size_agree_with_single_lookups),
+		cmocka_unit_test(classify__every_simd_width_agrees_with_the_reference),
+		cmocka_unit_test(classify__acl_simd_refuses_other_widths),
 	};
 	(void)argc;
 	if (rte_eal_init(9, eal) < 0) {
