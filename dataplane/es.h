@@ -24,6 +24,7 @@
 #define ES_MAX_APPS       256
 #define ES_MAX_NEIGH      1024
 #define ES_BURST          32
+#define ES_TXB            (4 * ES_BURST)   /* tx buffer per port and worker */
 #define ES_MAX_WORKERS    RTE_MAX_LCORE
 
 /* A port as the workers see it. */

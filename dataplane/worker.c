@@ -697,11 +697,15 @@ int es_worker_init(struct es_worker *w, unsigned int lcore, uint16_t qid)
 	w->qid = qid;
 	w->rcu_id = qid;
 	for (uint16_t p = 0; p < es_n_ports; p++) {
+		/* room for what a round usually sends a port (a burst, and
+		 * as many mirror copies), so that the tx bursts happen in the
+		 * end-of-round flush and count as tx, not action; a buffer
+		 * that fills still sends at once */
 		w->txb[p] = rte_zmalloc_socket("es_txb",
-			RTE_ETH_TX_BUFFER_SIZE(ES_BURST), 0, socket);
+			RTE_ETH_TX_BUFFER_SIZE(ES_TXB), 0, socket);
 		if (w->txb[p] == NULL)
 			return -1;
-		rte_eth_tx_buffer_init(w->txb[p], ES_BURST);
+		rte_eth_tx_buffer_init(w->txb[p], ES_TXB);
 		/* packets a full queue refuses are freed and counted */
 		rte_eth_tx_buffer_set_err_callback(w->txb[p], tx_refused, w);
 	}

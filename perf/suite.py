@@ -138,6 +138,9 @@ def write_pcap(path, frs):
 
 # ---- configs ------------------------------------------------------------
 
+ACL_SIMD = None   # --acl-simd: 'set acl-simd' in every config (None: the data plane's default)
+
+
 def config(mix, sessions, rules, mbufs, rings=False):
     src = "net_pcap0"
     if rings:  # es-loadgen's ring ports
@@ -146,7 +149,8 @@ def config(mix, sessions, rules, mbufs, rings=False):
         devs = {"n3": "net_null0", "n9": "net_null1", "lan": src}
     else:
         devs = {"n3": src, "n9": "net_null0", "lan": "net_null1"}
-    lines = [f"set sessions-max {max(sessions, 8)}", f"set rules-max {max(rules, 8)}",
+    lines = [f"set acl-simd {ACL_SIMD}"] if ACL_SIMD is not None else []
+    lines += [f"set sessions-max {max(sessions, 8)}", f"set rules-max {max(rules, 8)}",
              f"set mbufs {mbufs}", "set mbuf-size 2048",
              f"port add n3 dev {devs['n3']} role access addr {N3}/24 mac {MAC_N3}",
              f"port add n9 dev {devs['n9']} role core addr {N9}/24",
@@ -432,7 +436,11 @@ def main():
     ap.add_argument("--huge", action="store_true", help="the same as --mem huge")
     ap.add_argument("--only", help="comma-separated mixes at the target point only")
     ap.add_argument("--rt", action="store_true", help="the worker thread under SCHED_FIFO")
+    ap.add_argument("--acl-simd", type=int, choices=[0, 128, 256, 512],
+                    help="rte_acl SIMD width (set acl-simd); default: the widest the CPU runs")
     a = ap.parse_args()
+    global ACL_SIMD
+    ACL_SIMD = a.acl_simd
     if a.huge:
         a.mem = "huge"
     only = a.only.split(",") if a.only else None
