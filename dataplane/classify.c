@@ -12,8 +12,11 @@
 #include <rte_vect.h>
 #include "classify.h"
 
-/* dir, QFI and DSCP share one 4-byte bitmask field (F_META): a byte
- * each, masked per byte, so one rte_acl input word covers all three. */
+/* QFI and DSCP share one 4-byte bitmask field (F_META) with the key's
+ * direction byte, which no rule sets: the direction picks the context
+ * (struct es_acl). rte_acl walks a step (~8 cycles a packet, measured)
+ * per 4-byte key group its rules use and none for a group every rule
+ * leaves open, so a direction field would cost every rule set a step. */
 enum { F_PROTO, F_META, F4_UE, F4_SRC, F4_DST, F4_SPORT,
        F4_DPORT, F4_TEID, F4_NUM };
 
@@ -93,12 +96,11 @@ static void set_pfx_word(struct rte_acl_field *f, const struct es_addr *a,
 static void fill_common(struct rte_acl_field *f, const struct es_cmd_rule *r)
 {
 	set_bm(&f[F_PROTO], r->has_proto, r->proto, 0xff);
-	/* the key holds dir, qfi, dscp, pad in that byte order */
-	f[F_META].value.u32 = (uint32_t)r->dir << 24 |
-			      (uint32_t)(r->has_qfi ? r->qfi : 0) << 16 |
+	/* the key holds dir, qfi, dscp, pad in that byte order; the
+	 * direction is not matched here but by the context (es_acl) */
+	f[F_META].value.u32 = (uint32_t)(r->has_qfi ? r->qfi : 0) << 16 |
 			      (uint32_t)(r->has_dscp ? r->dscp : 0) << 8;
-	f[F_META].mask_range.u32 = 0xff000000u |
-			      (r->has_qfi ? 0x00ff0000u : 0) |
+	f[F_META].mask_range.u32 = (r->has_qfi ? 0x00ff0000u : 0) |
 			      (r->has_dscp ? 0x0000ff00u : 0);
 }
 
@@ -222,96 +224,121 @@ static int rule_fams(const struct es_cmd_rule *r)
 	return !has_addr ? 3 : v6 ? 2 : 1;
 }
 
-int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
-		 int socket, struct rte_acl_ctx **c4, struct rte_acl_ctx **c6,
-		 char err[ES_ERR_MAX])
+/* The directions a rule is classified in: bit 0 uplink, bit 1 downlink. */
+static int rule_dirs(const struct es_cmd_rule *r)
 {
+	return r->dir == ES_DIR_UL ? 1 : r->dir == ES_DIR_DL ? 2 : 3;
+}
+
+void es_acl_free(struct es_acl *a)
+{
+	for (int v6 = 0; v6 < 2; v6++)
+		for (int dl = 0; dl < 2; dl++) {
+			rte_acl_free(a->c[v6][dl]);
+			a->c[v6][dl] = NULL;
+		}
+}
+
+int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
+		 int socket, struct es_acl *out, char err[ES_ERR_MAX])
+{
+	static const char *const tags[2][2] = { { "acl4ul", "acl4dl" }, { "acl6ul", "acl6dl" } };
 	struct rte_acl_field_def d6[F6_NUM];
-	struct rte_acl_config cfg4, cfg6;
-	struct rte_acl_ctx *a4 = NULL, *a6 = NULL;
-	uint32_t n4 = 0, n6 = 0;
+	struct rte_acl_config cfg[2];
+	struct es_acl a;
+	uint32_t cnt[2][2] = { { 0, 0 }, { 0, 0 } };
 	int rc;
 
+	memset(&a, 0, sizeof(a));
 	init_defs6(d6);
 	for (uint32_t i = 0; i < n; i++) {
-		int f = rule_fams(&slots[idx[i]].c);
-		n4 += (f & 1) != 0;
-		n6 += (f & 2) != 0;
+		int f = rule_fams(&slots[idx[i]].c), d = rule_dirs(&slots[idx[i]].c);
+		for (int v6 = 0; v6 < 2; v6++)
+			for (int dl = 0; dl < 2; dl++)
+				cnt[v6][dl] += (f >> v6 & 1) && (d >> dl & 1);
 	}
-	if ((n4 && (a4 = ctx_new("acl4", n4, F4_NUM, socket)) == NULL) ||
-	    (n6 && (a6 = ctx_new("acl6", n6, F6_NUM, socket)) == NULL)) {
-		snprintf(err, ES_ERR_MAX, "rte_acl_create failed: %s",
-			 rte_strerror(rte_errno));
-		goto fail;
+	for (int v6 = 0; v6 < 2; v6++) {
+		for (int dl = 0; dl < 2; dl++) {
+			if (cnt[v6][dl] == 0)
+				continue;
+			a.c[v6][dl] = ctx_new(tags[v6][dl], cnt[v6][dl],
+					      v6 ? F6_NUM : F4_NUM, socket);
+			if (a.c[v6][dl] == NULL) {
+				snprintf(err, ES_ERR_MAX, "rte_acl_create failed: %s",
+					 rte_strerror(rte_errno));
+				goto fail;
+			}
+		}
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct es_cmd_rule *r = &slots[idx[i]].c;
-		int f = rule_fams(r);
+		int f = rule_fams(r), d = rule_dirs(r);
 		/* lower number wins (PDR precedence); rte_acl wants higher */
 		int32_t prio = (int32_t)(RTE_ACL_MAX_PRIORITY - r->prio);
 		struct rte_acl_rule_data data = {
 			.category_mask = 1, .priority = prio, .userdata = idx[i] + 1,
 		};
 		if (f & 1) {
-			struct es_acl_rule4 a;
-			memset(&a, 0, sizeof(a));
-			a.data = data;
-			fill_common(a.field, r);
-			set_pfx_word(&a.field[F4_UE], &r->ue, r->has_ue, 0);
-			set_pfx_word(&a.field[F4_SRC], &r->src, r->has_src, 0);
-			set_pfx_word(&a.field[F4_DST], &r->dst, r->has_dst, 0);
-			fill_tail(a.field, F4_SPORT, F4_DPORT, F4_TEID, r);
-			if (add_rule(a4, &a, r, err))
-				goto fail;
+			struct es_acl_rule4 a4;
+			memset(&a4, 0, sizeof(a4));
+			a4.data = data;
+			fill_common(a4.field, r);
+			set_pfx_word(&a4.field[F4_UE], &r->ue, r->has_ue, 0);
+			set_pfx_word(&a4.field[F4_SRC], &r->src, r->has_src, 0);
+			set_pfx_word(&a4.field[F4_DST], &r->dst, r->has_dst, 0);
+			fill_tail(a4.field, F4_SPORT, F4_DPORT, F4_TEID, r);
+			for (int dl = 0; dl < 2; dl++)
+				if ((d >> dl & 1) && add_rule(a.c[0][dl], &a4, r, err))
+					goto fail;
 		}
 		if (f & 2) {
-			struct es_acl_rule6 a;
-			memset(&a, 0, sizeof(a));
-			a.data = data;
-			fill_common(a.field, r);
+			struct es_acl_rule6 a6;
+			memset(&a6, 0, sizeof(a6));
+			a6.data = data;
+			fill_common(a6.field, r);
 			for (int w = 0; w < 2; w++)
-				set_pfx_word(&a.field[F6_UE0 + w], &r->ue, r->has_ue, w);
+				set_pfx_word(&a6.field[F6_UE0 + w], &r->ue, r->has_ue, w);
 			for (int w = 0; w < 4; w++) {
-				set_pfx_word(&a.field[F6_SRC0 + w], &r->src, r->has_src, w);
-				set_pfx_word(&a.field[F6_DST0 + w], &r->dst, r->has_dst, w);
+				set_pfx_word(&a6.field[F6_SRC0 + w], &r->src, r->has_src, w);
+				set_pfx_word(&a6.field[F6_DST0 + w], &r->dst, r->has_dst, w);
 			}
-			fill_tail(a.field, F6_SPORT, F6_DPORT, F6_TEID, r);
-			if (add_rule(a6, &a, r, err))
-				goto fail;
+			fill_tail(a6.field, F6_SPORT, F6_DPORT, F6_TEID, r);
+			for (int dl = 0; dl < 2; dl++)
+				if ((d >> dl & 1) && add_rule(a.c[1][dl], &a6, r, err))
+					goto fail;
 		}
 	}
-	memset(&cfg4, 0, sizeof(cfg4));
-	cfg4.num_categories = 1;
-	cfg4.num_fields = F4_NUM;
-	memcpy(cfg4.defs, defs4, sizeof(defs4));
-	memset(&cfg6, 0, sizeof(cfg6));
-	cfg6.num_categories = 1;
-	cfg6.num_fields = F6_NUM;
-	memcpy(cfg6.defs, d6, sizeof(d6));
-	if (a4 && (rc = rte_acl_build(a4, &cfg4)) != 0) {
-		snprintf(err, ES_ERR_MAX, "rte_acl_build (IPv4 rules): %s",
-			 rte_strerror(-rc));
-		goto fail;
+	memset(cfg, 0, sizeof(cfg));
+	cfg[0].num_categories = 1;
+	cfg[0].num_fields = F4_NUM;
+	memcpy(cfg[0].defs, defs4, sizeof(defs4));
+	cfg[1].num_categories = 1;
+	cfg[1].num_fields = F6_NUM;
+	memcpy(cfg[1].defs, d6, sizeof(d6));
+	for (int v6 = 0; v6 < 2; v6++) {
+		for (int dl = 0; dl < 2; dl++) {
+			if (a.c[v6][dl] == NULL)
+				continue;
+			rc = rte_acl_build(a.c[v6][dl], &cfg[v6]);
+			if (rc != 0) {
+				snprintf(err, ES_ERR_MAX, "rte_acl_build (IPv%d %s rules): %s",
+					 v6 ? 6 : 4, dl ? "downlink" : "uplink",
+					 rte_strerror(-rc));
+				goto fail;
+			}
+			/* the method es_acl_setup chose (and checked on a probe) */
+			if (acl_alg != RTE_ACL_CLASSIFY_DEFAULT &&
+			    (rc = rte_acl_set_ctx_classify(a.c[v6][dl], acl_alg)) != 0) {
+				snprintf(err, ES_ERR_MAX, "rte_acl method %s: %s",
+					 acl_alg_name, rte_strerror(-rc));
+				goto fail;
+			}
+		}
 	}
-	if (a6 && (rc = rte_acl_build(a6, &cfg6)) != 0) {
-		snprintf(err, ES_ERR_MAX, "rte_acl_build (IPv6 rules): %s",
-			 rte_strerror(-rc));
-		goto fail;
-	}
-	/* the method es_acl_setup chose (and checked on a probe) */
-	if (acl_alg != RTE_ACL_CLASSIFY_DEFAULT &&
-	    ((a4 && (rc = rte_acl_set_ctx_classify(a4, acl_alg)) != 0) ||
-	     (a6 && (rc = rte_acl_set_ctx_classify(a6, acl_alg)) != 0))) {
-		snprintf(err, ES_ERR_MAX, "rte_acl method %s: %s", acl_alg_name,
-			 rte_strerror(-rc));
-		goto fail;
-	}
-	*c4 = a4;
-	*c6 = a6;
+	*out = a;
 	return 0;
 fail:
-	rte_acl_free(a4);
-	rte_acl_free(a6);
+	es_acl_free(&a);
 	return -1;
 }
 
@@ -327,16 +354,14 @@ int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX])
 	for (uint32_t i = 0; i < t->n_rules; i++)
 		idx[i] = i;
 	rc = es_acl_build(t->rules, idx, t->n_rules, (int)rte_socket_id(),
-			  &t->acl4, &t->acl6, err);
+			  &t->acl, err);
 	free(idx);
 	return rc;
 }
 
 void es_classify_free(struct es_tables *t)
 {
-	rte_acl_free(t->acl4);
-	rte_acl_free(t->acl6);
-	t->acl4 = t->acl6 = NULL;
+	es_acl_free(&t->acl);
 }
 
 void es_classify(const struct rte_acl_ctx *ctx, const uint8_t **keys,
@@ -349,6 +374,28 @@ void es_classify(const struct rte_acl_ctx *ctx, const uint8_t **keys,
 		return;
 	}
 	rte_acl_classify(ctx, keys, res, n, 1);
+}
+
+void es_classify_rules(const struct es_tables *t, int v6,
+		       const uint8_t **keys, uint32_t *res, uint32_t n)
+{
+	const uint8_t *k[2][ES_BURST];
+	uint32_t r[2][ES_BURST], pos[2][ES_BURST], m[2] = { 0, 0 };
+	/* the dir byte sits at the same offset in both key layouts */
+	_Static_assert(offsetof(struct es_key4, dir) == offsetof(struct es_key6, dir),
+		       "one dir offset");
+	for (; n > ES_BURST; n -= ES_BURST, keys += ES_BURST, res += ES_BURST)
+		es_classify_rules(t, v6, keys, res, ES_BURST);
+	for (uint32_t i = 0; i < n; i++) {
+		int dl = keys[i][offsetof(struct es_key4, dir)] == ES_DIR_DL;
+		k[dl][m[dl]] = keys[i];
+		pos[dl][m[dl]++] = i;
+	}
+	for (int dl = 0; dl < 2; dl++) {
+		es_classify_rules_dir(t, v6, dl, k[dl], r[dl], m[dl]);
+		for (uint32_t j = 0; j < m[dl]; j++)
+			res[pos[dl][j]] = r[dl][j];
+	}
 }
 
 /* Set bits [0, plen) of a prefix over nbytes key bytes at off. */

@@ -76,17 +76,22 @@ int es_acl_setup(uint32_t bits, char err[ES_ERR_MAX]);
 const char *es_acl_method(void);
 
 /*
- * Build an IPv4 and an IPv6 context over the n rules slots[idx[i]]
- * (any order; each rule's priority is its PRIO); a result is idx[i] + 1.
- * *c4 / *c6 are NULL when no rule is of that family. socket: the NUMA
+ * Build the base contexts (struct es_acl: IPv4 and IPv6, uplink and
+ * downlink) over the n rules slots[idx[i]] (any order; each rule's
+ * priority is its PRIO); a result is idx[i] + 1. A rule goes into the
+ * contexts of its family (both without an address) and direction (both
+ * for ES_DIR_ANY); a context no rule goes into is NULL. socket: the NUMA
  * socket of the contexts. Thread safety: touches no shared state but
  * the DPDK heap and the rte_acl list (both locked), so the control
- * thread and a background build thread may call it at once. Returns 0,
- * or -1 with a one-line reason in err (nothing left allocated).
+ * thread and a background build thread may call it at once. Returns 0
+ * with *out filled, or -1 with a one-line reason in err (nothing left
+ * allocated, *out untouched).
  */
 int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
-		 int socket, struct rte_acl_ctx **c4, struct rte_acl_ctx **c6,
-		 char err[ES_ERR_MAX]);
+		 int socket, struct es_acl *out, char err[ES_ERR_MAX]);
+
+/* Free the contexts of a (NULL ones skipped) and set them NULL. */
+void es_acl_free(struct es_acl *a);
 
 /*
  * The delta D: rules changed since the base was built, in a tuple space
@@ -217,19 +222,26 @@ void es_classify_delta(const struct es_tables *t, int v6, const uint8_t **keys,
 		       uint32_t *res, uint32_t n);
 
 /*
- * The worker's phase 3 for one family: res[i] gets the slot + 1 of the
- * live rule with the lowest PRIO that matches keys[i], or 0. Without a
- * delta (t->rules_delta 0) this is one rte_acl call and one branch.
- * Every result is within 1..t->n_slots or 0. Called by workers on the
- * table set they loaded; reads only published (immutable) data.
+ * The worker's phase 3 for one family and direction (dl: 0 uplink, 1
+ * downlink; every key's dir byte says the same): res[i] gets the slot + 1
+ * of the live rule with the lowest PRIO that matches keys[i], or 0.
+ * Without a delta (t->rules_delta 0) this is one rte_acl call and one
+ * branch. Every result is within 1..t->n_slots or 0. Called by workers
+ * on the table set they loaded; reads only published (immutable) data.
  */
-static inline void es_classify_rules(const struct es_tables *t, int v6,
-				     const uint8_t **keys, uint32_t *res,
-				     uint32_t n)
+static inline void es_classify_rules_dir(const struct es_tables *t, int v6,
+					 int dl, const uint8_t **keys,
+					 uint32_t *res, uint32_t n)
 {
-	es_classify(v6 ? t->acl6 : t->acl4, keys, res, n);
+	es_classify(t->acl.c[v6][dl], keys, res, n);
 	if (unlikely(t->rules_delta))
 		es_classify_delta(t, v6, keys, res, n);
 }
+
+/* es_classify_rules_dir for keys of both directions (any n):
+ * split by each key's dir byte. For tests and benchmarks; the worker
+ * splits while it builds the keys. */
+void es_classify_rules(const struct es_tables *t, int v6,
+		       const uint8_t **keys, uint32_t *res, uint32_t n);
 
 #endif

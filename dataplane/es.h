@@ -102,6 +102,12 @@ struct es_rule {
 
 struct rte_hash;
 struct rte_acl_ctx;
+
+/* The base rule contexts (classify.c), per family and direction:
+ * c[v6][dl], NULL when no rule is of that family and direction. */
+struct es_acl {
+	struct rte_acl_ctx *c[2][2];
+};
 struct es_sidx;
 struct es_tss;
 struct es_dfilt;
@@ -123,7 +129,7 @@ struct es_tables {
 	/* rules (rules.c): a slot array of n_slots entries, of which
 	 * n_rules are live (max_rules: 'set rules-max'). A published slot
 	 * is never written. Results are slot + 1, bounded against n_slots
-	 * before use. acl4/acl6: the base contexts; tss: the rules changed
+	 * before use. acl: the base contexts; tss: the rules changed
 	 * since the base was built, in a tuple space (classify.h; NULL
 	 * when empty); kill: per slot, the rules generation from which a
 	 * base rule is gone (deleted or replaced; ES_GEN_NEVER: live);
@@ -131,7 +137,7 @@ struct es_tables {
 	 * there is neither delta nor dead base rule (the fast path). */
 	uint32_t n_rules, max_rules, n_slots;
 	struct es_rule *rules;
-	struct rte_acl_ctx *acl4, *acl6;
+	struct es_acl acl;
 	const struct es_tss *tss;
 	const uint64_t *kill;
 	uint64_t rgen;
@@ -222,7 +228,7 @@ int es_sessions_foreach(const struct es_tables *t,
 			void *arg);
 void es_sessions_free(struct es_tables *t);
 
-/* classify.c: build the ACL contexts acl4/acl6 from t->rules[0..n_rules)
+/* classify.c: build the ACL contexts t->acl from t->rules[0..n_rules)
  * (sorted here by priority; results are index + 1). Used by unit tests;
  * the daemon builds through rules.c (es_rules_init). */
 int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX]);

@@ -6,7 +6,7 @@
  *   rules[n_slots]  slot array; a slot is written only while no published
  *                   table refers to it, so a published slot never
  *                   changes. rte_acl userdata = slot + 1.
- *   acl4/acl6       base contexts over a set B of slots.
+ *   acl             base contexts over a set B of slots (per family and direction).
  *   tss             the set D of live slots, in a tuple space: a hash per
  *                   rule shape, chains in PRIO order (classify.h). Nodes
  *                   are linked and unlinked in place; a generation on
@@ -126,7 +126,7 @@ struct merge {
 	const struct es_rule *slots;
 	uint32_t *idx, n;
 	int socket;
-	struct rte_acl_ctx *c4, *c6;
+	struct es_acl acl;
 	struct es_ovl *ovl;
 	int nice;
 	int rc;
@@ -699,12 +699,11 @@ static int build_tss(struct es_tss **out)
  * free what it replaced and reclaim nodes. Returns -1 (nothing
  * published, nothing freed) only when out of memory.
  */
-static int publish(int nb, struct rte_acl_ctx *b4, struct rte_acl_ctx *b6,
-		   char err[ES_ERR_MAX])
+static int publish(int nb, const struct es_acl *b, char err[ES_ERR_MAX])
 {
 	struct es_tables *old = es_tables_live;
 	struct es_tables *nt;
-	struct rte_acl_ctx *o4 = old->acl4, *o6 = old->acl6;
+	struct es_acl oa = old->acl;
 	const struct es_tss *ots = old->tss;
 	struct es_tss *ts;
 
@@ -719,8 +718,7 @@ static int publish(int nb, struct rte_acl_ctx *b4, struct rte_acl_ctx *b6,
 		return -1;
 	}
 	if (nb) {
-		nt->acl4 = b4;
-		nt->acl6 = b6;
+		nt->acl = *b;
 	}
 	nt->tss = ts;
 	nt->kill = R.kill;
@@ -732,8 +730,7 @@ static int publish(int nb, struct rte_acl_ctx *b4, struct rte_acl_ctx *b6,
 	R.gen = nt->rgen;
 	R.n_log = 0;
 	if (nb) {
-		rte_acl_free(o4);
-		rte_acl_free(o6);
+		es_acl_free(&oa);
 	}
 	rte_free((void *)(uintptr_t)ots);
 	reclaim();
@@ -744,7 +741,7 @@ static int publish(int nb, struct rte_acl_ctx *b4, struct rte_acl_ctx *b6,
 /*
  * Make the base built over snapshot idx[0..n) (PRIO order; st.snap set)
  * the new B: D recomputed against it, all published at once. On failure
- * (out of memory) nothing changes and the caller still owns c4, c6 and
+ * (out of memory) nothing changes and the caller still owns acl and
  * ovl (the overlap index over idx) ; on success they are the base's.
  */
 /* es_ovl_query callback; arg: the snapshot's slots in PRIO order. A live
@@ -757,8 +754,8 @@ static void mark_live(void *arg, uint32_t j)
 		R.st[y].mark = 1;
 }
 
-static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
-		   struct rte_acl_ctx *c6, struct es_ovl *ovl, char err[ES_ERR_MAX])
+static int install(uint32_t *idx, uint32_t n, const struct es_acl *acl,
+		   struct es_ovl *ovl, char err[ES_ERR_MAX])
 {
 	uint32_t n_tomb = 0, save_tomb = R.n_tomb;
 
@@ -800,7 +797,7 @@ static int install(uint32_t *idx, uint32_t n, struct rte_acl_ctx *c4,
 	}
 	/* base flags: the counts of dead base rules follow the new base */
 	R.n_tomb = n_tomb;
-	if (publish(1, c4, c6, err)) {
+	if (publish(1, acl, err)) {
 		R.n_tomb = save_tomb;
 		goto fail;
 	}
@@ -844,12 +841,10 @@ static void *merge_main(void *arg)
 	 * what is left (per-thread nice on Linux; failure only costs speed) */
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), m->nice);
 	t0 = rte_rdtsc();
-	m->rc = es_acl_build(m->slots, m->idx, m->n, m->socket, &m->c4, &m->c6, m->err);
+	m->rc = es_acl_build(m->slots, m->idx, m->n, m->socket, &m->acl, m->err);
 	if (m->rc == 0 && (m->ovl = es_ovl_build(m->slots, m->idx, m->n)) == NULL) {
 		snprintf(m->err, ES_ERR_MAX, "out of memory for the overlap index");
-		rte_acl_free(m->c4);
-		rte_acl_free(m->c6);
-		m->c4 = m->c6 = NULL;
+		es_acl_free(&m->acl);
 		m->rc = -1;
 	}
 	m->us = (rte_rdtsc() - t0) * 1000000 / rte_get_tsc_hz();
@@ -928,7 +923,7 @@ static int merge_finish(void)
 		return -1;
 	pthread_join(m->th, NULL);
 	R.m = NULL;
-	if (m->rc == 0 && install(m->idx, m->n, m->c4, m->c6, m->ovl, err) == 0) {
+	if (m->rc == 0 && install(m->idx, m->n, &m->acl, m->ovl, err) == 0) {
 		R.s.merges++;
 		R.s.last_merge_us = m->us;
 		free(m);
@@ -936,8 +931,7 @@ static int merge_finish(void)
 	}
 	/* build or install failed: drop it, retry after a quiet period */
 	R.s.merge_fails++;
-	rte_acl_free(m->c4);
-	rte_acl_free(m->c6);
+	es_acl_free(&m->acl);
 	es_ovl_free(m->ovl);
 	snap_clear(m->idx, m->n);
 	free(m->idx);
@@ -950,7 +944,7 @@ static int merge_finish(void)
 /* Build a base over the live set here and now, and install it. */
 static int rebuild_now(char err[ES_ERR_MAX])
 {
-	struct rte_acl_ctx *c4, *c6;
+	struct es_acl acl;
 	struct es_ovl *ovl;
 	uint64_t t0 = rte_rdtsc();
 	uint32_t n, *idx;
@@ -961,7 +955,7 @@ static int rebuild_now(char err[ES_ERR_MAX])
 		snprintf(err, ES_ERR_MAX, "out of memory for the rule tables");
 		return -1;
 	}
-	if (es_acl_build(R.slots, idx, n, (int)rte_socket_id(), &c4, &c6, err)) {
+	if (es_acl_build(R.slots, idx, n, (int)rte_socket_id(), &acl, err)) {
 		snap_clear(idx, n);
 		free(idx);
 		return -1;
@@ -969,13 +963,12 @@ static int rebuild_now(char err[ES_ERR_MAX])
 	ovl = es_ovl_build(R.slots, idx, n);
 	if (ovl == NULL) {
 		snprintf(err, ES_ERR_MAX, "out of memory for the overlap index");
-	} else if (install(idx, n, c4, c6, ovl, err) == 0) {
+	} else if (install(idx, n, &acl, ovl, err) == 0) {
 		R.s.sync_rebuilds++;
 		R.s.last_merge_us = (rte_rdtsc() - t0) * 1000000 / rte_get_tsc_hz();
 		return 0;
 	}
-	rte_acl_free(c4);
-	rte_acl_free(c6);
+	es_acl_free(&acl);
 	es_ovl_free(ovl);
 	snap_clear(idx, n);
 	free(idx);
@@ -1173,7 +1166,7 @@ int es_rules_update(const struct es_cmd *const *ops, unsigned int n,
 		    d_add(log[i].new_slot))
 			goto fail_mem;
 	}
-	if (publish(0, NULL, NULL, err))
+	if (publish(0, NULL, err))
 		goto fail_undo;
 	/* slots no context or node refers to any more */
 	for (i = 0; i < n; i++) {
@@ -1314,7 +1307,7 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	uint32_t n = t->n_rules, cap = es_rules_slots(t->max_rules);
 	uint32_t nb = 1024;
 	struct es_rule *slots = NULL;
-	struct rte_acl_ctx *c4 = NULL, *c6 = NULL;
+	struct es_acl acl = { 0 };
 
 	es_rules_fini();
 	qsort(t->rules, n, sizeof(t->rules[0]), rule_cmp);
@@ -1348,7 +1341,7 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	memcpy(slots, t->rules, (size_t)n * sizeof(*slots));
 	for (uint32_t i = 0; i < n; i++)
 		R.base[i] = i;
-	if (es_acl_build(slots, R.base, n, (int)rte_socket_id(), &c4, &c6, err))
+	if (es_acl_build(slots, R.base, n, (int)rte_socket_id(), &acl, err))
 		goto fail;
 	R.ovl = es_ovl_build(slots, R.base, n);
 	if (R.ovl == NULL) {
@@ -1376,8 +1369,7 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	rte_free(t->rules);
 	t->rules = slots;
 	t->n_slots = cap;
-	t->acl4 = c4;
-	t->acl6 = c6;
+	t->acl = acl;
 	t->tss = NULL;
 	t->kill = R.kill;
 	t->dfilt = R.df;
@@ -1385,8 +1377,7 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	t->rules_delta = 0;
 	return 0;
 fail:
-	rte_acl_free(c4);
-	rte_acl_free(c6);
+	es_acl_free(&acl);
 	rte_free(slots);
 	state_forget();
 	return -1;

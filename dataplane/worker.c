@@ -513,12 +513,13 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	struct pctx c[ES_BURST];
 	struct rte_mbuf *dq[ES_BURST];
 	struct keyset ks[KS_MAX];
-	const uint8_t *k4[ES_BURST], *k6[ES_BURST];
-	uint32_t r4[ES_BURST], r6[ES_BURST];
-	uint16_t ci4[ES_BURST], ci6[ES_BURST];
+	/* phase 3 keys by family and direction (g = 2 * v6 + dl) */
+	const uint8_t *kg[4][ES_BURST];
+	uint32_t rg[4][ES_BURST];
+	uint16_t cg[4][ES_BURST], ng[4] = { 0, 0, 0, 0 };
 	const struct es_sidx *sx[ES_BURST];
 	uint32_t skey[ES_BURST], shome[ES_BURST];
-	uint16_t nc = 0, nd = 0, n4 = 0, n6 = 0;
+	uint16_t nc = 0, nd = 0;
 	uint64_t tsc = rte_rdtsc(), t1 = 0, t2 = 0;
 
 	for (int k = 0; k < KS_MAX; k++)
@@ -616,23 +617,22 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			continue;
 		}
 		build_key(p, &t->sessions[p->sess]);
-		if (p->in.v6) {
-			k6[n6] = (const uint8_t *)&p->key.k6;
-			ci6[n6++] = i;
-		} else {
-			k4[n4] = (const uint8_t *)&p->key.k4;
-			ci4[n4++] = i;
+		{
+			unsigned int g = 2u * p->in.v6 + (p->path != P_UL);
+			kg[g][ng[g]] = (const uint8_t *)&p->key;
+			cg[g][ng[g]++] = i;
 		}
 		p->rule = 0;
 	}
 
-	/* phase 3: classify */
-	es_classify_rules(t, 0, k4, r4, n4);
-	es_classify_rules(t, 1, k6, r6, n6);
-	for (uint16_t j = 0; j < n4; j++)
-		c[ci4[j]].rule = r4[j];
-	for (uint16_t j = 0; j < n6; j++)
-		c[ci6[j]].rule = r6[j];
+	/* phase 3: classify, a call per family and direction present */
+	for (unsigned int g = 0; g < 4; g++) {
+		if (ng[g] == 0)
+			continue;
+		es_classify_rules_dir(t, (int)(g >> 1), (int)(g & 1), kg[g], rg[g], ng[g]);
+		for (uint16_t j = 0; j < ng[g]; j++)
+			c[cg[g][j]].rule = rg[g][j];
+	}
 
 	if (es_stage_cycles)
 		t2 = rte_rdtsc();

@@ -260,8 +260,7 @@ static void run(uint32_t n, unsigned int n_ops, unsigned int n_stream, double st
 
 	es_rules_fini();
 	t = es_tables_live;
-	rte_acl_free(t->acl4);
-	rte_acl_free(t->acl6);
+	es_acl_free(&t->acl);
 	rte_free(t->rules);
 	rte_free(t->apps);
 	rte_free(t);

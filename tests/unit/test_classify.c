@@ -74,7 +74,8 @@ static uint32_t match4(const struct es_tables *t, const struct es_key4 *k)
 {
 	const uint8_t *p = (const uint8_t *)k;
 	uint32_t r = 0;
-	es_classify(t->acl4, &p, &r, 1);
+	/* the direction picks the context */
+	es_classify(t->acl.c[0][k->dir == ES_DIR_DL], &p, &r, 1);
 	if (r == 0)
 		return 0;
 	assert_true(r <= t->n_rules);
@@ -128,7 +129,7 @@ static uint32_t acl_lookup(const struct es_tables *t, const struct tkey *tk)
 	const uint8_t *p = (const uint8_t *)&k;
 	uint32_t r = 0xdeadbeef;
 	make_key(tk, &k);
-	es_classify(tk->v6 ? t->acl6 : t->acl4, &p, &r, 1);
+	es_classify(t->acl.c[tk->v6][tk->dir == ES_DIR_DL], &p, &r, 1);
 	assert_true(r <= t->n_rules);
 	return r;
 }
@@ -448,10 +449,15 @@ static void classify__v4_rules_never_match_v6_keys_and_vice_versa(void **state)
 	const char *r6[] = { "rule add 6 dst ::/0 action drop" };
 	struct es_tables *t4 = new_tables(r4, 1), *t6 = new_tables(r6, 1);
 	struct tkey k4 = base_key(0), k6 = base_key(1);
-	assert_non_null(t4->acl4);
-	assert_null(t4->acl6);
-	assert_null(t6->acl4);
-	assert_non_null(t6->acl6);
+	/* uplink rules (the default direction): no downlink context */
+	assert_non_null(t4->acl.c[0][0]);
+	assert_null(t4->acl.c[1][0]);
+	assert_null(t6->acl.c[0][0]);
+	assert_non_null(t6->acl.c[1][0]);
+	for (int v6 = 0; v6 < 2; v6++) {
+		assert_null(t4->acl.c[v6][1]);
+		assert_null(t6->acl.c[v6][1]);
+	}
 	EXPECT(t4, k4, 5);
 	EXPECT(t4, k6, 0);
 	EXPECT(t6, k4, 0);
@@ -477,8 +483,8 @@ static void classify__rule_without_address_matches_both_families(void **state)
 			    "rule add 4 src 2001:db8:45::/48 action drop" };
 	struct es_tables *t = new_tables(r, 3);
 	struct tkey k;
-	assert_non_null(t->acl4);
-	assert_non_null(t->acl6);
+	assert_non_null(t->acl.c[0][0]);
+	assert_non_null(t->acl.c[1][0]);
 	k = base_key(0); EXPECT(t, k, 3);
 	k = base_key(1); EXPECT(t, k, 4);
 	k = base_key(0); set_ip(k.src, "10.46.0.1"); EXPECT(t, k, 5);
@@ -549,8 +555,9 @@ static void classify__no_rules_gives_no_context_and_zero(void **state)
 	uint32_t res[4] = { 7, 7, 7, 7 };
 	union akey keys[3];
 	const uint8_t *p[3];
-	assert_null(t->acl4);
-	assert_null(t->acl6);
+	for (int v6 = 0; v6 < 2; v6++)
+		for (int dl = 0; dl < 2; dl++)
+			assert_null(t->acl.c[v6][dl]);
 	assert_int_equal(acl_lookup(t, &k4), 0);
 	assert_int_equal(acl_lookup(t, &k6), 0);
 	for (int i = 0; i < 3; i++) {
@@ -734,7 +741,8 @@ static void classify__bursts_of_every_size_agree_with_single_lookups(void **stat
 					p[i] = (const uint8_t *)&ak[i];
 					res[i] = 0xdeadbeef;
 				}
-				es_classify(v6 ? t->acl6 : t->acl4, p, res, n);
+				/* keys of both directions: split per context */
+				es_classify_rules(t, v6, p, res, n);
 				for (uint32_t i = 0; i < n; i++) {
 					uint32_t want = ref_lookup(t, &k[i]);
 					if (res[i] != want || acl_lookup(t, &k[i]) != want)
@@ -799,7 +807,7 @@ static void classify__every_simd_width_agrees_with_the_reference(void **state)
 				make_key(&k[j], &ak[j]);
 				p[j] = (const uint8_t *)&ak[j];
 			}
-			es_classify(v6 ? t->acl6 : t->acl4, p, res, ES_BURST);
+			es_classify_rules(t, v6, p, res, ES_BURST);
 			for (uint32_t j = 0; j < ES_BURST; j++) {
 				uint32_t want = ref_lookup(t, &k[j]);
 				if (res[j] != want)

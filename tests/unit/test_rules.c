@@ -228,8 +228,7 @@ static void teardown_tables(void)
 {
 	struct es_tables *t = es_tables_live;
 	es_rules_fini();
-	rte_acl_free(t->acl4);
-	rte_acl_free(t->acl6);
+	es_acl_free(&t->acl);
 	rte_free(t->rules);
 	rte_free(t->apps);
 	rte_free(t);
