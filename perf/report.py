@@ -26,6 +26,13 @@ def _baseline(res, mode, inner):
     return None
 
 
+def _own(x):
+    """The data plane's own stages: parse + classify + action (rx and tx
+    are the ports' bursts: the pcap source's copy, net_null's free)."""
+    st = x["stage_cycles_per_pkt"]
+    return st.get("parse", 0) + st.get("classify", 0) + st.get("action", 0)
+
+
 def _row(x, hz):
     st = x["stage_cycles_per_pkt"]
     lat = x["latency_ns"]
@@ -55,7 +62,8 @@ def section(res, result_path):
         out.append(f"| {b['mode']} | {b['inner_bytes']} | {b['mpps']:.2f} | {hz / (b['mpps'] * 1e6):.0f} |")
     out += ["", f"### Mixes at {t['rules']} rules, {t['sessions']} sessions, {t['flows']} flows (one worker core)",
             "",
-            "Cycles per stage: rx / parse / classify (session + rules) / action (incl. the tx burst) / flush.",
+            "Cycles per stage: rx (the rx burst) / parse / classify (session + rules) / action / tx (the tx",
+            "bursts, at the end of each round).",
             "Latency: in the data plane, from the return of the rx burst to the return of the tx flush,",
             "at the saturating rate of this source (every poll returns a full burst).", "",
             "| mix | inner B | frame B | Mpps | cycles/pkt | stages | p50 µs | p99 µs | p99.9 µs | max µs | jitter µs |",
@@ -63,15 +71,19 @@ def section(res, result_path):
     for x in res["mixes"]:
         out.append(_row(x, hz))
     out += ["", "### Against testpmd and the BRIEF §7 targets", "",
-            "| mix | inner B | edgesteer Mpps | / testpmd io | / testpmd macswap | cycles/pkt | target | own cycles (minus io floor) |",
-            "|---|---|---|---|---|---|---|---|"]
+            "Own stages: parse + classify + action, the work between the rx burst and the tx burst;",
+            "rx + tx: the virtual ports' bursts. `minus io floor`: cycles/pkt less testpmd io's.", "",
+            "| mix | inner B | edgesteer Mpps | / testpmd io | / testpmd macswap | cycles/pkt | rx + tx | own stages | target | minus io floor |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for x in res["mixes"]:
         io = _baseline(res, "io", x["inner_bytes"])
         ms = _baseline(res, "macswap", x["inner_bytes"])
         floor = hz / (io * 1e6) if io else 0
         tgt = TARGETS.get(x["mix"])
+        st = x["stage_cycles_per_pkt"]
         out.append(f"| {x['mix']} | {x['inner_bytes']} | {x['mpps']:.2f} | "
                    f"{x['mpps'] / io:.2f} | {x['mpps'] / ms:.2f} | {x['cycles_per_pkt']:.0f} | "
+                   f"{st.get('rx', 0) + st.get('tx', 0):.0f} | **{_own(x):.0f}** | "
                    f"{'≤ %d' % tgt if tgt else '—'} | {x['cycles_per_pkt'] - floor:.0f} |")
     if res.get("latency_at_load"):
         out += ["", f"### End-to-end latency at offered loads ({t['rules']} rules, {t['sessions']} sessions, "
@@ -95,9 +107,12 @@ def section(res, result_path):
                        f"{dp['p50_ns'] / 1000:.1f} | {dp['p99_ns'] / 1000:.1f} |")
     out += ["", "### Scaling (uplink steer-to-local, 64-byte inner)", ""]
     for dim in ("rules", "sessions", "flows"):
-        out += [f"| {dim} | Mpps | cycles/pkt | classify cycles | p99 µs |", "|---|---|---|---|---|"]
+        out += [f"| {dim} | Mpps | cycles/pkt | rx | own stages | classify cycles | p99 µs |",
+                "|---|---|---|---|---|---|---|"]
         for x in res["scaling"][dim]:
-            out.append(f"| {x[dim]} | {x['mpps']:.2f} | {x['cycles_per_pkt']:.0f} | "
+            thp = " (THP)" if x.get("memory_mode") == "thp" else ""
+            out.append(f"| {x[dim]}{thp} | {x['mpps']:.2f} | {x['cycles_per_pkt']:.0f} | "
+                       f"{x['stage_cycles_per_pkt'].get('rx', 0):.0f} | {_own(x):.0f} | "
                        f"{x['stage_cycles_per_pkt'].get('classify', 0):.0f} | {x['latency_ns']['p99_ns'] / 1000:.1f} |")
         out.append("")
     mem = max((x for x in res["scaling"]["sessions"]), key=lambda x: x["sessions"])["memory"]
@@ -131,8 +146,8 @@ def plots(res):
     for ax, dim in zip(axs, ("rules", "sessions", "flows")):
         xs = [max(x[dim], 1) for x in res["scaling"][dim]]
         ax.plot(xs, [x["cycles_per_pkt"] for x in res["scaling"][dim]], "o-", label="total (TSC / packets)")
-        ax.plot(xs, [x["cycles_per_pkt"] - x["stage_cycles_per_pkt"].get("rx", 0) for x in res["scaling"][dim]],
-                "^-", label="less rx (the source's replay cost)")
+        ax.plot(xs, [_own(x) for x in res["scaling"][dim]],
+                "^-", label="own stages (parse + classify + action)")
         ax.plot(xs, [x["stage_cycles_per_pkt"].get("classify", 0) for x in res["scaling"][dim]], "s--",
                 label="classify (session + rules)")
         ax.set_xscale("log")
