@@ -2,7 +2,7 @@
 /*
  * edgesteer [EAL options] -- -c CONFIG [--ctl PATH | --no-ctl]
  *            [--state FILE [--state-sync]] [--idle-exit MS] [--stats FILE]
- *            [--stats-interval S] [--stage-cycles] [--no-thp]
+ *            [--stats-interval S] [--stage-cycles[=N]] [--no-thp]
  *
  * Start-up: EAL, transparent huge pages for --no-huge memory (mem.h),
  * config (fatal with FILE:LINE), mbuf pool, ports, workers (one per
@@ -52,7 +52,8 @@ static void usage(const char *prog)
 	       "      --idle-exit MS       stop after MS ms without a received packet\n"
 	       "      --stats FILE         write the final counters as JSON to FILE\n"
 	       "      --stats-interval S   print the counters every S seconds\n"
-	       "      --stage-cycles       time each pipeline stage (TSC; adds ~5 reads per burst)\n"
+	       "      --stage-cycles[=N]   time each pipeline stage (TSC) in one round of N\n"
+	       "                           (default 1: every round; each timed round costs ~8 TSC reads)\n"
 	       "      --no-thp             with --no-huge: keep DPDK memory on 4 KiB pages (no\n"
 	       "                           transparent huge pages, see dataplane/mem.h)\n"
 	       "  -h, --help               this text\n", prog);
@@ -87,7 +88,8 @@ static void write_stages(FILE *f)
 	for (int s = 0; s < ES_ST_MAX; s++)
 		fprintf(f, "%s\"%s\": %llu", s ? ", " : "", es_stage_names[s],
 			(unsigned long long)es_stage_sum(s));
-	fprintf(f, "},\n");
+	fprintf(f, "},\n  \"stage_packets\": %llu,\n",
+		(unsigned long long)es_stage_pkts_sum());
 }
 
 static int write_stats(const char *path)
@@ -137,7 +139,7 @@ int main(int argc, char **argv)
 		{ "idle-exit", required_argument, NULL, 'i' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "stats-interval", required_argument, NULL, 'I' },
-		{ "stage-cycles", no_argument, NULL, 'S' },
+		{ "stage-cycles", optional_argument, NULL, 'S' },
 		{ "no-thp", no_argument, NULL, 'H' },
 		{ "ctl", required_argument, NULL, 'C' },
 		{ "no-ctl", no_argument, NULL, 'N' },
@@ -183,6 +185,14 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			es_stage_cycles = 1;
+			if (optarg) {
+				unsigned long long v = strtoull(optarg, &end, 10);
+				if (*end || end == optarg || v < 1 || v > 1000000)
+					rte_exit(EXIT_FAILURE,
+						 "--stage-cycles=%s: time one round in N, N from 1 to 1000000\n",
+						 optarg);
+				es_stage_every = (unsigned int)v;
+			}
 			break;
 		case 'H':
 			thp = false;

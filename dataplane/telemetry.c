@@ -139,6 +139,7 @@ static int cmd_stages(const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "enabled", es_stage_cycles ? 1 : 0);
 	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
 	rte_tel_data_add_dict_u64(d, "rx_packets", es_counter_sum(ES_CNT_RX));
+	rte_tel_data_add_dict_u64(d, "stage_packets", es_stage_pkts_sum());
 	for (int s = 0; s < ES_ST_MAX; s++)
 		rte_tel_data_add_dict_u64(d, es_stage_names[s],
 					  es_stage_sum((enum es_stage)s));

@@ -44,6 +44,7 @@ const char *const es_stage_names[ES_ST_MAX] = {
 	"rx", "parse", "classify", "action", "tx",
 };
 int es_stage_cycles;
+unsigned int es_stage_every = 1;
 
 #define CONSUMED (-1)
 
@@ -78,6 +79,14 @@ void es_lat_sum(struct es_lat_hist *out)
 	memset(out, 0, sizeof(*out));
 	for (unsigned int i = 0; i < es_n_workers; i++)
 		es_lat_merge(out, &es_workers[i].lat);
+}
+
+uint64_t es_stage_pkts_sum(void)
+{
+	uint64_t c = 0;
+	for (unsigned int i = 0; i < es_n_workers; i++)
+		c += es_workers[i].stage_pkts;
+	return c;
 }
 
 uint64_t es_stage_sum(enum es_stage s)
@@ -549,7 +558,7 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		nc++;
 	}
 
-	if (es_stage_cycles)
+	if (w->timing)
 		t1 = rte_rdtsc();
 	/* phase 2: sessions. 4-byte keys: their home positions were
 	 * prefetched in phase 1; IPv6 prefixes: one bulk lookup */
@@ -634,7 +643,7 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			c[cg[g][j]].rule = rg[g][j];
 	}
 
-	if (es_stage_cycles)
+	if (w->timing)
 		t2 = rte_rdtsc();
 	/* phase 4: actions */
 	for (uint16_t i = 0; i < nc; i++) {
@@ -663,7 +672,7 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	}
 	if (nd)
 		rte_pktmbuf_free_bulk(dq, nd);
-	if (es_stage_cycles) {
+	if (w->timing) {
 		uint64_t t3 = rte_rdtsc();
 		w->stage[ES_ST_PARSE] += t1 - tsc;
 		w->stage[ES_ST_CLASSIFY] += t2 - t1;
@@ -736,20 +745,29 @@ int es_worker_main(void *arg)
 		uint64_t t_rx[ES_MAX_PORTS], tsc, t0 = 0;
 		uint32_t n_tx[ES_MAX_PORTS];
 		uint16_t nb = 0;
+		/* --stage-cycles[=N]: this round timed or not */
+		if (es_stage_cycles && ++w->stage_seq >= es_stage_every) {
+			w->stage_seq = 0;
+			w->timing = 1;
+		} else {
+			w->timing = 0;
+		}
 		for (uint16_t p = 0; p < es_n_ports; p++) {
 			uint64_t tx_before;
 			uint16_t n;
 			if (w->qid >= es_ports[p].nb_queues)
 				continue;
-			if (es_stage_cycles)
+			if (w->timing)
 				t0 = rte_rdtsc();
 			n = rte_eth_rx_burst(es_ports[p].port_id, w->qid, pkts,
 					     ES_BURST);
 			if (n == 0)
 				continue;
 			w->last_rx_tsc = rte_rdtsc();
-			if (es_stage_cycles)
+			if (w->timing) {
 				w->stage[ES_ST_RX] += w->last_rx_tsc - t0;
+				w->stage_pkts += n;
+			}
 			tx_before = w->cnt[ES_CNT_TX];
 			es_process_burst(w, t, (uint8_t)p, pkts, n);
 			t_rx[nb] = w->last_rx_tsc;
@@ -772,7 +790,7 @@ int es_worker_main(void *arg)
 		}
 		/* flush every round: latency over batching; a buffer that
 		 * filled has already been sent by rte_eth_tx_buffer */
-		if (es_stage_cycles)
+		if (w->timing)
 			t0 = rte_rdtsc();
 		es_worker_flush(w);
 		if (nb) {
@@ -780,7 +798,7 @@ int es_worker_main(void *arg)
 			 * return of its rx burst to the return of the flush (an
 			 * upper bound for packets a full buffer sent earlier) */
 			tsc = rte_rdtsc();
-			if (es_stage_cycles)
+			if (w->timing)
 				w->stage[ES_ST_TX] += tsc - t0;
 			for (uint16_t b = 0; b < nb; b++)
 				if (n_tx[b])

@@ -17,6 +17,11 @@
 enum es_stage { ES_ST_RX, ES_ST_PARSE, ES_ST_CLASSIFY, ES_ST_ACTION, ES_ST_TX, ES_ST_MAX };
 extern const char *const es_stage_names[ES_ST_MAX];
 extern int es_stage_cycles;  /* set before launch; read-only after */
+/* --stage-cycles=N: a worker times one round in N (1: every round), so
+ * that the TSC reads (~40 cycles each, about eight a round) weigh 1/N on
+ * what they measure; per-packet figures divide by the packets of the
+ * timed rounds (stage_pkts). Set before launch; read-only after. */
+extern unsigned int es_stage_every;
 
 struct es_worker {
 	uint64_t cnt[ES_CNT_MAX];           /* written by this worker only */
@@ -32,6 +37,9 @@ struct es_worker {
 	uint64_t ei_tokens, ei_last, ei_period;
 	uint64_t last_rx_tsc;                /* for --idle-exit */
 	uint64_t stage[ES_ST_MAX];           /* TSC cycles per stage (--stage-cycles) */
+	uint64_t stage_pkts;                 /* packets received in timed rounds */
+	uint32_t stage_seq;                  /* rounds since the last timed one */
+	uint8_t timing;                      /* this round is timed */
 	struct es_lat_hist lat;              /* rx -> tx latency of sent packets */
 } __rte_cache_aligned;
 
@@ -73,6 +81,10 @@ void es_lat_sum(struct es_lat_hist *out);
 /* TSC cycles spent in stage s summed over workers (0 unless
  * --stage-cycles). Any thread, no lock. */
 uint64_t es_stage_sum(enum es_stage s);
+
+/* Packets received in timed rounds, summed over workers: the divisor of
+ * es_stage_sum for cycles per packet. Any thread, no lock. */
+uint64_t es_stage_pkts_sum(void);
 
 /* es_rcu has one thread slot more than there are workers: workers use
  * their qid, and slot es_rcu_reader_id() is for a reader off the data
