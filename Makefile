@@ -41,7 +41,7 @@ SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
 .PHONY: all deps test demo perf perf-ctl clean
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(UNIT_BIN) $(SAN_BIN)
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(UNIT_BIN) $(SAN_BIN)
 # the grammar fuzzer (clang, libFuzzer) is part of every build
 .PHONY: fuzz fuzz-long
 all: $(BUILD)/fuzz/fuzz_cmd
@@ -66,6 +66,11 @@ $(BUILD)/es-loadgen: $(BUILD)/perf/loadgen.o $(LIB_OBJ)
 # rule update benchmark (perf/rules_update.c): not part of make test but
 # for a smoke run in tests/run_all.sh
 $(BUILD)/rules-bench: $(BUILD)/perf/rules_update.o $(BUILD)/perf/mec_rules.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
+
+# rte_acl's cost per key group its rules use (perf/acl_steps.c): the
+# measurement behind classify.c's layout; rte_acl alone, no data plane
+$(BUILD)/acl-bench: $(BUILD)/perf/acl_steps.o
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
 
 # overlap index figures (perf/ovl_bench.c): build and query times against

@@ -60,6 +60,19 @@ if [ -x "$BUILD/rules-bench" ]; then
 	fi
 fi
 
+# rte_acl step benchmark (perf/acl_steps.c): one run, every row a figure
+# (scalar and SSE run on every x86-64 machine DPDK supports)
+if [ -x "$BUILD/acl-bench" ]; then
+	echo "== acl-bench (smoke)"
+	if timeout 120 "$BUILD/acl-bench" --no-huge -m 256 --no-shconf --no-pci \
+		--log-level=error -l 0 > "$LOG/out" 2>&1 &&
+	   [ "$(grep -cE '^first byte \+ 2 groups +[0-9.]+ +[0-9.]+ ' "$LOG/out")" = 1 ]; then
+		cat "$LOG/out"; add acl-bench 1 0
+	else
+		cat "$LOG/out"; add acl-bench 0 1; status=1
+	fi
+fi
+
 # end-to-end suites on the real binary
 echo "== e2e"
 ES_BUILD="$PWD/$BUILD" timeout 1800 /usr/bin/python3 tests/e2e/run.py > "$LOG/out" 2>&1
