@@ -435,8 +435,12 @@ void es_rule_key(const struct es_cmd_rule *r, int v6, uint64_t val[7],
 		v[offsetof(struct es_key4, proto)] = r->proto;
 		m[offsetof(struct es_key4, proto)] = 0xff;
 	}
-	v[offsetof(struct es_key4, dir)] = r->dir;
-	m[offsetof(struct es_key4, dir)] = 0xff;
+	/* ES_DIR_ANY (no grammar gives it) matches both, as in the base,
+	 * which puts such a rule into both directions' contexts */
+	if (r->dir != ES_DIR_ANY) {
+		v[offsetof(struct es_key4, dir)] = r->dir;
+		m[offsetof(struct es_key4, dir)] = 0xff;
+	}
 	if (r->has_qfi) {
 		v[offsetof(struct es_key4, qfi)] = r->qfi;
 		m[offsetof(struct es_key4, qfi)] = 0xff;

@@ -837,6 +837,43 @@ static void classify__acl_simd_refuses_other_widths(void **state)
 	assert_string_equal(es_acl_method(), before);   /* unchanged */
 }
 
+/* A rule of no direction (ES_DIR_ANY: the grammar never makes one, a
+ * built rule may) matches both directions, in the base (both contexts)
+ * and in the delta's key mask, as the reference matcher says. */
+static void classify__a_rule_of_no_direction_matches_both(void **state)
+{
+	(void)state;
+	const char *r[] = { "rule add 5 dst 10.200.0.0/16 action drop" };
+	struct es_tables *t = calloc(1, sizeof(*t));
+	char err[ES_ERR_MAX];
+	struct es_cmd c;
+	uint64_t val[7], msk[7];
+	int ranges;
+	assert_non_null(t);
+	t->max_rules = 1;
+	t->rules = calloc(1, sizeof(*t->rules));
+	assert_non_null(t->rules);
+	assert_int_equal(es_cmd_parse(r[0], &c, err), 1);
+	c.u.rule.dir = ES_DIR_ANY;
+	t->rules[t->n_rules++].c = c.u.rule;
+	assert_int_equal(es_classify_build(t, err), 0);
+	assert_non_null(t->acl.c[0][0]);
+	assert_non_null(t->acl.c[0][1]);
+	for (int dl = 0; dl < 2; dl++) {
+		struct tkey k = base_key(0);
+		k.dir = dl ? ES_DIR_DL : ES_DIR_UL;
+		set_ip(k.dst, "10.200.7.7");
+		assert_int_equal(acl_lookup(t, &k), 1);
+		assert_int_equal(ref_lookup(t, &k), 1);
+	}
+	es_rule_key(&t->rules[0].c, 0, val, msk, &ranges);
+	assert_int_equal(((const uint8_t *)msk)[offsetof(struct es_key4, dir)], 0);
+	t->rules[0].c.dir = ES_DIR_UL;
+	es_rule_key(&t->rules[0].c, 0, val, msk, &ranges);
+	assert_int_equal(((const uint8_t *)msk)[offsetof(struct es_key4, dir)], 0xff);
+	free_tables(t);
+}
+
 int main(int argc, char **argv)
 {
 	char *eal[] = { argv[0], "--no-huge", "-m", "128", "--no-shconf",
@@ -863,6 +900,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(classify__bursts_of_every_size_agree_with_single_lookups),
 		cmocka_unit_test(classify__every_simd_width_agrees_with_the_reference),
 		cmocka_unit_test(classify__acl_simd_refuses_other_widths),
+		cmocka_unit_test(classify__a_rule_of_no_direction_matches_both),
 	};
 	(void)argc;
 	if (rte_eal_init(9, eal) < 0) {
