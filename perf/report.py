@@ -71,7 +71,8 @@ def section(res, result_path):
     for x in res["mixes"]:
         out.append(_row(x, hz))
     out += ["", "### Against testpmd and the BRIEF §7 targets", "",
-            "Own stages: parse + classify + action, the work between the rx burst and the tx burst;",
+            "Own stages: parse + classify + action, the work between the rx burst and the tx burst",
+            "(with --repeat: the median run's, and in brackets the range over the runs);",
             "rx + tx: the virtual ports' bursts. `minus io floor`: cycles/pkt less testpmd io's.", "",
             "| mix | inner B | edgesteer Mpps | / testpmd io | / testpmd macswap | cycles/pkt | rx + tx | own stages | target | minus io floor |",
             "|---|---|---|---|---|---|---|---|---|---|"]
@@ -81,9 +82,13 @@ def section(res, result_path):
         floor = hz / (io * 1e6) if io else 0
         tgt = TARGETS.get(x["mix"])
         st = x["stage_cycles_per_pkt"]
+        spread = ""
+        if x.get("repeats"):
+            owns = [_own(y) for y in x["repeats"]]
+            spread = f" ({min(owns):.0f}–{max(owns):.0f})"
         out.append(f"| {x['mix']} | {x['inner_bytes']} | {x['mpps']:.2f} | "
                    f"{x['mpps'] / io:.2f} | {x['mpps'] / ms:.2f} | {x['cycles_per_pkt']:.0f} | "
-                   f"{st.get('rx', 0) + st.get('tx', 0):.0f} | **{_own(x):.0f}** | "
+                   f"{st.get('rx', 0) + st.get('tx', 0):.0f} | **{_own(x):.0f}**{spread} | "
                    f"{'≤ %d' % tgt if tgt else '—'} | {x['cycles_per_pkt'] - floor:.0f} |")
     if res.get("latency_at_load"):
         out += ["", f"### End-to-end latency at offered loads ({t['rules']} rules, {t['sessions']} sessions, "
