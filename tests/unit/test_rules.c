@@ -276,6 +276,16 @@ static void make_keys(void)
 static const char *ctx_what;
 static unsigned int ctx_op;
 
+/* Fold the delta into a new base now (a merge starts at the next poll,
+ * settle installs it) and read the rule engine's figures after it. */
+static void merge_now(struct es_rules_stats *st)
+{
+	es_rules_tune(1, 0, 0);
+	es_rules_poll();
+	es_rules_settle();
+	es_rules_stats(st);
+}
+
 /* Classify keys[0..nk) through es_classify_rules (random burst sizes)
  * and compare each with the model's answer. */
 static void check_keys(const struct tkey *k, unsigned int nk)
@@ -608,10 +618,7 @@ static void rules__deleting_a_broad_rule_uncovers_every_rule_it_hid(void **state
 	assert_int_equal(st.delta, 400);
 	assert_int_equal(st.merges, 0);
 	/* fold into a new base: nothing pending, the same answers */
-	es_rules_tune(1, 0, 0);
-	es_rules_poll();
-	es_rules_settle();
-	es_rules_stats(&st);
+	merge_now(&st);
 	assert_int_equal(st.merges, 1);
 	assert_int_equal(st.tombs, 0);
 	assert_int_equal(st.delta, 0);
@@ -739,10 +746,7 @@ static void rules__shapes_past_the_hashed_tuples_share_the_catch_all(void **stat
 	es_rules_stats(&st);
 	assert_int_equal(st.delta, 64);
 	/* a merge folds everything into the base */
-	es_rules_tune(1, 0, 0);
-	es_rules_poll();
-	es_rules_settle();
-	es_rules_stats(&st);
+	merge_now(&st);
 	assert_int_equal(st.delta, 0);
 	assert_int_equal(st.tuples, 0);
 	assert_null(es_tables_live->tss);
