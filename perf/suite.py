@@ -540,16 +540,23 @@ def _run(a, p, mem, pages):
         hz = None
         cache = {}
 
-        def es(mix, inner, s, r, f, fresh=False):
+        def es(mix, inner, s, r, f, fresh=False, runner=None):
+            """One edgesteer run (cached by its point unless fresh), on
+            runner when given (another memory mode: marked in the result
+            and the line)."""
             key = (mix, inner, s, r, f)
             if fresh or key not in cache:
-                cache[key], _hz = run.edgesteer(mix, inner, s, r, f)
-                x = cache[key]
+                x, _hz = (runner or run).edgesteer(mix, inner, s, r, f)
+                other = runner is not None and runner.mem != run.mem
+                if other:
+                    x["memory_mode"] = runner.mem
+                cache[key] = x
                 st = x["stage_cycles_per_pkt"]
                 print(f"{mix:9} inner {inner:5}B s={s:<7} r={r:<6} f={f:<6}: {x['mpps']:6.2f} Mpps "
                       f"{x['cycles_per_pkt']:6.1f} cyc/pkt  (rx {st.get('rx', 0):.0f} parse {st.get('parse', 0):.0f} "
                       f"classify {st.get('classify', 0):.0f} action {st.get('action', 0):.0f} tx {st.get('tx', 0):.0f})"
                       f"  p50 {x['latency_ns']['p50_ns'] / 1000:.1f} us p99 {x['latency_ns']['p99_ns'] / 1000:.1f} us"
+                      + (f"  [{runner.mem.upper()}]" if other else "")
                       + (f"  DROPS {x['drops']}" if x["drops"] else ""), flush=True)
                 cache["hz"] = _hz
             return cache[key]
@@ -597,20 +604,11 @@ def _run(a, p, mem, pages):
             for s in p["sessions"]:
                 results["scaling"]["sessions"].append(es("ul_local", 64, s, R, F))
             for f in p["flows"]:
-                if f > HUGE_MAX_FLOWS and mem == "huge":
-                    # past the reservation: a run of its own on THP
-                    # (docs/perf.md: within noise of huge pages)
-                    big = Runner(d, seconds, "thp", a.rt)
-                    x, _ = big.edgesteer("ul_local", 64, S, R, f)
-                    x["memory_mode"] = "thp"
-                    st = x["stage_cycles_per_pkt"]
-                    print(f"ul_local  inner    64B s={S:<7} r={R:<6} f={f:<6}: {x['mpps']:6.2f} Mpps "
-                          f"{x['cycles_per_pkt']:6.1f} cyc/pkt  (rx {st.get('rx', 0):.0f} parse {st.get('parse', 0):.0f} "
-                          f"classify {st.get('classify', 0):.0f} action {st.get('action', 0):.0f} tx {st.get('tx', 0):.0f})"
-                          f"  [THP]", flush=True)
-                    results["scaling"]["flows"].append(x)
-                    continue
-                results["scaling"]["flows"].append(es("ul_local", 64, S, R, f))
+                # past the reservation: a run of its own on THP
+                # (docs/perf.md: within noise of huge pages)
+                big = f > HUGE_MAX_FLOWS and mem == "huge"
+                results["scaling"]["flows"].append(
+                    es("ul_local", 64, S, R, f, runner=Runner(d, seconds, "thp", a.rt) if big else None))
         hz = cache.get("hz")
     results["tsc_hz"] = results.get("tsc_hz") or hz
     results["suite_seconds"] = time.time() - t_start
