@@ -299,7 +299,16 @@ int main(int argc, char **argv)
 		case 'o': n_ops = (unsigned int)atoi(optarg); break;
 		case 's': n_stream = (unsigned int)atoi(optarg); break;
 		case 'S': stream_s = atof(optarg); break;
-		case 'A': simd = (uint32_t)atoi(optarg); break;
+		case 'A': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || v > 512) {
+				fprintf(stderr, "rules-bench: --acl-simd %s: 0, 128, 256 or 512\n", optarg);
+				return 2;
+			}
+			simd = (uint32_t)v;   /* es_acl_setup refuses other widths */
+			break;
+		}
 		default:
 			fprintf(stderr, "usage: rules-bench [EAL] -- [--sizes N,N] [--ops N] [--stream N] [--stream-s S] [--acl-simd 0|128|256|512]\n");
 			return 2;
