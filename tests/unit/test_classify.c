@@ -763,15 +763,19 @@ static void classify__bursts_of_every_size_agree_with_single_lookups(void **stat
 static void classify__every_simd_width_agrees_with_the_reference(void **state)
 {
 	(void)state;
-	static const struct {
+	const int avx512 = rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
+			   rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512BW) > 0 &&
+			   rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0 &&
+			   rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512CD) > 0;
+	const struct {
 		uint32_t bits;
 		const char *name;
 		int cpu;                 /* does this CPU have it */
 	} w[] = {
 		{ 0, "scalar", 1 },
 		{ 128, "sse", 1 },       /* every x86-64 DPDK runs on */
-		{ 256, "avx2", -1 },
-		{ 512, "avx512x32", -2 },
+		{ 256, "avx2", rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0 },
+		{ 512, "avx512x32", avx512 },
 	};
 	char err[ES_ERR_MAX];
 	char **lines;
@@ -781,13 +785,8 @@ static void classify__every_simd_width_agrees_with_the_reference(void **state)
 	lines = rand_rules(N_RAND_RULES);
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
 		struct es_tables *t;
-		int cpu = w[i].cpu == -1 ? rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0 :
-			  w[i].cpu == -2 ? rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
-					   rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512BW) > 0 &&
-					   rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0 &&
-					   rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512CD) > 0 : 1;
 		int rc = es_acl_setup(w[i].bits, err);
-		if (!cpu) {
+		if (!w[i].cpu) {
 			assert_int_equal(rc, -1);
 			assert_non_null(strstr(err, "does not run it"));
 			continue;
