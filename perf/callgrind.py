@@ -8,7 +8,7 @@ rules so that start-up stays short under valgrind) and prints the inclusive
 instructions per packet of es_process_burst and of its main callees.
 
 Usage: perf/callgrind.py [--mix ul_local|ul_cloud|dl_encap|mix_80_20] [--packets N]
-       [--sessions N] [--rules N] [--flows N] [--keep FILE]
+       [--sessions N] [--rules N] [--flows N] [--build DIR] [--keep FILE]
 """
 import argparse
 import os
@@ -33,6 +33,8 @@ def main():
     ap.add_argument("--sessions", type=int, default=10000)
     ap.add_argument("--rules", type=int, default=1000)
     ap.add_argument("--flows", type=int, default=4096)
+    ap.add_argument("--build", default=suite.BUILD, help="the build directory whose edgesteer "
+                    "runs (default %(default)s; for comparing two builds)")
     ap.add_argument("--keep", metavar="FILE", help="also keep the callgrind output as FILE "
                     "(for callgrind_annotate --auto=yes)")
     a = ap.parse_args()
@@ -46,8 +48,11 @@ def main():
             f.write(suite.config(a.mix, a.sessions, a.rules, 16383))
         src = f"net_pcap0,rx_pcap={pcap}"
         out = os.path.join(d, "cg.out")
+        # events are collected inside es_process_burst only (and what it
+        # calls): the program total is then the data plane's own work
         cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-               os.path.join(suite.BUILD, "edgesteer")] + suite.EAL + ["-m", "1024",
+               "--toggle-collect=es_process_burst",
+               os.path.join(a.build, "edgesteer")] + suite.EAL + ["-m", "1024",
                "--vdev", src, "--vdev", "net_null0,no-rx=1", "--vdev", "net_null1,no-rx=1",
                "--", "-c", cfg, "--idle-exit", "1500"]
         pr = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900)
@@ -58,6 +63,10 @@ def main():
         if a.keep:
             shutil.copyfile(out, a.keep)
     print(f"{a.mix}: {a.packets} packets, {a.sessions} sessions, {a.rules} rules, {a.flows} flows")
+    m = re.search(r"([\d,]+)\s+\([^)]*\)\s+PROGRAM TOTALS", ann)
+    if m:
+        print(f"  {'all of es_process_burst':28} {int(m.group(1).replace(',', '')) / a.packets:8.1f} "
+              "instructions/packet (with everything it calls)")
     # inclusive totals: a function's own line, or the sum of its call lines
     # ("=> file:fn (Nx)") when callgrind_annotate lists it only there
     for fn in FUNCS:
