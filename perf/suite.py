@@ -29,7 +29,7 @@ Usage: perf/suite.py [--quick] [--seconds S] [--out DIR] [--no-report]
             testpmd io: no latency-at-load runs, no sweeps, no report
   --repeat N  runs of each mix at the target point with 64-byte inner, the
             mixes in turn; the median run (by cycles/pkt) is reported and
-            every run kept in the result file (default 3; 1 with --quick
+            every run kept in the result file (default 5; 1 with --quick
             or --only)
   --acl-simd BITS  'set acl-simd BITS' in every config (0, 128, 256, 512)
 """
@@ -512,7 +512,7 @@ def main():
 
 def _run(a, p, mem, pages):
     seconds = a.seconds or (1 if a.quick else 4)
-    repeat = a.repeat or (1 if a.quick or a.only else 3)
+    repeat = a.repeat or (1 if a.quick or a.only else 5)
     if repeat < 1:
         sys.exit("suite: --repeat takes a positive number")
     os.makedirs(a.out, exist_ok=True)
