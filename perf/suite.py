@@ -106,9 +106,14 @@ def template(kind, inner_len):
                  GTP_U_Header(teid=1, E=1, next_ex=0x85) / GTPPDUSessionContainer(type=1, QFI=9) / inner)
 
 
-def frames(mix, inner_len, sessions, flows):
+def frames(mix, inner_len, sessions, flows, order="seq"):
     """max(flows, 1024) frames; flow f belongs to session f % sessions and
-    differs from the other flows of its session by its UE-side port."""
+    differs from the other flows of its session by its UE-side port.
+    order "seq": frame i is flow i, so consecutive packets go to
+    consecutive sessions (a stream through the session array, which the
+    CPU's prefetchers follow); "shuffled": the same frames in a fixed
+    random order, each packet's session a random one, as when many UEs'
+    traffic interleaves."""
     n = max(flows, 1024)
     t = {k: bytearray(template(k, inner_len)) for k in ("local", "cloud", "dl")}
     out = []
@@ -131,6 +136,8 @@ def frames(mix, inner_len, sessions, flows):
         b[ip + 10:ip + 12] = b"\0\0"
         b[ip + 10:ip + 12] = struct.pack("!H", cksum(bytes(b[ip:ip + 20])))
         out.append(bytes(b))
+    if order == "shuffled":
+        random.Random(n).shuffle(out)
     return out
 
 
@@ -353,17 +360,17 @@ class Runner:
         self.thp = [] if mem == "thp" else ["--no-thp"]
         self.pcaps = {}
 
-    def pcap(self, mix, inner, sessions, flows):
-        key = (mix, inner, sessions, flows)
+    def pcap(self, mix, inner, sessions, flows, order="seq"):
+        key = (mix, inner, sessions, flows, order)
         if key not in self.pcaps:
-            path = os.path.join(self.d, "in_%s_%d_%d_%d.pcap" % key)
-            frs = frames(mix, inner, sessions, flows)
+            path = os.path.join(self.d, "in_%s_%d_%d_%d_%s.pcap" % key)
+            frs = frames(mix, inner, sessions, flows, order)
             write_pcap(path, frs)
             self.pcaps[key] = (path, len(frs), len(frs[0]))
         return self.pcaps[key]
 
-    def edgesteer(self, mix, inner, sessions, rules, flows):
-        path, npk, frame = self.pcap(mix, inner, sessions, flows)
+    def edgesteer(self, mix, inner, sessions, rules, flows, order="seq"):
+        path, npk, frame = self.pcap(mix, inner, sessions, flows, order)
         mbufs = pool_size(npk)
         cfg = os.path.join(self.d, "es.conf")
         with open(cfg, "w") as f:
@@ -395,7 +402,7 @@ class Runner:
         rx = c["rx"]
         drops = {k: v for k, v in c.items() if k.startswith("drop_") and v}
         res = {"mix": mix, "inner_bytes": inner, "frame_bytes": frame, "sessions": sessions,
-               "rules": rules, "flows": flows, "seconds": el, "packets": rx,
+               "rules": rules, "flows": flows, "order": order, "seconds": el, "packets": rx,
                "mpps": rx / el / 1e6, "cycles_per_pkt": hz * el / rx if rx else None,
                # stages: the timed rounds only (one in STAGE_EVERY)
                "stage_cycles_per_pkt": {k: v / st["stage_packets"] for k, v in st["stage_cycles"].items()}
@@ -446,14 +453,15 @@ class Runner:
 def plan(quick, only=None):
     if only:
         return dict(sizes=[64], target=(100000, 10000, 100000), rules=[], sessions=[], flows=[],
-                    mixes=only, latency_mixes=[], loads=[], baseline=["io"])
+                    mixes=only, latency_mixes=[], loads=[], baseline=["io"], shuffled=[])
     if quick:
         return dict(sizes=[64], target=(64, 64, 64), rules=[16], sessions=[1], flows=[1],
-                    mixes=list(MIXES), latency_mixes=["ul_local"], loads=[0.5])
+                    mixes=list(MIXES), latency_mixes=["ul_local"], loads=[0.5], shuffled=["ul_local"])
     return dict(sizes=[64, 1400], target=(100000, 10000, 100000),
                 rules=[1, 100, 1000, 10000, 100000], sessions=[1, 1000, 100000, 1000000],
                 flows=[1, 1000, 100000, 1000000], mixes=list(MIXES),
-                latency_mixes=["ul_local", "dl_encap"], loads=[0.1, 0.5, 0.9])
+                latency_mixes=["ul_local", "dl_encap"], loads=[0.1, 0.5, 0.9],
+                shuffled=list(MIXES))
 
 
 def main():
@@ -526,7 +534,8 @@ def _run(a, p, mem, pages):
                "memory_mode": {"mode": mem, "text": MEM_MODES[mem], "hugepages_reserved": pages,
                                "testpmd": "huge" if mem == "huge" else "4k"},
                "worker_sched": "SCHED_FIFO" if a.rt else "SCHED_OTHER",
-               "baseline": [], "mixes": [], "scaling": {"rules": [], "sessions": [], "flows": []}}
+               "baseline": [], "mixes": [], "mixes_shuffled": [],
+               "scaling": {"rules": [], "sessions": [], "flows": []}}
     t_start = time.time()
     reuse = json.load(open(a.reuse)) if a.reuse else None
     with tempfile.TemporaryDirectory(prefix="es-perf-") as d:
@@ -540,13 +549,13 @@ def _run(a, p, mem, pages):
         hz = None
         cache = {}
 
-        def es(mix, inner, s, r, f, fresh=False, runner=None):
+        def es(mix, inner, s, r, f, fresh=False, runner=None, order="seq"):
             """One edgesteer run (cached by its point unless fresh), on
             runner when given (another memory mode: marked in the result
-            and the line)."""
-            key = (mix, inner, s, r, f)
+            and the line), with the frames in order (frames())."""
+            key = (mix, inner, s, r, f, order)
             if fresh or key not in cache:
-                x, _hz = (runner or run).edgesteer(mix, inner, s, r, f)
+                x, _hz = (runner or run).edgesteer(mix, inner, s, r, f, order)
                 other = runner is not None and runner.mem != run.mem
                 if other:
                     x["memory_mode"] = runner.mem
@@ -557,6 +566,7 @@ def _run(a, p, mem, pages):
                       f"classify {st.get('classify', 0):.0f} action {st.get('action', 0):.0f} tx {st.get('tx', 0):.0f})"
                       f"  p50 {x['latency_ns']['p50_ns'] / 1000:.1f} us p99 {x['latency_ns']['p99_ns'] / 1000:.1f} us"
                       + (f"  [{runner.mem.upper()}]" if other else "")
+                      + ("  [shuffled]" if order != "seq" else "")
                       + (f"  DROPS {x['drops']}" if x["drops"] else ""), flush=True)
                 cache["hz"] = _hz
             return cache[key]
@@ -576,8 +586,12 @@ def _run(a, p, mem, pages):
                     x["repeats"] = [{"mpps": y["mpps"], "cycles_per_pkt": y["cycles_per_pkt"],
                                      "stage_cycles_per_pkt": y["stage_cycles_per_pkt"]}
                                     for y in runs[mix]]
-                cache[(mix, inner, S, R, F)] = x   # the sweeps' target point
+                cache[(mix, inner, S, R, F, "seq")] = x   # the sweeps' target point
                 results["mixes"].append(x)
+        # the target point again with the frames shuffled: each packet's
+        # session a random one, not the next in the array (frames())
+        for mix in ([] if reuse else p.get("shuffled", [])):
+            results["mixes_shuffled"].append(es(mix, 64, S, R, F, order="shuffled"))
         results["latency_at_load"] = []
         for mix in p["latency_mixes"]:
             peak = run.loadgen(mix, 64, S, R, F, 0)
@@ -594,8 +608,8 @@ def _run(a, p, mem, pages):
                       f"p99 {e['p99_ns'] / 1000:.1f} p99.9 {e['p999_ns'] / 1000:.1f} max {e['max_ns'] / 1000:.0f} us",
                       flush=True)
         if reuse:
-            for k in ("baseline", "mixes", "scaling", "tsc_hz"):
-                results[k] = reuse[k]
+            for k in ("baseline", "mixes", "mixes_shuffled", "scaling", "tsc_hz"):
+                results[k] = reuse.get(k, [])
             results["reused_from"] = os.path.basename(a.reuse)
             cache["hz"] = reuse["tsc_hz"]
         else:

@@ -22,7 +22,9 @@ class PerfSmoke(unittest.TestCase):
             self.assertEqual({b["mode"] for b in res["baseline"]}, {"io", "macswap"})
             self.assertEqual({x["mix"] for x in res["mixes"]},
                              {"ul_local", "ul_cloud", "dl_encap", "mix_80_20"})
-            for x in res["mixes"] + [y for v in res["scaling"].values() for y in v]:
+            self.assertEqual([(x["mix"], x["order"]) for x in res["mixes_shuffled"]],
+                             [("ul_local", "shuffled")])
+            for x in res["mixes"] + res["mixes_shuffled"] + [y for v in res["scaling"].values() for y in v]:
                 self.assertEqual(x["drops"], {}, x["mix"])
                 self.assertGreater(x["mpps"], 0.1)
                 self.assertEqual(x["sent"], x["packets"])  # every packet steered somewhere
@@ -37,6 +39,19 @@ class PerfSmoke(unittest.TestCase):
             text = rep.section(res, os.path.join(d, files[0]))
             self.assertIn("| ul_local | 64 |", text)
             self.assertIn("- per session: **", text)
+            self.assertIn("### Session order: the target point with the frames shuffled", text)
+
+    def test_shuffled_frames_are_the_same_frames_in_another_order(self):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("suite", os.path.join(h.ROOT, "perf", "suite.py"))
+        suite = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(suite)
+        for mix in ("ul_local", "dl_encap"):
+            seq = suite.frames(mix, 64, 100, 3000)
+            shuf = suite.frames(mix, 64, 100, 3000, order="shuffled")
+            self.assertEqual(sorted(seq), sorted(shuf))
+            self.assertNotEqual(seq, shuf)
+            self.assertEqual(shuf, suite.frames(mix, 64, 100, 3000, order="shuffled"))  # fixed order
 
     def test_ul_local_vs_testpmd_prints_both_figures(self):
         with tempfile.TemporaryDirectory() as d:
