@@ -49,7 +49,7 @@ def main():
         src = f"net_pcap0,rx_pcap={pcap}"
         out = os.path.join(d, "cg.out")
         # events are collected inside es_process_burst only (and what it
-        # calls): the program total is then the data plane's own work
+        # calls): start-up and the idle polls stay out of the output
         cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                "--toggle-collect=es_process_burst",
                os.path.join(a.build, "edgesteer")] + suite.EAL + ["-m", "1024",
@@ -63,10 +63,6 @@ def main():
         if a.keep:
             shutil.copyfile(out, a.keep)
     print(f"{a.mix}: {a.packets} packets, {a.sessions} sessions, {a.rules} rules, {a.flows} flows")
-    m = re.search(r"([\d,]+)\s+\([^)]*\)\s+PROGRAM TOTALS", ann)
-    if m:
-        print(f"  {'all of es_process_burst':28} {int(m.group(1).replace(',', '')) / a.packets:8.1f} "
-              "instructions/packet (with everything it calls)")
     # inclusive totals: a function's own line, or the sum of its call lines
     # ("=> file:fn (Nx)") when callgrind_annotate lists it only there
     for fn in FUNCS:
