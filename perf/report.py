@@ -33,12 +33,16 @@ def _own(x):
     return st.get("parse", 0) + st.get("classify", 0) + st.get("action", 0)
 
 
-def _row(x, hz):
+def _stages(x):
+    """rx / parse / classify / action / tx cycles per packet."""
     st = x["stage_cycles_per_pkt"]
+    return " / ".join(f"{st.get(k, 0):.0f}" for k in ("rx", "parse", "classify", "action", "tx"))
+
+
+def _row(x, hz):
     lat = x["latency_ns"]
     return (f"| {x['mix']} | {x['inner_bytes']} | {x['frame_bytes']} | {x['mpps']:.2f} | "
-            f"{x['cycles_per_pkt']:.0f} | {st.get('rx', 0):.0f} / {st.get('parse', 0):.0f} / "
-            f"{st.get('classify', 0):.0f} / {st.get('action', 0):.0f} / {st.get('tx', 0):.0f} | "
+            f"{x['cycles_per_pkt']:.0f} | {_stages(x)} | "
             f"{lat['p50_ns'] / 1000:.1f} | {lat['p99_ns'] / 1000:.1f} | {lat['p999_ns'] / 1000:.1f} | "
             f"{lat['max_ns'] / 1000:.0f} | {lat['jitter_ns'] / 1000:.1f} |")
 
@@ -100,11 +104,9 @@ def section(res, result_path):
                 "|---|---|---|---|---|---|---|"]
         seq = {x["mix"]: x for x in res["mixes"] if x["inner_bytes"] == 64}
         for x in res["mixes_shuffled"]:
-            st = x["stage_cycles_per_pkt"]
             tgt = TARGETS.get(x["mix"])
-            stages = " / ".join(f"{st.get(k, 0):.0f}" for k in ("rx", "parse", "classify", "action", "tx"))
             ref = f"{_own(seq[x['mix']]):.0f}" if x["mix"] in seq else "—"
-            out.append(f"| {x['mix']} | {x['mpps']:.2f} | {x['cycles_per_pkt']:.0f} | {stages} | "
+            out.append(f"| {x['mix']} | {x['mpps']:.2f} | {x['cycles_per_pkt']:.0f} | {_stages(x)} | "
                        f"**{_own(x):.0f}** | {ref} | {'≤ %d' % tgt if tgt else '—'} |")
     if res.get("latency_at_load"):
         out += ["", f"### End-to-end latency at offered loads ({t['rules']} rules, {t['sessions']} sessions, "
