@@ -479,7 +479,7 @@ def main():
                     help="rte_acl SIMD width (set acl-simd); default: the widest the CPU runs")
     ap.add_argument("--repeat", type=int, default=None,
                     help="runs of each mix at the target point, 64-byte inner (the median is "
-                         "reported; default 3 for the full suite, 1 with --quick or --only)")
+                         "reported; default 5 for the full suite, 1 with --quick or --only)")
     a = ap.parse_args()
     global ACL_SIMD
     ACL_SIMD = a.acl_simd
