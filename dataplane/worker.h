@@ -18,9 +18,10 @@ enum es_stage { ES_ST_RX, ES_ST_PARSE, ES_ST_CLASSIFY, ES_ST_ACTION, ES_ST_TX, E
 extern const char *const es_stage_names[ES_ST_MAX];
 extern int es_stage_cycles;  /* set before launch; read-only after */
 /* --stage-cycles=N: a worker times one round in N (1: every round), so
- * that the TSC reads (~40 cycles each, about eight a round) weigh 1/N on
- * what they measure; per-packet figures divide by the packets of the
- * timed rounds (stage_pkts). Set before launch; read-only after. */
+ * that the TSC reads (~22 TSC cycles each back to back, about eight a
+ * round) weigh 1/N on what they measure; per-packet figures divide by
+ * the packets of the timed rounds (stage_pkts). Set before launch;
+ * read-only after. */
 extern unsigned int es_stage_every;
 
 struct es_worker {
