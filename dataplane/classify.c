@@ -8,6 +8,7 @@
 #include <rte_byteorder.h>
 #include <rte_hash_crc.h>
 #include <rte_cpuflags.h>
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_vect.h>
 #include "classify.h"
@@ -171,8 +172,94 @@ static int cpu_avx512(void)
 	       rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512BW) > 0;
 }
 
+/* The probe: rules of the shape edge rules take (protocol, a /24
+ * destination, a destination port: three of rte_acl's steps), keys that
+ * each match one of them. */
+#define PROBE_RULES  256
+#define PROBE_KEYS   2048
+#define PROBE_PASSES 16
+
+static struct rte_acl_ctx *probe_build(void)
+{
+	struct rte_acl_config cfg;
+	struct rte_acl_ctx *ctx = ctx_new("probe", PROBE_RULES, F4_NUM, SOCKET_ID_ANY);
+	if (ctx == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < PROBE_RULES; i++) {
+		struct es_acl_rule4 r;
+		memset(&r, 0, sizeof(r));
+		r.data.category_mask = 1;
+		r.data.priority = (int32_t)(RTE_ACL_MAX_PRIORITY - i);
+		r.data.userdata = i + 1;
+		r.field[F_PROTO].value.u8 = (i & 1) ? 6 : 17;
+		r.field[F_PROTO].mask_range.u8 = 0xff;
+		r.field[F4_DST].value.u32 = 0x0a000000u | i << 8;
+		r.field[F4_DST].mask_range.u32 = 24;
+		r.field[F4_SPORT].mask_range.u16 = UINT16_MAX;
+		r.field[F4_DPORT].value.u16 = (uint16_t)(1000 + i);
+		r.field[F4_DPORT].mask_range.u16 = (uint16_t)(1000 + i);
+		if (rte_acl_add_rules(ctx, (const struct rte_acl_rule *)&r, 1) != 0)
+			goto fail;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.num_categories = 1;
+	cfg.num_fields = F4_NUM;
+	memcpy(cfg.defs, defs4, sizeof(defs4));
+	if (rte_acl_build(ctx, &cfg) != 0)
+		goto fail;
+	return ctx;
+fail:
+	rte_acl_free(ctx);
+	return NULL;
+}
+
+/* The probe's cycles a packet per method (acl_methods order); < 0: the
+ * method does not run here. Filled by es_acl_setup(AUTO). */
+static double probe_cyc[RTE_DIM(acl_methods)];
+static int probe_done;
+
+/* Time each method that runs on ctx: the fastest of PROBE_PASSES passes
+ * over the keys in bursts of ES_BURST, passes interleaved across methods
+ * so that a noisy moment does not favour one. Returns the fastest. */
+static int probe_methods(struct rte_acl_ctx *ctx, const struct es_key4 *keys)
+{
+	const uint8_t *p[PROBE_KEYS];
+	static uint32_t res[PROBE_KEYS];
+	int best = -1;
+
+	for (uint32_t i = 0; i < PROBE_KEYS; i++)
+		p[i] = (const uint8_t *)&keys[i];
+	for (size_t m = 0; m < RTE_DIM(acl_methods); m++)
+		probe_cyc[m] = rte_acl_set_ctx_classify(ctx, acl_methods[m].alg) == 0 ? 1e300 : -1;
+	for (int pass = 0; pass < PROBE_PASSES; pass++)
+		for (size_t m = 0; m < RTE_DIM(acl_methods); m++) {
+			uint64_t t0;
+			double c;
+			if (probe_cyc[m] < 0)
+				continue;
+			(void)rte_acl_set_ctx_classify(ctx, acl_methods[m].alg);
+			t0 = rte_rdtsc();
+			for (uint32_t i = 0; i < PROBE_KEYS; i += ES_BURST)
+				rte_acl_classify(ctx, p + i, res + i, ES_BURST, 1);
+			c = (double)(rte_rdtsc() - t0) / PROBE_KEYS;
+			/* a method that misclassifies is not a candidate */
+			for (uint32_t i = 0; i < PROBE_KEYS; i++)
+				if (res[i] != i % PROBE_RULES + 1)
+					c = -1;
+			if (c < 0 || probe_cyc[m] < 0)
+				probe_cyc[m] = -1;
+			else if (c < probe_cyc[m])
+				probe_cyc[m] = c;
+		}
+	for (int m = 0; m < (int)RTE_DIM(acl_methods); m++)
+		if (probe_cyc[m] >= 0 && (best < 0 || probe_cyc[m] < probe_cyc[best]))
+			best = m;
+	return best;
+}
+
 int es_acl_setup(uint32_t bits, char err[ES_ERR_MAX])
 {
+	static struct es_key4 keys[PROBE_KEYS];
 	struct rte_acl_ctx *probe;
 	int found = -1;
 
@@ -188,27 +275,75 @@ int es_acl_setup(uint32_t bits, char err[ES_ERR_MAX])
 	if ((bits == ES_ACL_SIMD_AUTO || bits == 512) && cpu_avx512() &&
 	    rte_vect_get_max_simd_bitwidth() < RTE_VECT_SIMD_512)
 		(void)rte_vect_set_max_simd_bitwidth(RTE_VECT_SIMD_512);
-	/* rte_acl says whether a method runs here only on a context */
-	probe = ctx_new("probe", 1, 1, SOCKET_ID_ANY);
+	if (bits == ES_ACL_SIMD_AUTO) {
+		/* key i matches rule i % PROBE_RULES */
+		for (uint32_t i = 0; i < PROBE_KEYS; i++) {
+			uint32_t r = i % PROBE_RULES;
+			memset(&keys[i], 0, sizeof(keys[i]));
+			keys[i].proto = (r & 1) ? 6 : 17;
+			keys[i].dir = ES_DIR_UL;
+			keys[i].dst_be = rte_cpu_to_be_32(0x0a000000u | r << 8 | (i & 0xff));
+			keys[i].sport_be = rte_cpu_to_be_16((uint16_t)(40000 + i));
+			keys[i].dport_be = rte_cpu_to_be_16((uint16_t)(1000 + r));
+		}
+		probe = probe_build();
+	} else {
+		/* rte_acl says whether a method runs here only on a context */
+		probe = ctx_new("probe", 1, 1, SOCKET_ID_ANY);
+	}
 	if (probe == NULL) {
-		snprintf(err, ES_ERR_MAX, "rte_acl_create failed: %s",
+		snprintf(err, ES_ERR_MAX, "rte_acl probe context: %s",
 			 rte_strerror(rte_errno));
 		return -1;
 	}
-	for (int i = 0; i < (int)RTE_DIM(acl_methods) && found < 0; i++)
-		if ((bits == ES_ACL_SIMD_AUTO || bits == acl_methods[i].bits) &&
-		    rte_acl_set_ctx_classify(probe, acl_methods[i].alg) == 0)
-			found = i;
+	if (bits == ES_ACL_SIMD_AUTO) {
+		found = probe_methods(probe, keys);
+		probe_done = found >= 0;
+	} else {
+		for (int i = 0; i < (int)RTE_DIM(acl_methods) && found < 0; i++)
+			if (bits == acl_methods[i].bits &&
+			    rte_acl_set_ctx_classify(probe, acl_methods[i].alg) == 0)
+				found = i;
+		if (found >= 0)
+			probe_done = 0;
+	}
 	rte_acl_free(probe);
 	if (found < 0) {
-		snprintf(err, ES_ERR_MAX,
-			 "set acl-simd %u: this CPU does not run it, or EAL's --force-max-simd-bitwidth (now %u) is below it",
-			 bits, (unsigned int)rte_vect_get_max_simd_bitwidth());
+		if (bits == ES_ACL_SIMD_AUTO)
+			snprintf(err, ES_ERR_MAX, "rte_acl: no classify method ran the probe rules correctly");
+		else
+			snprintf(err, ES_ERR_MAX,
+				 "set acl-simd %u: this CPU does not run it, or EAL's --force-max-simd-bitwidth (now %u) is below it",
+				 bits, (unsigned int)rte_vect_get_max_simd_bitwidth());
 		return -1;
 	}
 	acl_alg = acl_methods[found].alg;
 	acl_alg_name = acl_methods[found].name;
 	return 0;
+}
+
+int es_acl_probe(char *buf, size_t len, int json)
+{
+	size_t o = 0;
+	int n = 0;
+	if (len)
+		buf[0] = '\0';
+	if (!probe_done)
+		return 0;
+	for (size_t m = 0; m < RTE_DIM(acl_methods) && o < len; m++) {
+		int w;
+		if (probe_cyc[m] < 0)
+			continue;
+		w = json ? snprintf(buf + o, len - o, "%s\"%s\": %.1f", n ? ", " : "",
+				    acl_methods[m].name, probe_cyc[m])
+			 : snprintf(buf + o, len - o, "%s%s %.1f", n ? ", " : "",
+				    acl_methods[m].name, probe_cyc[m]);
+		if (w < 0)
+			break;
+		o += (size_t)w;
+		n++;
+	}
+	return n;
 }
 
 const char *es_acl_method(void)

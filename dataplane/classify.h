@@ -58,18 +58,31 @@ void es_classify(const struct rte_acl_ctx *ctx, const uint8_t **keys,
 /*
  * The rte_acl classify method of the contexts es_acl_build makes, from
  * 'set acl-simd BITS': 0 (scalar), 128 (SSE4.1), 256 (AVX2), 512 (AVX-512,
- * 32 keys at a time) or ES_ACL_SIMD_AUTO (the widest this CPU runs).
+ * 32 keys at a time) or ES_ACL_SIMD_AUTO: the fastest method on this
+ * core, measured on a probe rule set (256 rules of protocol, /24
+ * destination and destination port, 2048 matching keys in bursts of
+ * ES_BURST; each method timed 16 times, interleaved, fastest pass
+ * kept; a few milliseconds). The widest method is not always the
+ * fastest: on AMD Zen 1, which splits 256-bit operations in two, SSE
+ * classifies in ~55 cycles a packet where AVX2 takes ~82 (docs/perf.md).
  * DPDK caps SIMD at 256 bits unless EAL is given --force-max-simd-bitwidth
  * (AVX-512 slows the clock of some older Intel cores); AUTO and 512 lift
  * the cap to 512 where the CPU has AVX-512 and the EAL option did not set
- * it (rte_acl on the target rule set: ~25 % fewer cycles a packet, see
- * docs/perf.md). Call at start-up, before any build; tests call it
- * between builds. Returns 0, or -1 with a one-line reason in err (BITS not
- * one of those, or not available on this CPU under the EAL's cap); the
- * method in use is then unchanged.
+ * it. Call at start-up, before any build; tests call it between builds.
+ * Returns 0, or -1 with a one-line reason in err (BITS not one of those,
+ * or not available on this CPU under the EAL's cap); the method in use
+ * is then unchanged.
  */
 #define ES_ACL_SIMD_AUTO UINT32_MAX
 int es_acl_setup(uint32_t bits, char err[ES_ERR_MAX]);
+
+/*
+ * What the last es_acl_setup(AUTO) measured: "name cycles" per method that
+ * ran, comma-separated ("scalar 87.1, sse 55.0, avx2 82.3"), or with json
+ * '"name": cycles' pairs for an object. Returns how many methods it wrote;
+ * 0 (buf empty) when the method was set by width, not measured.
+ */
+int es_acl_probe(char *buf, size_t len, int json);
 
 /* The method in use: "avx512x32", "avx2", "sse", "scalar", or "default"
  * (rte_acl's own choice: es_acl_setup not called). */

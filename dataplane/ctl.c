@@ -442,7 +442,9 @@ static int show_state(struct pr *p)
 	uint32_t apps = 0;
 	for (uint16_t i = 0; i < t->n_apps; i++)
 		apps += t->apps[i].name[0] != '\0';
+	char probe[128];
 	es_rules_stats(&rs);
+	(void)es_acl_probe(probe, sizeof(probe), 1);
 	/* -j adds the rule engine (rules.c): the published generation, the
 	 * base and the delta, and how merges keep up. Not in the text line,
 	 * which is compared across restarts. */
@@ -451,14 +453,14 @@ static int show_state(struct pr *p)
 			     "{\"state\": {\"apps\": %u, \"sessions\": %u, \"rules\": %u, \"neighbours\": %u, \"digest\": \"%016llx\", \"saved\": %s, "
 			     "\"rule_engine\": {\"generation\": %llu, \"base\": %u, \"delta\": %u, \"tuples\": %u, \"dead\": %u, "
 			     "\"updates\": %llu, \"merges\": %llu, \"merge_waits\": %llu, \"sync_rebuilds\": %llu, \"merge_fails\": %llu, "
-			     "\"last_merge_ms\": %.1f, \"merging\": %s, \"acl_method\": \"%s\"}}}\n",
+			     "\"last_merge_ms\": %.1f, \"merging\": %s, \"acl_method\": \"%s\", \"acl_probe\": {%s}}}}\n",
 			     apps, t->n_sessions, es_rules_count(), es_neigh_count(),
 			     (unsigned long long)d, es_state_enabled() ? "true" : "false",
 			     (unsigned long long)rs.gen, rs.base, rs.delta, rs.tuples, rs.tombs,
 			     (unsigned long long)rs.updates, (unsigned long long)rs.merges,
 			     (unsigned long long)rs.merge_waits, (unsigned long long)rs.sync_rebuilds,
 			     (unsigned long long)rs.merge_fails, rs.last_merge_us / 1000.0,
-			     rs.merging ? "true" : "false", es_acl_method());
+			     rs.merging ? "true" : "false", es_acl_method(), probe);
 	else
 		es_ob_printf(p->o,
 			     "apps %u sessions %u rules %u neighbours %u digest %016llx saved %s\n",

@@ -47,6 +47,17 @@ def _row(x, hz):
             f"{lat['max_ns'] / 1000:.0f} | {lat['jitter_ns'] / 1000:.1f} |")
 
 
+def _acl(res):
+    """The rte_acl method the target-point runs used, and what the data
+    plane's start-up probe measured for each method (cycles a packet)."""
+    x = next((x for x in res["mixes"] if x.get("acl_method")), None)
+    if x is None:
+        return ""
+    probe = ", ".join(f"{k} {v:.0f}" for k, v in sorted(x.get("acl_probe", {}).items(), key=lambda kv: kv[1]))
+    return (f"rte_acl method {x['acl_method']}"
+            + (f", the fastest on the start-up probe ({probe} cycles a packet)" if probe else "") + ". ")
+
+
 def section(res, result_path):
     hz = res["tsc_hz"] or 1
     t = res["target_point"]
@@ -59,6 +70,7 @@ def section(res, result_path):
               + (f", testpmd on {res['memory_mode']['testpmd']} pages" if res['memory_mode']['testpmd'] != res['memory_mode']['mode'] else "")
               + (f"; worker thread {res['worker_sched']}" if res.get("worker_sched") else "") + ". "
               if res.get("memory_mode") else "")
+           + _acl(res)
            + f"Result file: `{os.path.relpath(result_path, ROOT)}`.", "",
            "### Baseline: dpdk-testpmd on the same vdevs, same run", "",
            "| forward mode | inner bytes | Mpps | cycles/pkt |", "|---|---|---|---|"]

@@ -31,6 +31,8 @@ class PerfSmoke(unittest.TestCase):
                 self.assertGreater(x["latency_ns"]["packets"], 0)
                 self.assertEqual(set(x["stage_cycles_per_pkt"]),
                                  {"rx", "parse", "classify", "action", "tx"})
+                # the method the start-up probe chose: its fastest
+                self.assertEqual(x["acl_method"], min(x["acl_probe"], key=x["acl_probe"].get))
             # the report renders from it
             import importlib.util
             spec = importlib.util.spec_from_file_location("report", os.path.join(h.ROOT, "perf", "report.py"))
@@ -40,6 +42,7 @@ class PerfSmoke(unittest.TestCase):
             self.assertIn("| ul_local | 64 |", text)
             self.assertIn("- per session: **", text)
             self.assertIn("### Session order: the target point with the frames shuffled", text)
+            self.assertIn("rte_acl method %s, the fastest on the start-up probe" % res["mixes"][0]["acl_method"], text)
 
     def test_shuffled_frames_are_the_same_frames_in_another_order(self):
         import importlib.util

@@ -824,6 +824,47 @@ static void classify__every_simd_width_agrees_with_the_reference(void **state)
 	free_lines(lines, N_RAND_RULES);
 }
 
+/* No width set: every method that runs is timed on the probe and the
+ * fastest is used; a width set by hand is not measured. */
+static void classify__acl_auto_takes_the_fastest_measured(void **state)
+{
+	(void)state;
+	char err[ES_ERR_MAX], buf[256], name[32];
+	const char *p;
+	double best = -1, c;
+	char best_name[32] = "";
+	int n, seen = 0, off;
+
+	assert_int_equal(es_acl_setup(ES_ACL_SIMD_AUTO, err), 0);
+	n = es_acl_probe(buf, sizeof(buf), 0);
+	assert_true(n >= 2);                 /* scalar and SSE run everywhere */
+	assert_non_null(strstr(buf, "scalar "));
+	assert_non_null(strstr(buf, "sse "));
+	if (rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0)
+		assert_non_null(strstr(buf, "avx2 "));
+	for (p = buf; sscanf(p, "%31s %lf%n", name, &c, &off) == 2; seen++) {
+		assert_true(c > 0 && c < 100000);
+		if (best < 0 || c < best) {
+			best = c;
+			snprintf(best_name, sizeof(best_name), "%s", name);
+		}
+		p += off;
+		if (*p == ',')
+			p++;
+	}
+	assert_int_equal(seen, n);
+	assert_string_equal(es_acl_method(), best_name);
+	/* the same figures as a JSON object's members */
+	assert_int_equal(es_acl_probe(buf, sizeof(buf), 1), n);
+	assert_non_null(strstr(buf, "\"scalar\": "));
+	/* set by width: that method, nothing measured */
+	assert_int_equal(es_acl_setup(0, err), 0);
+	assert_string_equal(es_acl_method(), "scalar");
+	assert_int_equal(es_acl_probe(buf, sizeof(buf), 0), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(es_acl_setup(ES_ACL_SIMD_AUTO, err), 0);
+}
+
 static void classify__acl_simd_refuses_other_widths(void **state)
 {
 	(void)state;
@@ -898,6 +939,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(classify__random_rules_agree_with_reference),
 		cmocka_unit_test(classify__bursts_of_every_size_agree_with_single_lookups),
 		cmocka_unit_test(classify__every_simd_width_agrees_with_the_reference),
+		cmocka_unit_test(classify__acl_auto_takes_the_fastest_measured),
 		cmocka_unit_test(classify__acl_simd_refuses_other_widths),
 		cmocka_unit_test(classify__a_rule_of_no_direction_matches_both),
 	};
