@@ -126,7 +126,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run_all.sh $(BUILD)
 
-# The benchmark suite: about 6 minutes; results under perf/results/, report in docs/perf.md.
+# The benchmark suite: 6-9 minutes on a 2-vCPU VM; results under perf/results/, report in docs/perf.md.
 # On 2 MiB huge pages when it can reserve them, the worker under SCHED_FIFO (docs/perf.md, method).
 perf:
 	@scripts/deps.sh perf
