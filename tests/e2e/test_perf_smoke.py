@@ -70,3 +70,31 @@ class PerfSmoke(unittest.TestCase):
             self.assertGreater(res["testpmd_io_mpps"], 0.1)
             self.assertAlmostEqual(res["ratio_edgesteer_to_testpmd"],
                                    res["edgesteer_ul_local_mpps"] / res["testpmd_io_mpps"], places=6)
+
+
+class RunFor(unittest.TestCase):
+    """--run-for S: the benchmarks' clock, from the workers' start."""
+
+    def test_stops_by_itself_after_the_seconds_asked(self):
+        import sys
+        sys.path.insert(0, os.path.join(h.ROOT, "perf"))
+        import suite
+        suite.BUILD = h.BUILD
+        with tempfile.TemporaryDirectory() as d:
+            run = suite.Runner(d, 1.5)
+            # an infinite source: only --run-for (or the guard's SIGINT,
+            # which would take minutes) can stop it
+            x, _hz = run.edgesteer("ul_cloud", 64, 16, 16, 16)
+            self.assertGreaterEqual(x["seconds"], 1.5)
+            self.assertLess(x["seconds"], 2.0)
+            self.assertLess(x["wall_s"], 60)
+            self.assertGreater(x["packets"], 0)
+
+    def test_refuses_a_bad_value_with_a_clear_message(self):
+        for bad in ("abc", "0", "-1", "2s"):
+            r = subprocess.run([h.BINARY, "--no-huge", "-m", "64", "--no-shconf", "--no-pci",
+                                "--log-level=error", "--", "-c", "/nonexistent", "--run-for", bad],
+                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(f"--run-for: '{bad}': seconds, more than 0 and at most 1000000",
+                          r.stdout + r.stderr)
