@@ -14,7 +14,10 @@ def runs(res):
     out = {}
     for b in res["baseline"]:
         out[("testpmd", b["mode"], b["inner_bytes"])] = (b["mpps"], res["tsc_hz"] / (b["mpps"] * 1e6))
-    for x in res["mixes"] + [y for v in res["scaling"].values() for y in v]:
+    for z in res.get("sizes", []):
+        out[("testpmd", "io", z["inner_bytes"])] = (z["testpmd_io_mpps"], res["tsc_hz"] / (z["testpmd_io_mpps"] * 1e6))
+    for x in res["mixes"] + [z["edgesteer"] for z in res.get("sizes", [])] + \
+            [y for v in res["scaling"].values() for y in v]:
         out[(x["mix"], x["inner_bytes"], x["sessions"], x["rules"], x["flows"])] = (x["mpps"], x["cycles_per_pkt"])
     return out
 

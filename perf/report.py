@@ -140,6 +140,17 @@ def section(res, result_path):
                        f"{e['p50_ns'] / 1000:.1f} | {e['p90_ns'] / 1000:.1f} | {e['p99_ns'] / 1000:.1f} | "
                        f"{e['p999_ns'] / 1000:.1f} | {e['max_ns'] / 1000:.0f} | {e['jitter_ns'] / 1000:.1f} | "
                        f"{dp['p50_ns'] / 1000:.1f} | {dp['p99_ns'] / 1000:.1f} | {dp['p999_ns'] / 1000:.1f} |")
+    if res.get("sizes"):
+        out += ["", "### Packet size (uplink steer-to-local, target point)", "",
+                "Each size next to testpmd io on the same vdevs at that size, same run.", "",
+                "| inner B | frame B | Mpps | testpmd io Mpps | / io | cycles/pkt | rx | own stages | tx | p99 µs |",
+                "|---|---|---|---|---|---|---|---|---|---|"]
+        for z in res["sizes"]:
+            x = z["edgesteer"]
+            st = x["stage_cycles_per_pkt"]
+            out.append(f"| {z['inner_bytes']} | {z['frame_bytes']} | {x['mpps']:.2f} | {z['testpmd_io_mpps']:.2f} | "
+                       f"{x['mpps'] / z['testpmd_io_mpps']:.2f} | {x['cycles_per_pkt']:.0f} | {st.get('rx', 0):.0f} | "
+                       f"{_own(x):.0f} | {st.get('tx', 0):.0f} | {x['latency_ns']['p99_ns'] / 1000:.1f} |")
     out += ["", "### Scaling (uplink steer-to-local, 64-byte inner)", ""]
     for dim in ("rules", "sessions", "flows"):
         out += [f"| {dim} | Mpps | cycles/pkt | rx | own stages | classify cycles | p99 µs |",

@@ -456,15 +456,16 @@ class Runner:
 def plan(quick, only=None):
     if only:
         return dict(sizes=[64], target=(100000, 10000, 100000), rules=[], sessions=[], flows=[],
-                    mixes=only, latency_mixes=[], loads=[], baseline=["io"], shuffled=[])
+                    mixes=only, latency_mixes=[], loads=[], baseline=["io"], shuffled=[], size_sweep=[])
     if quick:
         return dict(sizes=[64], target=(64, 64, 64), rules=[16], sessions=[1], flows=[1],
-                    mixes=list(MIXES), latency_mixes=["ul_local"], loads=[0.5], shuffled=["ul_local"])
+                    mixes=list(MIXES), latency_mixes=["ul_local"], loads=[0.5], shuffled=["ul_local"],
+                    size_sweep=[64, 256])
     return dict(sizes=[64, 1400], target=(100000, 10000, 100000),
                 rules=[1, 100, 1000, 10000, 100000], sessions=[1, 1000, 100000, 1000000],
                 flows=[1, 1000, 100000, 1000000], mixes=list(MIXES),
                 latency_mixes=["ul_local", "dl_encap"], loads=[0.1, 0.5, 0.9],
-                shuffled=list(MIXES))
+                shuffled=list(MIXES), size_sweep=[64, 256, 512, 1024, 1400])
 
 
 def main():
@@ -591,6 +592,17 @@ def _run(a, p, mem, pages):
                                     for y in runs[mix]]
                 cache[(mix, inner, S, R, F, "seq")] = x   # the sweeps' target point
                 results["mixes"].append(x)
+        # ul_local across packet sizes, each next to testpmd io at that
+        # size (64 and 1,400 bytes: the runs above)
+        results["sizes"] = []
+        for inner in ([] if reuse else p.get("size_sweep", [])):
+            b = next((b for b in results["baseline"] if b["mode"] == "io" and b["inner_bytes"] == inner), None)
+            if b is None:
+                b = run.testpmd("io", inner, S, F)
+                print(f"testpmd io       inner {inner:5}B: {b['mpps']:6.2f} Mpps", flush=True)
+            x = es("ul_local", inner, S, R, F)
+            results["sizes"].append({"inner_bytes": inner, "frame_bytes": x["frame_bytes"],
+                                     "testpmd_io_mpps": b["mpps"], "edgesteer": x})
         # the target point again with the frames shuffled: each packet's
         # session a random one, not the next in the array (frames())
         for mix in ([] if reuse else p.get("shuffled", [])):
@@ -611,7 +623,7 @@ def _run(a, p, mem, pages):
                       f"p99 {e['p99_ns'] / 1000:.1f} p99.9 {e['p999_ns'] / 1000:.1f} max {e['max_ns'] / 1000:.0f} us",
                       flush=True)
         if reuse:
-            for k in ("baseline", "mixes", "mixes_shuffled", "scaling", "tsc_hz"):
+            for k in ("baseline", "mixes", "mixes_shuffled", "sizes", "scaling", "tsc_hz"):
                 results[k] = reuse.get(k, [])
             results["reused_from"] = os.path.basename(a.reuse)
             cache["hz"] = reuse["tsc_hz"]

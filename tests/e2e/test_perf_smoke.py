@@ -24,7 +24,15 @@ class PerfSmoke(unittest.TestCase):
                              {"ul_local", "ul_cloud", "dl_encap", "mix_80_20"})
             self.assertEqual([(x["mix"], x["order"]) for x in res["mixes_shuffled"]],
                              [("ul_local", "shuffled")])
-            for x in res["mixes"] + res["mixes_shuffled"] + [y for v in res["scaling"].values() for y in v]:
+            # the size sweep: ul_local at each size next to testpmd io at it
+            self.assertEqual([z["inner_bytes"] for z in res["sizes"]], [64, 256])
+            for z in res["sizes"]:
+                self.assertGreater(z["testpmd_io_mpps"], 0.1)
+                self.assertEqual(z["edgesteer"]["inner_bytes"], z["inner_bytes"])
+                self.assertEqual(z["edgesteer"]["mix"], "ul_local")
+            self.assertEqual(res["sizes"][1]["frame_bytes"] - res["sizes"][0]["frame_bytes"], 256 - 64)
+            for x in res["mixes"] + res["mixes_shuffled"] + [z["edgesteer"] for z in res["sizes"]] + \
+                    [y for v in res["scaling"].values() for y in v]:
                 self.assertEqual(x["drops"], {}, x["mix"])
                 self.assertGreater(x["mpps"], 0.1)
                 self.assertEqual(x["sent"], x["packets"])  # every packet steered somewhere
@@ -42,6 +50,8 @@ class PerfSmoke(unittest.TestCase):
             self.assertIn("| ul_local | 64 |", text)
             self.assertIn("- per session: **", text)
             self.assertIn("### Session order: the target point with the frames shuffled", text)
+            self.assertIn("### Packet size (uplink steer-to-local, target point)", text)
+            self.assertIn("| 256 | %d |" % res["sizes"][1]["frame_bytes"], text)
             self.assertIn("rte_acl method %s, the fastest on the start-up probe" % res["mixes"][0]["acl_method"], text)
 
     def test_shuffled_frames_are_the_same_frames_in_another_order(self):
