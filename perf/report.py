@@ -47,6 +47,11 @@ def _row(x, hz):
             f"{lat['max_ns'] / 1000:.0f} | {lat['jitter_ns'] / 1000:.1f} |")
 
 
+# testpmd io's spread through a run above which the report says the host
+# was busy (two quiet runs on the Zen 1 VM: 13.76 and 14.32 Mpps, 4 % apart)
+BUSY_SPREAD = 10
+
+
 def _acl(res):
     """The rte_acl method the target-point runs used, and what the data
     plane's start-up probe measured for each method (cycles a packet)."""
@@ -76,6 +81,17 @@ def section(res, result_path):
            "| forward mode | inner bytes | Mpps | cycles/pkt |", "|---|---|---|---|"]
     for b in res["baseline"]:
         out.append(f"| {b['mode']} | {b['inner_bytes']} | {b['mpps']:.2f} | {hz / (b['mpps'] * 1e6):.0f} |")
+    checks = res.get("baseline_checks", [])
+    if len(checks) > 1:
+        v = [c["mpps"] for c in checks]
+        spread = 100 * (max(v) - min(v)) / max(v)
+        out += ["", "testpmd io at 64 bytes, measured again through the run (the host's load moves it): "
+                + ", ".join(f"{c['mpps']:.2f} ({c['when']})" for c in checks)
+                + f"; spread {spread:.0f} %."]
+        if spread > BUSY_SPREAD:
+            out += ["", f"**The host was busy during this run**: the baseline moved by {spread:.0f} % "
+                    f"(more than {BUSY_SPREAD} %). Read its figures against each other, and take the "
+                    "cycle figures of a quieter run for comparisons across runs."]
     out += ["", f"### Mixes at {t['rules']} rules, {t['sessions']} sessions, {t['flows']} flows (one worker core)",
             "",
             "Cycles per stage: rx (the rx burst) / parse / classify (session + rules) / action / tx (the tx",

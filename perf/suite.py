@@ -552,6 +552,17 @@ def _run(a, p, mem, pages):
                 print(f"testpmd {mode:8} inner {inner:5}B: {b['mpps']:6.2f} Mpps", flush=True)
         hz = None
         cache = {}
+        # testpmd io at 64 bytes again through the run: how much the
+        # host's load moved the floor while the figures were taken
+        results["baseline_checks"] = [{"when": "start", "mpps": b["mpps"]} for b in results["baseline"]
+                                      if b["mode"] == "io" and b["inner_bytes"] == 64]
+
+        def io_check(when):
+            if reuse or not results["baseline_checks"]:
+                return
+            b = run.testpmd("io", 64, S, F)
+            results["baseline_checks"].append({"when": when, "mpps": b["mpps"]})
+            print(f"testpmd io       inner    64B: {b['mpps']:6.2f} Mpps  ({when})", flush=True)
 
         def es(mix, inner, s, r, f, fresh=False, runner=None, order="seq"):
             """One edgesteer run (cached by its point unless fresh), on
@@ -580,9 +591,11 @@ def _run(a, p, mem, pages):
             # mix's median run (by cycles/pkt) kept whole
             reps = repeat if inner == 64 else 1
             runs = {mix: [] for mix in p["mixes"]}
-            for _ in range(reps):
+            for rnd in range(reps):
                 for mix in p["mixes"]:
                     runs[mix].append(es(mix, inner, S, R, F, fresh=True))
+                if inner == 64:
+                    io_check(f"after round {rnd + 1} of the mixes")
             for mix in p["mixes"]:
                 xs = sorted(runs[mix], key=lambda x: x["cycles_per_pkt"])
                 x = dict(xs[len(xs) // 2])
@@ -622,6 +635,8 @@ def _run(a, p, mem, pages):
                       f"got {x['achieved_pps'] / 1e6:6.2f} lost {x['lost']:<8} e2e p50 {e['p50_ns'] / 1000:.1f} "
                       f"p99 {e['p99_ns'] / 1000:.1f} p99.9 {e['p999_ns'] / 1000:.1f} max {e['max_ns'] / 1000:.0f} us",
                       flush=True)
+        if p["latency_mixes"]:
+            io_check("after the latency runs")
         if reuse:
             for k in ("baseline", "mixes", "mixes_shuffled", "sizes", "scaling", "tsc_hz"):
                 results[k] = reuse.get(k, [])

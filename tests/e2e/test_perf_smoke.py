@@ -24,6 +24,11 @@ class PerfSmoke(unittest.TestCase):
                              {"ul_local", "ul_cloud", "dl_encap", "mix_80_20"})
             self.assertEqual([(x["mix"], x["order"]) for x in res["mixes_shuffled"]],
                              [("ul_local", "shuffled")])
+            # testpmd io again after each round of the mixes and after the
+            # latency runs: how much the host moved the floor
+            self.assertEqual([c["when"] for c in res["baseline_checks"]],
+                             ["start", "after round 1 of the mixes", "after the latency runs"])
+            self.assertTrue(all(c["mpps"] > 0.1 for c in res["baseline_checks"]))
             # the size sweep: ul_local at each size next to testpmd io at it
             self.assertEqual([z["inner_bytes"] for z in res["sizes"]], [64, 256])
             for z in res["sizes"]:
@@ -51,6 +56,13 @@ class PerfSmoke(unittest.TestCase):
             self.assertIn("- per session: **", text)
             self.assertIn("### Session order: the target point with the frames shuffled", text)
             self.assertIn("### Packet size (uplink steer-to-local, target point)", text)
+            self.assertIn("testpmd io at 64 bytes, measured again through the run", text)
+            # a run whose floor moved by more than BUSY_SPREAD says so
+            busy = dict(res, baseline_checks=[{"when": "start", "mpps": 10.0}, {"when": "x", "mpps": 8.0}])
+            self.assertIn("**The host was busy during this run**: the baseline moved by 20 %",
+                          rep.section(busy, os.path.join(d, files[0])))
+            calm = dict(res, baseline_checks=[{"when": "start", "mpps": 10.0}, {"when": "x", "mpps": 9.5}])
+            self.assertNotIn("The host was busy", rep.section(calm, os.path.join(d, files[0])))
             self.assertIn("| 256 | %d |" % res["sizes"][1]["frame_bytes"], text)
             self.assertIn("rte_acl method %s, the fastest on the start-up probe" % res["mixes"][0]["acl_method"], text)
 
