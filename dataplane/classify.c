@@ -243,9 +243,13 @@ static int probe_methods(struct rte_acl_ctx *ctx, const struct es_key4 *keys)
 				rte_acl_classify(ctx, p + i, res + i, ES_BURST, 1);
 			c = (double)(rte_rdtsc() - t0) / PROBE_KEYS;
 			/* a method that misclassifies is not a candidate */
-			for (uint32_t i = 0; i < PROBE_KEYS; i++)
-				if (res[i] != i % PROBE_RULES + 1)
+			for (uint32_t i = 0; i < PROBE_KEYS && c >= 0; i++)
+				if (res[i] != i % PROBE_RULES + 1) {
+					fprintf(stderr,
+						"edgesteer: rte_acl method %s gave key %u rule %u, not %u: not used\n",
+						acl_methods[m].name, i, res[i], i % PROBE_RULES + 1);
 					c = -1;
+				}
 			if (c < 0 || probe_cyc[m] < 0)
 				probe_cyc[m] = -1;
 			else if (c < probe_cyc[m])
