@@ -156,7 +156,7 @@ static const struct {
 	uint32_t bits;
 	enum rte_acl_classify_alg alg;
 	const char *name;
-} acl_methods[] = {   /* widest first: AUTO takes the first that runs */
+} acl_methods[] = {   /* AUTO times each that runs (probe_methods) */
 	{ 512, RTE_ACL_CLASSIFY_AVX512X32, "avx512x32" },
 	{ 256, RTE_ACL_CLASSIFY_AVX2, "avx2" },
 	{ 128, RTE_ACL_CLASSIFY_SSE, "sse" },
@@ -173,18 +173,27 @@ static int cpu_avx512(void)
 }
 
 /* The probe: rules of the shape edge rules take (protocol, a /24
- * destination, a destination port: three of rte_acl's steps), keys that
- * each match one of them. */
+ * destination, a destination port: three of rte_acl's steps), and keys
+ * of which key i matches rule i % PROBE_RULES. */
 #define PROBE_RULES  256
 #define PROBE_KEYS   2048
 #define PROBE_PASSES 16
 
-static struct rte_acl_ctx *probe_build(void)
+static struct rte_acl_ctx *probe_build(struct es_key4 keys[PROBE_KEYS])
 {
 	struct rte_acl_config cfg;
 	struct rte_acl_ctx *ctx = ctx_new("probe", PROBE_RULES, F4_NUM, SOCKET_ID_ANY);
 	if (ctx == NULL)
 		return NULL;
+	for (uint32_t i = 0; i < PROBE_KEYS; i++) {
+		uint32_t r = i % PROBE_RULES;
+		memset(&keys[i], 0, sizeof(keys[i]));
+		keys[i].proto = (r & 1) ? 6 : 17;
+		keys[i].dir = ES_DIR_UL;
+		keys[i].dst_be = rte_cpu_to_be_32(0x0a000000u | r << 8 | (i & 0xff));
+		keys[i].sport_be = rte_cpu_to_be_16((uint16_t)(40000 + i));
+		keys[i].dport_be = rte_cpu_to_be_16((uint16_t)(1000 + r));
+	}
 	for (uint32_t i = 0; i < PROBE_RULES; i++) {
 		struct es_acl_rule4 r;
 		memset(&r, 0, sizeof(r));
@@ -280,17 +289,7 @@ int es_acl_setup(uint32_t bits, char err[ES_ERR_MAX])
 	    rte_vect_get_max_simd_bitwidth() < RTE_VECT_SIMD_512)
 		(void)rte_vect_set_max_simd_bitwidth(RTE_VECT_SIMD_512);
 	if (bits == ES_ACL_SIMD_AUTO) {
-		/* key i matches rule i % PROBE_RULES */
-		for (uint32_t i = 0; i < PROBE_KEYS; i++) {
-			uint32_t r = i % PROBE_RULES;
-			memset(&keys[i], 0, sizeof(keys[i]));
-			keys[i].proto = (r & 1) ? 6 : 17;
-			keys[i].dir = ES_DIR_UL;
-			keys[i].dst_be = rte_cpu_to_be_32(0x0a000000u | r << 8 | (i & 0xff));
-			keys[i].sport_be = rte_cpu_to_be_16((uint16_t)(40000 + i));
-			keys[i].dport_be = rte_cpu_to_be_16((uint16_t)(1000 + r));
-		}
-		probe = probe_build();
+		probe = probe_build(keys);
 	} else {
 		/* rte_acl says whether a method runs here only on a context */
 		probe = ctx_new("probe", 1, 1, SOCKET_ID_ANY);

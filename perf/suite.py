@@ -552,10 +552,13 @@ def _run(a, p, mem, pages):
                 print(f"testpmd {mode:8} inner {inner:5}B: {b['mpps']:6.2f} Mpps", flush=True)
         hz = None
         cache = {}
+        def io_at(inner):
+            """testpmd io's baseline at inner bytes from the start of the run, or None."""
+            return next((b for b in results["baseline"] if b["mode"] == "io" and b["inner_bytes"] == inner), None)
+
         # testpmd io at 64 bytes again through the run: how much the
         # host's load moved the floor while the figures were taken
-        results["baseline_checks"] = [{"when": "start", "mpps": b["mpps"]} for b in results["baseline"]
-                                      if b["mode"] == "io" and b["inner_bytes"] == 64]
+        results["baseline_checks"] = [{"when": "start", "mpps": io_at(64)["mpps"]}] if io_at(64) else []
 
         def io_check(when):
             if reuse or not results["baseline_checks"]:
@@ -609,7 +612,7 @@ def _run(a, p, mem, pages):
         # size (64 and 1,400 bytes: the runs above)
         results["sizes"] = []
         for inner in ([] if reuse else p.get("size_sweep", [])):
-            b = next((b for b in results["baseline"] if b["mode"] == "io" and b["inner_bytes"] == inner), None)
+            b = io_at(inner)
             if b is None:
                 b = run.testpmd("io", inner, S, F)
                 print(f"testpmd io       inner {inner:5}B: {b['mpps']:6.2f} Mpps", flush=True)
@@ -638,7 +641,7 @@ def _run(a, p, mem, pages):
         if p["latency_mixes"]:
             io_check("after the latency runs")
         if reuse:
-            for k in ("baseline", "mixes", "mixes_shuffled", "sizes", "scaling", "tsc_hz"):
+            for k in ("baseline", "baseline_checks", "mixes", "mixes_shuffled", "sizes", "scaling", "tsc_hz"):
                 results[k] = reuse.get(k, [])
             results["reused_from"] = os.path.basename(a.reuse)
             cache["hz"] = reuse["tsc_hz"]
