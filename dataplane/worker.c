@@ -97,6 +97,43 @@ uint64_t es_stage_sum(enum es_stage s)
 	return c;
 }
 
+void es_stage_disturbed(struct es_stage_dist *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < es_n_workers; i++) {
+		const struct es_worker *w = &es_workers[i];
+		for (int s = 0; s < ES_ST_MAX; s++)
+			out->cycles[s] += w->stage_dist[s];
+		out->pkts += w->stage_dist_pkts;
+		out->rounds += w->stage_rounds;
+		out->dist_rounds += w->stage_dist_rounds;
+	}
+}
+
+/* The end of a timed round that received packets: was it disturbed
+ * (es_stage_disturbed in worker.h)? before: stage[] and stage_pkts at
+ * the round's start. */
+static void stage_round_end(struct es_worker *w, const uint64_t before[ES_ST_MAX + 1])
+{
+	uint64_t d[ES_ST_MAX], round = 0, all = 0;
+	uint64_t pk = w->stage_pkts - before[ES_ST_MAX];
+	for (int s = 0; s < ES_ST_MAX; s++) {
+		d[s] = w->stage[s] - before[s];
+		round += d[s];
+		all += w->stage[s];
+	}
+	w->stage_rounds++;
+	/* the average so far includes this round: a disturbed round
+	 * raises it a little, which only makes the test stricter */
+	if (w->stage_pkts < 1024 ||
+	    round * w->stage_pkts <= (uint64_t)ES_STAGE_DISTURBED * all * pk)
+		return;
+	for (int s = 0; s < ES_ST_MAX; s++)
+		w->stage_dist[s] += d[s];
+	w->stage_dist_pkts += pk;
+	w->stage_dist_rounds++;
+}
+
 /* A tunnel inside the tunnel: UDP to the GTP-U port (TS 29.281 §4.4.2.3:
  * a G-PDU always goes to 2152; a UE's own flow may well come from 2152). */
 static inline bool es_inner_is_gtpu(const struct es_inner *in)
@@ -577,7 +614,10 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	const struct es_sidx *sx[ES_BURST];
 	uint32_t skey[ES_BURST], shome[ES_BURST];
 	uint16_t nc = 0, nd = 0, nl = 0;   /* nl: session lookups done */
-	uint64_t tsc = rte_rdtsc(), t1 = 0, t2 = 0;
+	uint16_t n6 = 0;                   /* IPv6 /64 lookups for phase 2 */
+	/* the burst's rx time, read by the worker as the burst returned: one
+	 * TSC read less a burst (a read costs ~25-40 cycles here) */
+	uint64_t tsc = w->last_rx_tsc, t1 = 0, t2 = 0;
 
 	for (int k = 0; k < KS_MAX; k++)
 		ks[k].n = 0;
@@ -603,6 +643,8 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		if (sx[nc] != NULL) {
 			shome[nc] = es_sidx_home(sx[nc], skey[nc]);
 			rte_prefetch0(&sx[nc]->e[shome[nc]]);
+		} else {
+			n6++;
 		}
 		nc++;
 		if (nc > ES_SESS_AHEAD)
@@ -613,17 +655,19 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		t1 = rte_rdtsc();
 	/* phase 2: sessions. 4-byte keys: their home positions were
 	 * prefetched in phase 1; IPv6 prefixes: one bulk lookup */
-	for (uint16_t i = 0; i < nc; i++) {
-		if (sx[i] == NULL) {
-			struct keyset *k = &ks[KS_UE6];
-			k->keys[k->n] = c[i].in.a.v6a.dst;
-			k->ci[k->n++] = i;
+	if (unlikely(n6 != 0)) {
+		for (uint16_t i = 0; i < nc; i++) {
+			if (sx[i] == NULL) {
+				struct keyset *k = &ks[KS_UE6];
+				k->keys[k->n] = c[i].in.a.v6a.dst;
+				k->ci[k->n++] = i;
+			}
 		}
+		lookup_bulk(t->by_ue6, &ks[KS_UE6], c);
+		for (uint16_t j = 0; j < ks[KS_UE6].n; j++)
+			if (c[ks[KS_UE6].ci[j]].sess < t->sess_cap)
+				sess_prefetch(&t->sessions[c[ks[KS_UE6].ci[j]].sess]);
 	}
-	lookup_bulk(t->by_ue6, &ks[KS_UE6], c);
-	for (uint16_t j = 0; j < ks[KS_UE6].n; j++)
-		if (c[ks[KS_UE6].ci[j]].sess < t->sess_cap)
-			sess_prefetch(&t->sessions[c[ks[KS_UE6].ci[j]].sess]);
 	for (uint16_t i = nl; i < nc; i++)   /* the last ES_SESS_AHEAD */
 		sess_find(t, c, sx, skey, shome, i);
 	for (uint16_t i = 0; i < nc; i++) {
@@ -787,12 +831,15 @@ int es_worker_main(void *arg)
 		const struct es_tables *t =
 			__atomic_load_n(&es_tables_live, __ATOMIC_ACQUIRE);
 		uint64_t t_rx[ES_MAX_PORTS], tsc, t0 = 0;
+		uint64_t snap[ES_ST_MAX + 1];
 		uint32_t n_tx[ES_MAX_PORTS];
 		uint16_t nb = 0;
 		/* --stage-cycles[=N]: this round timed or not */
 		if (es_stage_cycles && ++w->stage_seq >= es_stage_every) {
 			w->stage_seq = 0;
 			w->timing = 1;
+			memcpy(snap, w->stage, sizeof(w->stage));
+			snap[ES_ST_MAX] = w->stage_pkts;
 		} else {
 			w->timing = 0;
 		}
@@ -837,18 +884,20 @@ int es_worker_main(void *arg)
 		if (w->timing)
 			t0 = rte_rdtsc();
 		es_worker_flush(w);
+		/* one TSC read for the latencies and the expiry below */
+		tsc = rte_rdtsc();
 		if (nb) {
 			/* rx -> tx of every packet sent this round: from the
 			 * return of its rx burst to the return of the flush (an
 			 * upper bound for packets a full buffer sent earlier) */
-			tsc = rte_rdtsc();
-			if (w->timing)
+			if (w->timing) {
 				w->stage[ES_ST_TX] += tsc - t0;
+				stage_round_end(w, snap);
+			}
 			for (uint16_t b = 0; b < nb; b++)
 				if (n_tx[b])
 					es_lat_add(&w->lat, tsc - t_rx[b], n_tx[b]);
 		}
-		tsc = rte_rdtsc();
 		if (tsc >= next_expire) {
 			uint32_t before = w->dr.cnt;
 			rte_ip_frag_table_del_expired_entries(w->frag, &w->dr, tsc);

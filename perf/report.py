@@ -26,11 +26,41 @@ def _baseline(res, mode, inner):
     return None
 
 
-def _own(x):
+def _own(x, undisturbed=False):
     """The data plane's own stages: parse + classify + action (rx and tx
-    are the ports' bursts: the pcap source's copy, net_null's free)."""
-    st = x["stage_cycles_per_pkt"]
+    are the ports' bursts: the pcap source's copy, net_null's free); with
+    undisturbed, of the timed rounds the platform did not disturb only
+    (None when the run did not report them)."""
+    st = x.get("stage_cycles_per_pkt_undisturbed" if undisturbed else "stage_cycles_per_pkt")
+    if st is None:
+        return None
     return st.get("parse", 0) + st.get("classify", 0) + st.get("action", 0)
+
+
+def _noise(res):
+    """The platform-noise section: es-jitter on the worker's CPU."""
+    pn = res.get("platform_noise") or []
+    if not pn:
+        return []
+    classes = sorted({(c["from_us"], c["to_us"]) for j in pn for c in j["classes"]})
+    out = ["", "### Platform noise on the worker's CPU", "",
+           f"`build/es-jitter` (perf/jitter.c) spun on CPU {pn[0]['cpu']}, the worker's, for "
+           f"{pn[0]['seconds']:.1f} s before and after the runs, reading the TSC back to back: each gap",
+           f"over {pn[0]['threshold_us']:g} µs is time the platform (interrupts, the kernel's tick, the hypervisor)",
+           "took from a poll-mode thread. A data plane on that CPU loses the same time: its cycle figures",
+           "include it and its latency tail shows it.", "",
+           "| when | gaps a second | time lost | longest µs | " + " | ".join(
+               f"{lo:g}–{hi} µs" for lo, hi in classes) + " |",
+           "|---|---|---|---|" + "---|" * len(classes)]
+    for j in pn:
+        by = {(c["from_us"], c["to_us"]): c for c in j["classes"]}
+        cells = []
+        for k in classes:
+            c = by.get(k)
+            cells.append(f"{c['gaps']} ({c['lost_pct']:.2f} %)" if c else "0")
+        out.append(f"| {j['when']} | {j['gaps_per_s']:.0f} | {j['lost_pct']:.2f} % | {j['longest_us']:.0f} | "
+                   + " | ".join(cells) + " |")
+    return out
 
 
 def _stages(x):
@@ -92,6 +122,7 @@ def section(res, result_path):
             out += ["", f"**The host was busy during this run**: the baseline moved by {spread:.0f} % "
                     f"(more than {BUSY_SPREAD} %). Read its figures against each other, and take the "
                     "cycle figures of a quieter run for comparisons across runs."]
+    out += _noise(res)
     out += ["", f"### Mixes at {t['rules']} rules, {t['sessions']} sessions, {t['flows']} flows (one worker core)",
             "",
             "Cycles per stage: rx (the rx burst) / parse / classify (session + rules) / action / tx (the tx",
@@ -105,22 +136,31 @@ def section(res, result_path):
     out += ["", "### Against testpmd and the BRIEF §7 targets", "",
             "Own stages: parse + classify + action, the work between the rx burst and the tx burst",
             "(with --repeat: the median run's, and in brackets the range over the runs);",
-            "rx + tx: the virtual ports' bursts. `minus io floor`: cycles/pkt less testpmd io's.", "",
-            "| mix | inner B | edgesteer Mpps | / testpmd io | / testpmd macswap | cycles/pkt | rx + tx | own stages | target | minus io floor |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "rx + tx: the virtual ports' bursts. `minus io floor`: cycles/pkt less testpmd io's.",
+            "`undisturbed`: the own stages of the timed rounds the platform did not disturb (a round",
+            "whose stages took over four times its packets' share of the average: dataplane/worker.h),",
+            "with the share of rounds left out.", "",
+            "| mix | inner B | edgesteer Mpps | / testpmd io | / testpmd macswap | cycles/pkt | rx + tx | own stages | undisturbed (rounds left out) | target | minus io floor |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for x in res["mixes"]:
         io = _baseline(res, "io", x["inner_bytes"])
         ms = _baseline(res, "macswap", x["inner_bytes"])
         floor = hz / (io * 1e6) if io else 0
         tgt = TARGETS.get(x["mix"])
         st = x["stage_cycles_per_pkt"]
-        spread = ""
+        spread = uspread = ""
         if x.get("repeats"):
             owns = [_own(y) for y in x["repeats"]]
             spread = f" ({min(owns):.0f}–{max(owns):.0f})"
+            uowns = [u for u in (_own(y, True) for y in x["repeats"]) if u is not None]
+            if len(uowns) == len(owns):
+                uspread = f"; runs {min(uowns):.0f}–{max(uowns):.0f}"
+        und = _own(x, True)
+        und = (f"{und:.0f} ({x['stage_disturbed']['rounds_pct']:.1f} %{uspread})"
+               if und is not None else "—")
         out.append(f"| {x['mix']} | {x['inner_bytes']} | {x['mpps']:.2f} | "
                    f"{x['mpps'] / io:.2f} | {x['mpps'] / ms:.2f} | {x['cycles_per_pkt']:.0f} | "
-                   f"{st.get('rx', 0) + st.get('tx', 0):.0f} | **{_own(x):.0f}**{spread} | "
+                   f"{st.get('rx', 0) + st.get('tx', 0):.0f} | **{_own(x):.0f}**{spread} | {und} | "
                    f"{'≤ %d' % tgt if tgt else '—'} | {x['cycles_per_pkt'] - floor:.0f} |")
     if res.get("mixes_shuffled"):
         out += ["", "### Session order: the target point with the frames shuffled", "",

@@ -268,6 +268,7 @@ class HugePages:
         return False
 
 
+WORKER_CPU = 1  # EAL -l 0,1: lcore 1, the worker, runs on CPU 1
 WORKER_THREADS = ("rte-worker-1", "lcore-worker-1")  # lcore 1 in DPDK 22.11 builds
 
 
@@ -325,6 +326,49 @@ def run_cmd(cmd, rt=False):
         if th:
             th.join()
     return subprocess.CompletedProcess(cmd, pr.returncode, out, err)
+
+
+def report_own(x, undisturbed_only=False):
+    """Own stages (parse + classify + action) of a run, of every timed
+    round or of the undisturbed ones only."""
+    st = x.get("stage_cycles_per_pkt_undisturbed" if undisturbed_only else "stage_cycles_per_pkt") or {}
+    return st.get("parse", 0) + st.get("classify", 0) + st.get("action", 0)
+
+
+def undisturbed(st):
+    """The stage figures of the timed rounds the platform did not disturb
+    (dataplane/worker.h, ES_STAGE_DISTURBED: a round whose stages took
+    more than four times its packets' share of the average), and how much
+    was left out; {} when the data plane did not report them."""
+    sd, pk = st.get("stage_disturbed"), st.get("stage_packets", 0)
+    if not sd or not pk or sd["packets"] >= pk:
+        return {}
+    all_cyc = sum(st["stage_cycles"].values())
+    dist_cyc = sum(sd["cycles"].values())
+    return {"stage_cycles_per_pkt_undisturbed": {k: (v - sd["cycles"][k]) / (pk - sd["packets"])
+                                                 for k, v in st["stage_cycles"].items()},
+            "stage_disturbed": {"rounds": sd["rounds"], "disturbed_rounds": sd["disturbed_rounds"],
+                                "rounds_pct": 100 * sd["disturbed_rounds"] / sd["rounds"] if sd["rounds"] else 0,
+                                "packets_pct": 100 * sd["packets"] / pk,
+                                "cycles_pct": 100 * dist_cyc / all_cyc if all_cyc else 0}}
+
+
+def platform_noise(cpu, seconds):
+    """es-jitter on the worker's CPU (perf/jitter.c): the gaps the platform
+    makes in a spinning thread. None when the tool is not built."""
+    exe = os.path.join(BUILD, "es-jitter")
+    if not os.path.exists(exe):
+        print(f"platform noise: {exe} not built (make {os.path.relpath(exe, ROOT)}); skipped", flush=True)
+        return None
+    with tempfile.TemporaryDirectory(prefix="es-jitter-") as d:
+        out = os.path.join(d, "j.json")
+        pr = subprocess.run([exe, "--cpu", str(cpu), "--seconds", "%g" % seconds, "--json", out],
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            timeout=seconds + 60)
+        if pr.returncode != 0 or not os.path.exists(out):
+            raise RuntimeError(f"es-jitter failed ({pr.returncode}): {pr.stderr}")
+        with open(out) as f:
+            return json.load(f)
 
 
 def testpmd_pps(pcap, mode, seconds, mbufs, mem_mb, mem="4k", rt=False):
@@ -409,6 +453,7 @@ class Runner:
                "latency_buckets": st["latency"]["buckets"],
                "memory": st["memory"], "drops": drops, "wall_s": time.time() - t0}
         res["sent"] = c["tx"]
+        res.update(undisturbed(st))
         m = re.search(r"rte_acl, method (\w+)(?:, the fastest here \(cycles a packet on a probe rule set: ([^)]*)\))?",
                       pr.stdout)
         if m:
@@ -542,6 +587,20 @@ def _run(a, p, mem, pages):
                "scaling": {"rules": [], "sessions": [], "flows": []}}
     t_start = time.time()
     reuse = json.load(open(a.reuse)) if a.reuse else None
+    # the platform's own gaps on the worker's CPU (lcore 1 = CPU 1), before
+    # and after the runs: what the cycle and latency figures include
+    results["platform_noise"] = []
+    noise_s = 0.3 if a.quick else 3
+
+    def noise(when):
+        j = platform_noise(WORKER_CPU, noise_s)
+        if j is not None:
+            j["when"] = when
+            results["platform_noise"].append(j)
+            print(f"platform noise, CPU {WORKER_CPU} ({when}): {j['gaps_per_s']:.0f} gaps a second over "
+                  f"{j['threshold_us']:g} us, {j['lost_pct']:.2f} % of the time lost, longest "
+                  f"{j['longest_us']:.0f} us", flush=True)
+    noise("start")
     with tempfile.TemporaryDirectory(prefix="es-perf-") as d:
         run = Runner(d, seconds, mem, a.rt)
         print(f"memory mode: {mem}: {MEM_MODES[mem]}", flush=True)
@@ -583,6 +642,9 @@ def _run(a, p, mem, pages):
                       f"{x['cycles_per_pkt']:6.1f} cyc/pkt  (rx {st.get('rx', 0):.0f} parse {st.get('parse', 0):.0f} "
                       f"classify {st.get('classify', 0):.0f} action {st.get('action', 0):.0f} tx {st.get('tx', 0):.0f})"
                       f"  p50 {x['latency_ns']['p50_ns'] / 1000:.1f} us p99 {x['latency_ns']['p99_ns'] / 1000:.1f} us"
+                      + (f"  own {report_own(x):.0f}, undisturbed {report_own(x, True):.0f} "
+                         f"({x['stage_disturbed']['rounds_pct']:.1f} % of rounds left out)"
+                         if x.get("stage_disturbed") else "")
                       + (f"  [{runner.mem.upper()}]" if other else "")
                       + ("  [shuffled]" if order != "seq" else "")
                       + (f"  DROPS {x['drops']}" if x["drops"] else ""), flush=True)
@@ -603,8 +665,9 @@ def _run(a, p, mem, pages):
                 xs = sorted(runs[mix], key=lambda x: x["cycles_per_pkt"])
                 x = dict(xs[len(xs) // 2])
                 if reps > 1:
-                    x["repeats"] = [{"mpps": y["mpps"], "cycles_per_pkt": y["cycles_per_pkt"],
-                                     "stage_cycles_per_pkt": y["stage_cycles_per_pkt"]}
+                    x["repeats"] = [{k: y[k] for k in ("mpps", "cycles_per_pkt", "stage_cycles_per_pkt",
+                                                       "stage_cycles_per_pkt_undisturbed", "stage_disturbed")
+                                     if k in y}
                                     for y in runs[mix]]
                 cache[(mix, inner, S, R, F, "seq")] = x   # the sweeps' target point
                 results["mixes"].append(x)
@@ -657,6 +720,7 @@ def _run(a, p, mem, pages):
                 results["scaling"]["flows"].append(
                     es("ul_local", 64, S, R, f, runner=Runner(d, seconds, "thp", a.rt) if big else None))
         hz = cache.get("hz")
+    noise("end")
     results["tsc_hz"] = results.get("tsc_hz") or hz
     results["suite_seconds"] = time.time() - t_start
     tag = '-quick' if a.quick else (f'-only-{mem}' if a.only else '')

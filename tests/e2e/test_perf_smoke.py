@@ -46,6 +46,19 @@ class PerfSmoke(unittest.TestCase):
                                  {"rx", "parse", "classify", "action", "tx"})
                 # the method the start-up probe chose: its fastest
                 self.assertEqual(x["acl_method"], min(x["acl_probe"], key=x["acl_probe"].get))
+                # the undisturbed rounds: the same stages, a part of the rounds
+                sd = x["stage_disturbed"]
+                self.assertGreater(sd["rounds"], 0)
+                self.assertLessEqual(sd["disturbed_rounds"], sd["rounds"])
+                self.assertEqual(set(x["stage_cycles_per_pkt_undisturbed"]), set(x["stage_cycles_per_pkt"]))
+                if sd["disturbed_rounds"] == 0:
+                    self.assertEqual(x["stage_cycles_per_pkt_undisturbed"], x["stage_cycles_per_pkt"])
+            # the platform's noise on the worker's CPU, before and after
+            self.assertEqual([j["when"] for j in res["platform_noise"]], ["start", "end"])
+            for j in res["platform_noise"]:
+                self.assertEqual(j["cpu"], 1)
+                self.assertGreaterEqual(j["seconds"], 0.3)
+                self.assertEqual(sum(c["gaps"] for c in j["classes"]), j["gaps"])
             # the report renders from it
             import importlib.util
             spec = importlib.util.spec_from_file_location("report", os.path.join(h.ROOT, "perf", "report.py"))
@@ -57,6 +70,8 @@ class PerfSmoke(unittest.TestCase):
             self.assertIn("### Session order: the target point with the frames shuffled", text)
             self.assertIn("### Packet size (uplink steer-to-local, target point)", text)
             self.assertIn("testpmd io at 64 bytes, measured again through the run", text)
+            self.assertIn("### Platform noise on the worker's CPU", text)
+            self.assertIn("| start | %.0f |" % res["platform_noise"][0]["gaps_per_s"], text)
             # a run whose floor moved by more than BUSY_SPREAD says so
             busy = dict(res, baseline_checks=[{"when": "start", "mpps": 10.0}, {"when": "x", "mpps": 8.0}])
             self.assertIn("**The host was busy during this run**: the baseline moved by 20 %",
@@ -92,6 +107,63 @@ class PerfSmoke(unittest.TestCase):
             self.assertGreater(res["testpmd_io_mpps"], 0.1)
             self.assertAlmostEqual(res["ratio_edgesteer_to_testpmd"],
                                    res["edgesteer_ul_local_mpps"] / res["testpmd_io_mpps"], places=6)
+
+
+class PlatformNoise(unittest.TestCase):
+    """es-jitter (perf/jitter.c) and the data plane's disturbed rounds."""
+
+    def test_jitter_finds_the_gaps_it_was_given(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "j.json")
+            r = subprocess.run([os.path.join(h.BUILD, "es-jitter"), "--seconds", "0.6",
+                                "--inject", "10:400", "--json", out],
+                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("gaps a second over 1.00 us", r.stdout)
+            with open(out) as f:
+                j = json.load(f)
+            self.assertEqual(j["injected"], 10)
+            # ten sleeps of 400 us: ten gaps of at least that (the platform
+            # may add its own), and their time in the share lost
+            self.assertGreaterEqual(sum(c["gaps"] for c in j["classes"] if c["from_us"] >= 256), 10)
+            self.assertGreaterEqual(j["longest_us"], 400)
+            self.assertGreaterEqual(j["lost_pct"], 100 * 10 * 400e-6 / j["seconds"])
+            self.assertLess(j["lost_pct"], 100)
+            self.assertEqual(sum(c["gaps"] for c in j["classes"]), j["gaps"])
+
+    def test_jitter_refuses_bad_values(self):
+        for args, msg in ((["--seconds", "x"], "--seconds x: a number from 0.01 to 3600"),
+                          (["--cpu", "-1"], "--cpu -1: a number from 0"),
+                          (["--inject", "3"], "usage: es-jitter")):
+            r = subprocess.run([os.path.join(h.BUILD, "es-jitter")] + args,
+                               capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn(msg, r.stderr)
+
+    def test_rounds_are_counted_disturbed_when_the_cpu_is_taken_away(self):
+        import sys
+        sys.path.insert(0, os.path.join(h.ROOT, "perf"))
+        import suite
+        suite.BUILD = h.BUILD
+        # a second thread on the worker's CPU: the scheduler takes the
+        # CPU from the worker for milliseconds at a time
+        hog = subprocess.Popen(["/usr/bin/python3", "-c",
+                                "import os, time\n"
+                                "os.sched_setaffinity(0, {%d})\n"
+                                "end = time.time() + 60\n"
+                                "while time.time() < end:\n"
+                                "    pass\n" % suite.WORKER_CPU])
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                x, _hz = suite.Runner(d, 2).edgesteer("ul_cloud", 64, 16, 16, 16)
+        finally:
+            hog.kill()
+            hog.wait()
+        sd = x["stage_disturbed"]
+        self.assertGreater(sd["disturbed_rounds"], 0)
+        # the rounds the hog took time from hold much of the timed cycles
+        self.assertGreater(sd["cycles_pct"], 20, sd)
+        self.assertLess(suite.report_own(x, True), suite.report_own(x))
 
 
 class RunFor(unittest.TestCase):
