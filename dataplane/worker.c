@@ -124,9 +124,12 @@ static void stage_round_end(struct es_worker *w, const uint64_t before[ES_ST_MAX
 	}
 	w->stage_rounds++;
 	/* the average so far includes this round: a disturbed round
-	 * raises it a little, which only makes the test stricter */
+	 * raises it a little, which only makes it harder to count as one.
+	 * In doubles: the products of 64-bit sums overflow in a long run
+	 * (timed rounds only: one in es_stage_every) */
 	if (w->stage_pkts < 1024 ||
-	    round * w->stage_pkts <= (uint64_t)ES_STAGE_DISTURBED * all * pk)
+	    (double)round * (double)w->stage_pkts <=
+	    (double)ES_STAGE_DISTURBED * (double)all * (double)pk)
 		return;
 	for (int s = 0; s < ES_ST_MAX; s++)
 		w->stage_dist[s] += d[s];
