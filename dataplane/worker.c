@@ -568,7 +568,10 @@ static inline const struct es_sidx *sess_index(const struct es_tables *t,
  * entry instead (parse +7, classify -7); 12 and 16 showed no clear gain
  * over 8 (noisy runs).
  */
+#ifndef ES_SESS_AHEAD   /* -DES_SESS_AHEAD=N for an A/B build (at most ES_BURST - 1) */
 #define ES_SESS_AHEAD 8
+#endif
+_Static_assert(ES_SESS_AHEAD > 0 && ES_SESS_AHEAD < ES_BURST, "a lookahead within a burst");
 
 /*
  * Prefetch both cache lines session s may span: a 40-byte session at a
