@@ -26,7 +26,7 @@ def _baseline(res, mode, inner):
     return None
 
 
-def _own(x, undisturbed=False):
+def own(x, undisturbed=False):
     """The data plane's own stages: parse + classify + action (rx and tx
     are the ports' bursts: the pcap source's copy, net_null's free); with
     undisturbed, of the timed rounds the platform did not disturb only
@@ -150,17 +150,17 @@ def section(res, result_path):
         st = x["stage_cycles_per_pkt"]
         spread = uspread = ""
         if x.get("repeats"):
-            owns = [_own(y) for y in x["repeats"]]
+            owns = [own(y) for y in x["repeats"]]
             spread = f" ({min(owns):.0f}–{max(owns):.0f})"
-            uowns = [u for u in (_own(y, True) for y in x["repeats"]) if u is not None]
+            uowns = [u for u in (own(y, True) for y in x["repeats"]) if u is not None]
             if len(uowns) == len(owns):
                 uspread = f"; runs {min(uowns):.0f}–{max(uowns):.0f}"
-        und = _own(x, True)
+        und = own(x, True)
         und = (f"{und:.0f} ({x['stage_disturbed']['rounds_pct']:.1f} %{uspread})"
                if und is not None else "—")
         out.append(f"| {x['mix']} | {x['inner_bytes']} | {x['mpps']:.2f} | "
                    f"{x['mpps'] / io:.2f} | {x['mpps'] / ms:.2f} | {x['cycles_per_pkt']:.0f} | "
-                   f"{st.get('rx', 0) + st.get('tx', 0):.0f} | **{_own(x):.0f}**{spread} | {und} | "
+                   f"{st.get('rx', 0) + st.get('tx', 0):.0f} | **{own(x):.0f}**{spread} | {und} | "
                    f"{'≤ %d' % tgt if tgt else '—'} | {x['cycles_per_pkt'] - floor:.0f} |")
     if res.get("mixes_shuffled"):
         out += ["", "### Session order: the target point with the frames shuffled", "",
@@ -173,9 +173,9 @@ def section(res, result_path):
         seq = {x["mix"]: x for x in res["mixes"] if x["inner_bytes"] == 64}
         for x in res["mixes_shuffled"]:
             tgt = TARGETS.get(x["mix"])
-            ref = f"{_own(seq[x['mix']]):.0f}" if x["mix"] in seq else "—"
+            ref = f"{own(seq[x['mix']]):.0f}" if x["mix"] in seq else "—"
             out.append(f"| {x['mix']} | {x['mpps']:.2f} | {x['cycles_per_pkt']:.0f} | {_stages(x)} | "
-                       f"**{_own(x):.0f}** | {ref} | {'≤ %d' % tgt if tgt else '—'} |")
+                       f"**{own(x):.0f}** | {ref} | {'≤ %d' % tgt if tgt else '—'} |")
     if res.get("latency_at_load"):
         out += ["", f"### End-to-end latency at offered loads ({t['rules']} rules, {t['sessions']} sessions, "
                 f"{t['flows']} flows, 64-byte inner)", "",
@@ -206,7 +206,7 @@ def section(res, result_path):
             st = x["stage_cycles_per_pkt"]
             out.append(f"| {z['inner_bytes']} | {z['frame_bytes']} | {x['mpps']:.2f} | {z['testpmd_io_mpps']:.2f} | "
                        f"{x['mpps'] / z['testpmd_io_mpps']:.2f} | {x['cycles_per_pkt']:.0f} | {st.get('rx', 0):.0f} | "
-                       f"{_own(x):.0f} | {st.get('tx', 0):.0f} | {x['latency_ns']['p99_ns'] / 1000:.1f} |")
+                       f"{own(x):.0f} | {st.get('tx', 0):.0f} | {x['latency_ns']['p99_ns'] / 1000:.1f} |")
     out += ["", "### Scaling (uplink steer-to-local, 64-byte inner)", ""]
     for dim in ("rules", "sessions", "flows"):
         out += [f"| {dim} | Mpps | cycles/pkt | rx | own stages | classify cycles | p99 µs |",
@@ -214,7 +214,7 @@ def section(res, result_path):
         for x in res["scaling"][dim]:
             thp = " (THP)" if x.get("memory_mode") == "thp" else ""
             out.append(f"| {x[dim]}{thp} | {x['mpps']:.2f} | {x['cycles_per_pkt']:.0f} | "
-                       f"{x['stage_cycles_per_pkt'].get('rx', 0):.0f} | {_own(x):.0f} | "
+                       f"{x['stage_cycles_per_pkt'].get('rx', 0):.0f} | {own(x):.0f} | "
                        f"{x['stage_cycles_per_pkt'].get('classify', 0):.0f} | {x['latency_ns']['p99_ns'] / 1000:.1f} |")
         out.append("")
     mem = max((x for x in res["scaling"]["sessions"]), key=lambda x: x["sessions"])["memory"]
@@ -248,7 +248,7 @@ def plots(res):
     for ax, dim in zip(axs, ("rules", "sessions", "flows")):
         xs = [max(x[dim], 1) for x in res["scaling"][dim]]
         ax.plot(xs, [x["cycles_per_pkt"] for x in res["scaling"][dim]], "o-", label="total (TSC / packets)")
-        ax.plot(xs, [_own(x) for x in res["scaling"][dim]],
+        ax.plot(xs, [own(x) for x in res["scaling"][dim]],
                 "^-", label="own stages (parse + classify + action)")
         ax.plot(xs, [x["stage_cycles_per_pkt"].get("classify", 0) for x in res["scaling"][dim]], "s--",
                 label="classify (session + rules)")

@@ -49,6 +49,10 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402  (the results section of docs/perf.md)
+from report import own  # noqa: E402  (own stages, all or undisturbed rounds: one definition)
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.environ.get("ES_BUILD", os.path.join(ROOT, "build"))
 EAL_NOHUGE = ["-l", "0,1", "--no-huge", "--no-shconf", "--no-pci", "--log-level=error"]
@@ -326,13 +330,6 @@ def run_cmd(cmd, rt=False):
         if th:
             th.join()
     return subprocess.CompletedProcess(cmd, pr.returncode, out, err)
-
-
-def report_own(x, undisturbed_only=False):
-    """Own stages (parse + classify + action) of a run, of every timed
-    round or of the undisturbed ones only."""
-    st = x.get("stage_cycles_per_pkt_undisturbed" if undisturbed_only else "stage_cycles_per_pkt") or {}
-    return st.get("parse", 0) + st.get("classify", 0) + st.get("action", 0)
 
 
 def undisturbed(st):
@@ -642,7 +639,7 @@ def _run(a, p, mem, pages):
                       f"{x['cycles_per_pkt']:6.1f} cyc/pkt  (rx {st.get('rx', 0):.0f} parse {st.get('parse', 0):.0f} "
                       f"classify {st.get('classify', 0):.0f} action {st.get('action', 0):.0f} tx {st.get('tx', 0):.0f})"
                       f"  p50 {x['latency_ns']['p50_ns'] / 1000:.1f} us p99 {x['latency_ns']['p99_ns'] / 1000:.1f} us"
-                      + (f"  own {report_own(x):.0f}, undisturbed {report_own(x, True):.0f} "
+                      + (f"  own {own(x):.0f}, undisturbed {own(x, True):.0f} "
                          f"({x['stage_disturbed']['rounds_pct']:.1f} % of rounds left out)"
                          if x.get("stage_disturbed") else "")
                       + (f"  [{runner.mem.upper()}]" if other else "")
@@ -730,7 +727,6 @@ def _run(a, p, mem, pages):
         json.dump(results, f, indent=1)
     print(f"results: {path} ({results['suite_seconds']:.0f} s)")
     if not a.no_report:
-        import report
         report.write(results, path)
 
 

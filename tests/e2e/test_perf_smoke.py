@@ -163,7 +163,7 @@ class PlatformNoise(unittest.TestCase):
         self.assertGreater(sd["disturbed_rounds"], 0)
         # the rounds the hog took time from hold much of the timed cycles
         self.assertGreater(sd["cycles_pct"], 20, sd)
-        self.assertLess(suite.report_own(x, True), suite.report_own(x))
+        self.assertLess(suite.own(x, True), suite.own(x))
 
 
 class RunFor(unittest.TestCase):
