@@ -41,7 +41,7 @@ SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
 .PHONY: all deps test demo perf perf-ctl clean
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(BUILD)/es-jitter $(UNIT_BIN) $(SAN_BIN)
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(BUILD)/es-jitter $(BUILD)/es-memlat $(UNIT_BIN) $(SAN_BIN)
 # the grammar fuzzer (clang, libFuzzer) is part of every build
 .PHONY: fuzz fuzz-long
 all: $(BUILD)/fuzz/fuzz_cmd
@@ -75,9 +75,15 @@ $(BUILD)/acl-bench: $(BUILD)/perf/acl_steps.o
 
 # the platform's own interruptions of a spinning CPU (perf/jitter.c): plain
 # C, no DPDK; make perf runs it on the worker's CPU
-$(BUILD)/es-jitter: perf/jitter.c
+$(BUILD)/es-jitter: perf/jitter.c perf/plat.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ perf/jitter.c
+
+# what a random cache line costs by working-set size (perf/memlat.c): where
+# the platform's last-level cache really ends; plain C, make perf runs it
+$(BUILD)/es-memlat: perf/memlat.c perf/plat.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ perf/memlat.c
 
 # overlap index figures (perf/ovl_bench.c): build and query times against
 # the linear scan at 100k MEC-like rules; not part of make test
@@ -139,6 +145,7 @@ perf:
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
 	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen
 	@$(MAKE) --no-print-directory $(BUILD)/es-jitter
+	@$(MAKE) --no-print-directory $(BUILD)/es-memlat
 	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
 
 # Rule updates through the control socket at 1k, 10k, 100k rules with traffic

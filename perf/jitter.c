@@ -24,14 +24,7 @@
  * Prints one line: gaps a second, share of the time lost, longest gap;
  * then the gaps by size class (powers of two, in microseconds).
  */
-#include <errno.h>
-#include <sched.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <x86intrin.h>
+#include "plat.h"
 
 #define N_CLASS 24   /* [2^k, 2^(k+1)) us; the first from the threshold */
 
@@ -40,44 +33,12 @@ struct class_cnt {
 	uint64_t cycles;
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* The TSC rate against CLOCK_MONOTONIC_RAW over ~100 ms. */
-static double tsc_hz(void)
-{
-	double s0 = mono_s(), s1;
-	uint64_t t0 = __rdtsc(), t1;
-	do {
-		s1 = mono_s();
-	} while (s1 - s0 < 0.1);
-	t1 = __rdtsc();
-	return (double)(t1 - t0) / (s1 - s0);
-}
-
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: es-jitter [--cpu N] [--seconds S] [--threshold-us T] "
 		"[--inject N:US] [--json FILE]\n");
 	exit(2);
-}
-
-static double num_arg(const char *opt, const char *v, double lo, double hi)
-{
-	char *end;
-	double x;
-	errno = 0;
-	x = strtod(v, &end);
-	if (errno || end == v || *end != '\0' || x < lo || x > hi) {
-		fprintf(stderr, "es-jitter: %s %s: a number from %g to %g\n", opt, v, lo, hi);
-		exit(2);
-	}
-	return x;
 }
 
 int main(int argc, char **argv)
@@ -95,17 +56,17 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(argv[i], "--cpu") == 0 && v) {
-			cpu = (int)num_arg("--cpu", v, 0, CPU_SETSIZE - 1);
+			cpu = (int)plat_num_arg("es-jitter", "--cpu", v, 0, CPU_SETSIZE - 1);
 		} else if (strcmp(argv[i], "--seconds") == 0 && v) {
-			seconds = num_arg("--seconds", v, 0.01, 3600);
+			seconds = plat_num_arg("es-jitter", "--seconds", v, 0.01, 3600);
 		} else if (strcmp(argv[i], "--threshold-us") == 0 && v) {
-			thr_us = num_arg("--threshold-us", v, 0.05, 1e6);
+			thr_us = plat_num_arg("es-jitter", "--threshold-us", v, 0.05, 1e6);
 		} else if (strcmp(argv[i], "--inject") == 0 && v) {
 			char *end;
 			inj_n = strtol(v, &end, 10);
 			if (end == v || *end != ':' || inj_n < 1 || inj_n > 100000)
 				usage();
-			inj_us = num_arg("--inject", end + 1, 1, 1e6);
+			inj_us = plat_num_arg("es-jitter", "--inject", end + 1, 1, 1e6);
 		} else if (strcmp(argv[i], "--json") == 0 && v) {
 			json = v;
 		} else {
@@ -113,16 +74,9 @@ int main(int argc, char **argv)
 		}
 		i++;
 	}
-	if (cpu >= 0) {
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-			fprintf(stderr, "es-jitter: cannot run on CPU %d: %s\n", cpu, strerror(errno));
-			return 1;
-		}
-	}
-	hz = tsc_hz();
+	if (plat_pin("es-jitter", cpu) != 0)
+		return 1;
+	hz = plat_tsc_hz();
 	memset(cls, 0, sizeof(cls));
 	dur = (uint64_t)(seconds * hz);
 	thr = (uint64_t)(thr_us * 1e-6 * hz);

@@ -63,6 +63,41 @@ def _noise(res):
     return out
 
 
+def _memlat(res):
+    """The memory-latency section: es-memlat on the worker's CPU."""
+    ml = res.get("platform_memory")
+    if not ml or not ml.get("sizes"):
+        return []
+    sz = ml["sizes"]
+    out = ["", "### Memory latency on the worker's CPU", "",
+           f"`build/es-memlat` (perf/memlat.c) on CPU {ml['cpu']}: one random dependent load at a time "
+           f"through a buffer of each size ({'transparent huge' if ml['pages'] == 'thp' else '4 KiB'} pages),",
+           "in TSC cycles. Where the figure jumps, the working set has left a cache level.", "",
+           "| buffer | " + " | ".join(_kib(z["kib"]) for z in sz) + " |",
+           "|---|" + "---|" * len(sz),
+           "| cycles a load | " + " | ".join(f"{z['cycles']:.1f}" for z in sz) + " |",
+           "| ns a load | " + " | ".join(f"{z['ns']:.1f}" for z in sz) + " |"]
+    big = sz[-1]
+    fits = [z for z in sz[:-1] if z["cycles"] < big["cycles"] / 4]
+    if fits and len(sz) > 2:
+        nxt = sz[sz.index(fits[-1]) + 1]
+        out += ["", f"A load stays under a quarter of the {_kib(big['kib'])} figure up to {_kib(fits[-1]['kib'])}:"
+                " the last-level cache this CPU gets (to the resolution of the sizes). Past it a random line"
+                f" comes from DRAM ({nxt['cycles']:.0f} cycles at {_kib(nxt['kib'])}), which the data plane's"
+                " prefetches must hide when its session tables are larger."]
+    if sz[0]["kib"] <= 32:
+        l1 = sz[0]["cycles"]
+        hz = ml["tsc_hz"] / 1e9
+        out += ["", f"The {_kib(sz[0]['kib'])} figure is an L1 hit, {l1:.1f} TSC cycles; an L1 hit takes 4–5 core "
+                f"cycles on current x86 cores, so the core ran at about {4 * hz / l1:.1f}–{5 * hz / l1:.1f} GHz "
+                f"against the TSC's {hz:.2f}: every cycle figure here is a TSC cycle."]
+    return out
+
+
+def _kib(k):
+    return f"{k // 1024} MiB" if k >= 1024 and k % 1024 == 0 else f"{k} KiB"
+
+
 def _stages(x):
     """rx / parse / classify / action / tx cycles per packet."""
     st = x["stage_cycles_per_pkt"]
@@ -123,6 +158,7 @@ def section(res, result_path):
                     f"(more than {BUSY_SPREAD} %). Read its figures against each other, and take the "
                     "cycle figures of a quieter run for comparisons across runs."]
     out += _noise(res)
+    out += _memlat(res)
     out += ["", f"### Mixes at {t['rules']} rules, {t['sessions']} sessions, {t['flows']} flows (one worker core)",
             "",
             "Cycles per stage: rx (the rx burst) / parse / classify (session + rules) / action / tx (the tx",

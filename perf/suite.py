@@ -350,22 +350,37 @@ def undisturbed(st):
                                 "cycles_pct": 100 * dist_cyc / all_cyc if all_cyc else 0}}
 
 
+def _probe(tool, args, timeout):
+    """Run a platform probe of perf/ (es-jitter, es-memlat) with --json and
+    return what it wrote; None when the tool is not built."""
+    exe = os.path.join(BUILD, tool)
+    if not os.path.exists(exe):
+        print(f"{tool}: {exe} not built (make {os.path.relpath(exe, ROOT)}); skipped", flush=True)
+        return None
+    with tempfile.TemporaryDirectory(prefix=tool + "-") as d:
+        out = os.path.join(d, "p.json")
+        pr = subprocess.run([exe] + args + ["--json", out], capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=timeout)
+        if pr.returncode != 0 or not os.path.exists(out):
+            raise RuntimeError(f"{tool} failed ({pr.returncode}): {pr.stderr}")
+        with open(out) as f:
+            return json.load(f)
+
+
 def platform_noise(cpu, seconds):
     """es-jitter on the worker's CPU (perf/jitter.c): the gaps the platform
     makes in a spinning thread. None when the tool is not built."""
-    exe = os.path.join(BUILD, "es-jitter")
-    if not os.path.exists(exe):
-        print(f"platform noise: {exe} not built (make {os.path.relpath(exe, ROOT)}); skipped", flush=True)
-        return None
-    with tempfile.TemporaryDirectory(prefix="es-jitter-") as d:
-        out = os.path.join(d, "j.json")
-        pr = subprocess.run([exe, "--cpu", str(cpu), "--seconds", "%g" % seconds, "--json", out],
-                            capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                            timeout=seconds + 60)
-        if pr.returncode != 0 or not os.path.exists(out):
-            raise RuntimeError(f"es-jitter failed ({pr.returncode}): {pr.stderr}")
-        with open(out) as f:
-            return json.load(f)
+    return _probe("es-jitter", ["--cpu", str(cpu), "--seconds", "%g" % seconds], seconds + 60)
+
+
+# es-memlat's sizes in a quick run (make test): an L1, an L2 and a DRAM figure
+MEMLAT_QUICK = ["--sizes", "16,512,65536", "--loads", "100000"]
+
+
+def platform_memory(cpu, quick):
+    """es-memlat on the worker's CPU (perf/memlat.c): a random line's cost
+    by working-set size. None when the tool is not built."""
+    return _probe("es-memlat", ["--cpu", str(cpu)] + (MEMLAT_QUICK if quick else []), 120)
 
 
 def testpmd_pps(pcap, mode, seconds, mbufs, mem_mb, mem="4k", rt=False):
@@ -598,6 +613,13 @@ def _run(a, p, mem, pages):
                   f"{j['threshold_us']:g} us, {j['lost_pct']:.2f} % of the time lost, longest "
                   f"{j['longest_us']:.0f} us", flush=True)
     noise("start")
+    # where the caches the worker's CPU gets end (the session tables'
+    # working set against them: docs/perf.md, "Memory latency")
+    results["platform_memory"] = platform_memory(WORKER_CPU, a.quick)
+    if results["platform_memory"]:
+        print("memory latency, CPU %d: " % WORKER_CPU + ", ".join(
+            f"{z['kib']} KiB {z['cycles']:.0f}" for z in results["platform_memory"]["sizes"])
+            + " cycles a load", flush=True)
     with tempfile.TemporaryDirectory(prefix="es-perf-") as d:
         run = Runner(d, seconds, mem, a.rt)
         print(f"memory mode: {mem}: {MEM_MODES[mem]}", flush=True)

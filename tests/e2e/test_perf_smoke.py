@@ -59,6 +59,12 @@ class PerfSmoke(unittest.TestCase):
                 self.assertEqual(j["cpu"], 1)
                 self.assertGreaterEqual(j["seconds"], 0.3)
                 self.assertEqual(sum(c["gaps"] for c in j["classes"]), j["gaps"])
+            # es-memlat on the worker's CPU: the quick sizes, an L1 line
+            # cheaper than a 64 MiB one
+            ml = res["platform_memory"]
+            self.assertEqual(ml["cpu"], 1)
+            self.assertEqual([z["kib"] for z in ml["sizes"]], [16, 512, 65536])
+            self.assertGreater(ml["sizes"][2]["cycles"], ml["sizes"][0]["cycles"])
             # the report renders from it
             import importlib.util
             spec = importlib.util.spec_from_file_location("report", os.path.join(h.ROOT, "perf", "report.py"))
@@ -72,6 +78,8 @@ class PerfSmoke(unittest.TestCase):
             self.assertIn("testpmd io at 64 bytes, measured again through the run", text)
             self.assertIn("### Platform noise on the worker's CPU", text)
             self.assertIn("| start | %.0f |" % res["platform_noise"][0]["gaps_per_s"], text)
+            self.assertIn("### Memory latency on the worker's CPU", text)
+            self.assertIn("| cycles a load | %.1f |" % ml["sizes"][0]["cycles"], text)
             # a run whose floor moved by more than BUSY_SPREAD says so
             busy = dict(res, baseline_checks=[{"when": "start", "mpps": 10.0}, {"when": "x", "mpps": 8.0}])
             self.assertIn("**The host was busy during this run**: the baseline moved by 20 %",
@@ -110,7 +118,8 @@ class PerfSmoke(unittest.TestCase):
 
 
 class PlatformNoise(unittest.TestCase):
-    """es-jitter (perf/jitter.c) and the data plane's disturbed rounds."""
+    """es-jitter (perf/jitter.c), es-memlat (perf/memlat.c) and the data
+    plane's disturbed rounds."""
 
     def test_jitter_finds_the_gaps_it_was_given(self):
         with tempfile.TemporaryDirectory() as d:
@@ -138,6 +147,39 @@ class PlatformNoise(unittest.TestCase):
             r = subprocess.run([os.path.join(h.BUILD, "es-jitter")] + args,
                                capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
             self.assertEqual(r.returncode, 2)
+            self.assertIn(msg, r.stderr)
+
+    def test_memlat_finds_a_dram_line_dearer_than_an_l1_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "m.json")
+            r = subprocess.run([os.path.join(h.BUILD, "es-memlat"), "--sizes", "16,131072",
+                                "--loads", "200000", "--json", out],
+                               capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("one random dependent load at a time", r.stdout)
+            with open(out) as f:
+                j = json.load(f)
+            self.assertEqual([z["kib"] for z in j["sizes"]], [16, 131072])
+            self.assertEqual((j["pages"], j["loads"]), ("thp", 200000))
+            l1, dram = (z["cycles"] for z in j["sizes"])
+            # a chase that really waits on each line: 16 KiB from L1 (a few
+            # cycles), 128 MiB from DRAM (hundreds); a sequential or
+            # prefetchable walk would make the two close
+            self.assertGreater(l1, 0.5)
+            self.assertGreater(dram, 5 * l1, j)
+            for z in j["sizes"]:
+                self.assertAlmostEqual(z["ns"], z["cycles"] / j["tsc_hz"] * 1e9, delta=0.01)
+            self.assertIn("     16 KiB: %7.1f cycles" % l1, r.stdout)
+
+    def test_memlat_refuses_bad_values(self):
+        for args, msg in ((["--sizes", "2"], "--sizes 2: a number from 4 to"),
+                          (["--sizes", "16,x"], "--sizes x: a number from 4 to"),
+                          (["--pages", "1g"], "--pages 1g: thp or 4k"),
+                          (["--loads", "5"], "--loads 5: a number from 1000"),
+                          (["--cpu"], "usage: es-memlat")):
+            r = subprocess.run([os.path.join(h.BUILD, "es-memlat")] + args,
+                               capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 2, args)
             self.assertIn(msg, r.stderr)
 
     def test_rounds_are_counted_disturbed_when_the_cpu_is_taken_away(self):
