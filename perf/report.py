@@ -94,6 +94,35 @@ def _memlat(res):
     return out
 
 
+# a latency series whose peak fell by more than this between its first and
+# its last run: its load steps no longer are the fractions they name
+PEAK_FELL = 10
+
+
+def _peak_held(rows):
+    """Per mix of the latency runs: whether the peak held through the
+    series (the suite measures it again at the end)."""
+    out = []
+    for mix in dict.fromkeys(x["mix"] for x in rows):
+        xs = [x for x in rows if x["mix"] == mix]
+        first = next((x for x in xs if x["load"] == "peak"), None)
+        again = next((x for x in xs if x["load"] == "peak again"), None)
+        if first is None or again is None or not first["achieved_pps"]:
+            continue
+        a, b = first["achieved_pps"] / 1e6, again["achieved_pps"] / 1e6
+        fell = 100 * (a - b) / a
+        if fell > PEAK_FELL:
+            top = max((x for x in xs if not isinstance(x["load"], str)), key=lambda x: x["load"], default=None)
+            cap = f"; its {top['load'] * 100:.0f} % step offered {100 * top['offered_pps'] / again['achieved_pps']:.0f} %" \
+                  " of the peak at the end" if top else ""
+            out += ["", f"**The host slowed during {mix}'s series**: its peak fell from {a:.2f} to {b:.2f} Mpps "
+                    f"({fell:.0f} %, more than {PEAK_FELL} %){cap}. The steps were fractions of the first peak: "
+                    "read their loss as the host's slowdown, not as the data plane's behaviour at that load."]
+        else:
+            out += ["", f"{mix}: the peak held through the series ({a:.2f} Mpps first, {b:.2f} at the end)."]
+    return out
+
+
 def _kib(k):
     return f"{k // 1024} MiB" if k >= 1024 and k % 1024 == 0 else f"{k} KiB"
 
@@ -225,13 +254,15 @@ def section(res, result_path):
                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for x in res["latency_at_load"]:
             e, dp = x["e2e_latency"], x["dataplane_latency"]
-            load = "peak" if x["load"] == "peak" else f"{x['load'] * 100:.0f} %"
-            offered = "max" if x["load"] == "peak" else f"{x['offered_pps'] / 1e6:.2f}"
-            ring = "—" if x["load"] == "peak" else str(x["input_ring_full"])
+            pk = isinstance(x["load"], str)   # "peak", "peak again"
+            load = x["load"] if pk else f"{x['load'] * 100:.0f} %"
+            offered = "max" if pk else f"{x['offered_pps'] / 1e6:.2f}"
+            ring = "—" if pk else str(x["input_ring_full"])
             out.append(f"| {x['mix']} | {load} | {offered} | {x['achieved_pps'] / 1e6:.2f} | {ring} | {x['dataplane_drops']} | "
                        f"{e['p50_ns'] / 1000:.1f} | {e['p90_ns'] / 1000:.1f} | {e['p99_ns'] / 1000:.1f} | "
                        f"{e['p999_ns'] / 1000:.1f} | {e['max_ns'] / 1000:.0f} | {e['jitter_ns'] / 1000:.1f} | "
                        f"{dp['p50_ns'] / 1000:.1f} | {dp['p99_ns'] / 1000:.1f} | {dp['p999_ns'] / 1000:.1f} |")
+        out += _peak_held(res["latency_at_load"])
     if res.get("sizes"):
         out += ["", "### Packet size (uplink steer-to-local, target point)", "",
                 "Each size next to testpmd io on the same vdevs at that size, same run.", "",

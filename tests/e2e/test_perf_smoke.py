@@ -59,6 +59,13 @@ class PerfSmoke(unittest.TestCase):
                 self.assertEqual(j["cpu"], 1)
                 self.assertGreaterEqual(j["seconds"], 0.3)
                 self.assertEqual(sum(c["gaps"] for c in j["classes"]), j["gaps"])
+            # end to end: the peak, the loads, the peak again (whether the
+            # host held its speed through the series)
+            self.assertEqual([(x["mix"], x["load"]) for x in res["latency_at_load"]],
+                             [("ul_local", "peak"), ("ul_local", 0.5), ("ul_local", "peak again")])
+            for x in res["latency_at_load"]:
+                self.assertGreater(x["achieved_pps"], 0)
+                self.assertGreater(x["e2e_latency"]["packets"], 0)
             # es-memlat on the worker's CPU: the quick sizes, an L1 line
             # cheaper than a 64 MiB one
             ml = res["platform_memory"]
@@ -78,6 +85,14 @@ class PerfSmoke(unittest.TestCase):
             self.assertIn("testpmd io at 64 bytes, measured again through the run", text)
             self.assertIn("### Platform noise on the worker's CPU", text)
             self.assertIn("| start | %.0f |" % res["platform_noise"][0]["gaps_per_s"], text)
+            self.assertIn("| ul_local | peak again | max |", text)
+            pk = [x["achieved_pps"] / 1e6 for x in res["latency_at_load"] if isinstance(x["load"], str)]
+            if pk[1] >= 0.9 * pk[0]:
+                self.assertIn(f"ul_local: the peak held through the series ({pk[0]:.2f} Mpps first, "
+                              f"{pk[1]:.2f} at the end).", text)
+            else:
+                self.assertIn(f"**The host slowed during ul_local's series**: its peak fell from {pk[0]:.2f} "
+                              f"to {pk[1]:.2f} Mpps", text)
             self.assertIn("### Memory latency on the worker's CPU", text)
             self.assertIn("| cycles a load | %.1f |" % ml["sizes"][0]["cycles"], text)
             # a run whose floor moved by more than BUSY_SPREAD says so
