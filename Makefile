@@ -41,7 +41,7 @@ SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 
 .PHONY: all deps test demo perf perf-ctl clean
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(BUILD)/es-jitter $(BUILD)/es-memlat $(UNIT_BIN) $(SAN_BIN)
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(BUILD)/es-jitter $(BUILD)/es-memlat $(BUILD)/es-coreprobe $(UNIT_BIN) $(SAN_BIN)
 # the grammar fuzzer (clang, libFuzzer) is part of every build
 .PHONY: fuzz fuzz-long
 all: $(BUILD)/fuzz/fuzz_cmd
@@ -84,6 +84,12 @@ $(BUILD)/es-jitter: perf/jitter.c perf/plat.h
 $(BUILD)/es-memlat: perf/memlat.c perf/plat.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ perf/memlat.c
+
+# whether the worker's core runs alone right now (perf/coreprobe.c): ALU
+# throughput against L1 latency; make perf runs it with each floor check
+$(BUILD)/es-coreprobe: perf/coreprobe.c perf/plat.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ perf/coreprobe.c
 
 # overlap index figures (perf/ovl_bench.c): build and query times against
 # the linear scan at 100k MEC-like rules; not part of make test
@@ -146,6 +152,7 @@ perf:
 	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen
 	@$(MAKE) --no-print-directory $(BUILD)/es-jitter
 	@$(MAKE) --no-print-directory $(BUILD)/es-memlat
+	@$(MAKE) --no-print-directory $(BUILD)/es-coreprobe
 	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
 
 # Rule updates through the control socket at 1k, 10k, 100k rules with traffic

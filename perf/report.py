@@ -94,6 +94,38 @@ def _memlat(res):
     return out
 
 
+# es-coreprobe's ALU figure moving by more than this through a run, with
+# its L1 figure moving by less than half as much: the core was shared
+CORE_MOVED = 20
+
+
+def _core_sharing(checks):
+    """es-coreprobe next to each floor check: whether the worker's core ran
+    alone (perf/coreprobe.c)."""
+    cs = [c for c in checks if c.get("core")]
+    if len(cs) < 2:
+        return []
+    out = ["", "`build/es-coreprobe` on the worker's CPU right after each of those: eight independent adds "
+           "(ALU: what an SMT sibling shares) and an L1 dependent load (latency: what it barely changes), "
+           "medians in TSC cycles.", "",
+           "| when | testpmd io Mpps | ALU | L1 |", "|---|---|---|---|"]
+    for c in cs:
+        out.append(f"| {c['when']} | {c['mpps']:.2f} | {c['core']['alu']['median']:.2f} | "
+                   f"{c['core']['l1']['median']:.2f} |")
+    a = [c["core"]["alu"]["median"] for c in cs]
+    l1 = [c["core"]["l1"]["median"] for c in cs]
+    da, dl = 100 * (max(a) - min(a)) / min(a), 100 * (max(l1) - min(l1)) / min(l1)
+    if da > CORE_MOVED and dl < da / 2:
+        out += ["", f"The ALU figure moved by {da:.0f} % and the L1 figure by {dl:.0f} %: the core's issue slots "
+                "were shared at times, as with a busy SMT sibling (on a VM, another guest's vCPU on the same "
+                "physical core); a lower clock would have slowed both alike."]
+    elif da > CORE_MOVED:
+        out += ["", f"The ALU figure moved by {da:.0f} % and the L1 figure by {dl:.0f} %: the core's clock moved."]
+    else:
+        out += ["", f"The ALU figure moved by {da:.0f} % (L1 {dl:.0f} %): the core ran alike at every check."]
+    return out
+
+
 # a latency series whose peak fell by more than this between its first and
 # its last run: its load steps no longer are the fractions they name
 PEAK_FELL = 10
@@ -182,6 +214,7 @@ def section(res, result_path):
         out += ["", "testpmd io at 64 bytes, measured again through the run (the host's load moves it): "
                 + ", ".join(f"{c['mpps']:.2f} ({c['when']})" for c in checks)
                 + f"; spread {spread:.0f} %."]
+        out += _core_sharing(checks)
         if spread > BUSY_SPREAD:
             out += ["", f"**The host was busy during this run**: the baseline moved by {spread:.0f} % "
                     f"(more than {BUSY_SPREAD} %). Read its figures against each other, and take the "

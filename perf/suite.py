@@ -383,6 +383,12 @@ def platform_memory(cpu, quick):
     return _probe("es-memlat", ["--cpu", str(cpu)] + (MEMLAT_QUICK if quick else []), 120)
 
 
+def core_probe(cpu):
+    """es-coreprobe on the worker's CPU (perf/coreprobe.c): ALU throughput
+    and L1 latency, TSC cycles; None when the tool is not built."""
+    return _probe("es-coreprobe", ["--cpu", str(cpu)], 60)
+
+
 def testpmd_pps(pcap, mode, seconds, mbufs, mem_mb, mem="4k", rt=False):
     """dpdk-testpmd in forward mode 'mode' from net_pcap (infinite_rx) to
     net_null on one core: the median of its per-second Rx-pps on port 0,
@@ -638,12 +644,23 @@ def _run(a, p, mem, pages):
         # host's load moved the floor while the figures were taken
         results["baseline_checks"] = [{"when": "start", "mpps": io_at(64)["mpps"]}] if io_at(64) else []
 
+        def core(check):
+            """The worker's core next to a floor check: shared or alone."""
+            c = core_probe(WORKER_CPU)
+            if c is not None:
+                check["core"] = c
+                print(f"core of CPU {WORKER_CPU} ({check['when']}): ALU {c['alu']['median']:.2f}, "
+                      f"L1 {c['l1']['median']:.2f} TSC cycles", flush=True)
+        for c in results["baseline_checks"]:
+            core(c)
+
         def io_check(when):
             if reuse or not results["baseline_checks"]:
                 return
             b = run.testpmd("io", 64, S, F)
             results["baseline_checks"].append({"when": when, "mpps": b["mpps"]})
             print(f"testpmd io       inner    64B: {b['mpps']:6.2f} Mpps  ({when})", flush=True)
+            core(results["baseline_checks"][-1])
 
         def es(mix, inner, s, r, f, fresh=False, runner=None, order="seq"):
             """One edgesteer run (cached by its point unless fresh), on

@@ -1,5 +1,6 @@
 """The benchmark runs (on a tiny load) so that it cannot rot."""
 import json
+import re
 import os
 import subprocess
 import tempfile
@@ -66,6 +67,12 @@ class PerfSmoke(unittest.TestCase):
             for x in res["latency_at_load"]:
                 self.assertGreater(x["achieved_pps"], 0)
                 self.assertGreater(x["e2e_latency"]["packets"], 0)
+            # es-coreprobe next to each floor check
+            for c in res["baseline_checks"]:
+                self.assertEqual(c["core"]["cpu"], 1)
+                for k in ("alu", "l1"):
+                    v = c["core"][k]
+                    self.assertTrue(0 < v["min"] <= v["median"] <= v["max"], c)
             # es-memlat on the worker's CPU: the quick sizes, an L1 line
             # cheaper than a 64 MiB one
             ml = res["platform_memory"]
@@ -93,6 +100,10 @@ class PerfSmoke(unittest.TestCase):
             else:
                 self.assertIn(f"**The host slowed during ul_local's series**: its peak fell from {pk[0]:.2f} "
                               f"to {pk[1]:.2f} Mpps", text)
+            self.assertIn("`build/es-coreprobe` on the worker's CPU right after each of those", text)
+            c0 = res["baseline_checks"][0]
+            self.assertIn(f"| start | {c0['mpps']:.2f} | {c0['core']['alu']['median']:.2f} | "
+                          f"{c0['core']['l1']['median']:.2f} |", text)
             self.assertIn("### Memory latency on the worker's CPU", text)
             self.assertIn("| cycles a load | %.1f |" % ml["sizes"][0]["cycles"], text)
             # a run whose floor moved by more than BUSY_SPREAD says so
@@ -184,7 +195,9 @@ class PlatformNoise(unittest.TestCase):
             self.assertGreater(dram, 5 * l1, j)
             for z in j["sizes"]:
                 self.assertAlmostEqual(z["ns"], z["cycles"] / j["tsc_hz"] * 1e9, delta=0.01)
-            self.assertIn("     16 KiB: %7.1f cycles" % l1, r.stdout)
+            m = re.search(r"\n +16 KiB: +([0-9.]+) cycles", r.stdout)
+            self.assertIsNotNone(m, r.stdout)
+            self.assertAlmostEqual(float(m.group(1)), l1, delta=0.06)
 
     def test_memlat_refuses_bad_values(self):
         for args, msg in ((["--sizes", "2"], "--sizes 2: a number from 4 to"),
@@ -196,6 +209,57 @@ class PlatformNoise(unittest.TestCase):
                                capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
             self.assertEqual(r.returncode, 2, args)
             self.assertIn(msg, r.stderr)
+
+    def test_coreprobe_measures_both_loops(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "c.json")
+            r = subprocess.run([os.path.join(h.BUILD, "es-coreprobe"), "--cpu", "0", "--samples", "5",
+                                "--json", out],
+                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(out) as f:
+                j = json.load(f)
+            self.assertEqual((j["cpu"], j["samples"]), (0, 5))
+            for k in ("alu", "l1"):
+                self.assertTrue(0 < j[k]["min"] <= j[k]["median"] <= j[k]["max"], j)
+            # an L1 hit waits 4-5 core cycles: over one TSC cycle on any
+            # core under 4 GHz per GHz of TSC; eight independent adds take
+            # at least one core cycle
+            self.assertGreater(j["l1"]["median"], 1.0, j)
+            self.assertGreater(j["alu"]["median"], 0.2, j)
+            # the line prints what the file holds (to its rounding)
+            m = re.search(r"ALU ([0-9.]+) TSC cycles per 8 independent adds .*, L1 ([0-9.]+) a dependent load",
+                          r.stdout)
+            self.assertIsNotNone(m, r.stdout)
+            self.assertAlmostEqual(float(m.group(1)), j["alu"]["median"], delta=0.006)
+            self.assertAlmostEqual(float(m.group(2)), j["l1"]["median"], delta=0.006)
+        for args, msg in ((["--samples", "0"], "--samples 0: a number from 1 to 1000"),
+                          (["--cpu", "x"], "--cpu x: a number from 0"),
+                          (["--bogus"], "usage: es-coreprobe")):
+            r = subprocess.run([os.path.join(h.BUILD, "es-coreprobe")] + args,
+                               capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(msg, r.stderr)
+
+    def test_report_reads_core_sharing_from_the_probes(self):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("report", os.path.join(h.ROOT, "perf", "report.py"))
+        rep = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(rep)
+
+        def checks(alu, l1):
+            return [{"when": w, "mpps": 20.0 + i, "core": {"alu": {"median": a}, "l1": {"median": b}}}
+                    for i, (w, a, b) in enumerate(zip(("start", "middle", "end"), alu, l1))]
+        shared = "\n".join(rep._core_sharing(checks((1.3, 2.1, 1.4), (2.6, 2.7, 2.6))))
+        self.assertIn("| middle | 21.00 | 2.10 | 2.70 |", shared)
+        self.assertIn("The ALU figure moved by 62 % and the L1 figure by 4 %: the core's issue slots were shared",
+                      shared)
+        clock = "\n".join(rep._core_sharing(checks((1.3, 2.0, 1.3), (2.6, 4.0, 2.6))))
+        self.assertIn("the core's clock moved", clock)
+        alike = "\n".join(rep._core_sharing(checks((1.3, 1.4, 1.3), (2.6, 2.6, 2.7))))
+        self.assertIn("The ALU figure moved by 8 % (L1 4 %): the core ran alike at every check.", alike)
+        # one check, or none with the probe: nothing to compare
+        self.assertEqual(rep._core_sharing(checks((1.3,), (2.6,))), [])
 
     def test_rounds_are_counted_disturbed_when_the_cpu_is_taken_away(self):
         import sys
