@@ -37,13 +37,16 @@ static void usage(void)
 /* TSC cycles an iteration of eight independent adds */
 static double alu(void)
 {
-	uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7, h = 8, t0, t1;
+	uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7, h = 8, n = ITERS, t0, t1;
 	t0 = __rdtsc();
-	for (uint64_t i = 0; i < ITERS; i++)
-		__asm__ volatile("add $1, %0\n\tadd $1, %1\n\tadd $1, %2\n\tadd $1, %3\n\t"
-				 "add $1, %4\n\tadd $1, %5\n\tadd $1, %6\n\tadd $1, %7"
-				 : "+r"(a), "+r"(b), "+r"(c), "+r"(d),
-				   "+r"(e), "+r"(f), "+r"(g), "+r"(h));
+	/* the whole loop in assembly: eight adds and a fused dec/jnz, no
+	 * register moves the compiler might add */
+	__asm__ volatile("1:\n\t"
+			 "add $1, %0\n\tadd $1, %1\n\tadd $1, %2\n\tadd $1, %3\n\t"
+			 "add $1, %4\n\tadd $1, %5\n\tadd $1, %6\n\tadd $1, %7\n\t"
+			 "dec %8\n\tjnz 1b"
+			 : "+r"(a), "+r"(b), "+r"(c), "+r"(d),
+			   "+r"(e), "+r"(f), "+r"(g), "+r"(h), "+r"(n) : : "cc");
 	t1 = __rdtsc();
 	__asm__ volatile("" : : "r"(a + b + c + d + e + f + g + h));
 	return (double)(t1 - t0) / ITERS;
