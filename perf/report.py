@@ -8,6 +8,7 @@ rest of the page (method, analysis) is written by hand.
 """
 import json
 import os
+import statistics
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -123,6 +124,41 @@ def _core_sharing(checks):
         out += ["", f"The ALU figure moved by {da:.0f} % and the L1 figure by {dl:.0f} %: the core's clock moved."]
     else:
         out += ["", f"The ALU figure moved by {da:.0f} % (L1 {dl:.0f} %): the core ran alike at every check."]
+    return out
+
+
+# a run "had its core alone" when es-coreprobe's ALU figure before and
+# after it was within this factor of the lowest the suite saw in the run
+ALONE = 1.10
+
+
+def _alone(res):
+    """The 64-byte target-point runs whose core was not shared (by
+    es-coreprobe before and after each): their own stages."""
+    xs = [x for x in res["mixes"] if x["inner_bytes"] == 64]
+    runs = {x["mix"]: [y for y in (x.get("repeats") or [x]) if y.get("core_alu")] for x in xs}
+    alus = [a for rs in runs.values() for y in rs for a in y["core_alu"]]
+    if not alus:
+        return []
+    ref = min(alus)
+    out = ["", "### The target point on a core of its own", "",
+           f"`build/es-coreprobe` before and after each run: the runs whose ALU figure was within "
+           f"{ALONE:.2f} times the run's lowest ({ref:.2f} TSC cycles per 8 adds) both times, taken as runs on",
+           "a physical core no other thread shared (docs/perf.md, Method, \"Core sharing\"; the probe cannot see",
+           "what happened during the run), and their own stages: median and range.", "",
+           "| mix | runs alone | own stages (range) | undisturbed (range) | target |", "|---|---|---|---|---|"]
+    for mix, rs in runs.items():
+        alone = [y for y in rs if max(y["core_alu"]) <= ALONE * ref]
+        tgt = TARGETS.get(mix)
+        tgt = "≤ %d" % tgt if tgt else "—"
+        if not alone:
+            out.append(f"| {mix} | 0 of {len(rs)} | — | — | {tgt} |")
+            continue
+        o = sorted(own(y) for y in alone)
+        u = sorted(v for v in (own(y, True) for y in alone) if v is not None)
+        ou = f"{statistics.median(u):.1f} ({u[0]:.1f}–{u[-1]:.1f})" if u else "—"
+        out.append(f"| {mix} | {len(alone)} of {len(rs)} | {statistics.median(o):.1f} ({o[0]:.1f}–{o[-1]:.1f}) | "
+                   f"{ou} | {tgt} |")
     return out
 
 
@@ -260,6 +296,7 @@ def section(res, result_path):
                    f"{x['mpps'] / io:.2f} | {x['mpps'] / ms:.2f} | {x['cycles_per_pkt']:.0f} | "
                    f"{st.get('rx', 0) + st.get('tx', 0):.0f} | **{own(x):.0f}**{spread} | {und} | "
                    f"{'≤ %d' % tgt if tgt else '—'} | {x['cycles_per_pkt'] - floor:.0f} |")
+    out += _alone(res)
     if res.get("mixes_shuffled"):
         out += ["", "### Session order: the target point with the frames shuffled", "",
                 "Above, consecutive packets go to consecutive sessions, a stream through the session",

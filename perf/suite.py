@@ -694,7 +694,14 @@ def _run(a, p, mem, pages):
             runs = {mix: [] for mix in p["mixes"]}
             for rnd in range(reps):
                 for mix in p["mixes"]:
-                    runs[mix].append(es(mix, inner, S, R, F, fresh=True))
+                    # the core's share right before and after the run
+                    # (es-coreprobe's ALU figure): which runs had it alone
+                    c0 = core_probe(WORKER_CPU) if inner == 64 else None
+                    x = es(mix, inner, S, R, F, fresh=True)
+                    c1 = core_probe(WORKER_CPU) if c0 else None
+                    if c0 and c1:
+                        x["core_alu"] = [c0["alu"]["median"], c1["alu"]["median"]]
+                    runs[mix].append(x)
                 if inner == 64:
                     io_check(f"after round {rnd + 1} of the mixes")
             for mix in p["mixes"]:
@@ -702,7 +709,8 @@ def _run(a, p, mem, pages):
                 x = dict(xs[len(xs) // 2])
                 if reps > 1:
                     x["repeats"] = [{k: y[k] for k in ("mpps", "cycles_per_pkt", "stage_cycles_per_pkt",
-                                                       "stage_cycles_per_pkt_undisturbed", "stage_disturbed")
+                                                       "stage_cycles_per_pkt_undisturbed", "stage_disturbed",
+                                                       "core_alu")
                                      if k in y}
                                     for y in runs[mix]]
                 cache[(mix, inner, S, R, F, "seq")] = x   # the sweeps' target point

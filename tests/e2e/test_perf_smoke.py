@@ -104,6 +104,11 @@ class PerfSmoke(unittest.TestCase):
             c0 = res["baseline_checks"][0]
             self.assertIn(f"| start | {c0['mpps']:.2f} | {c0['core']['alu']['median']:.2f} | "
                           f"{c0['core']['l1']['median']:.2f} |", text)
+            self.assertIn("### The target point on a core of its own", text)
+            for x in res["mixes"]:
+                self.assertEqual(len(x["core_alu"]), 2)
+                self.assertTrue(all(a > 0 for a in x["core_alu"]))
+            self.assertRegex(text, r"\| ul_local \| [01] of 1 \| ")
             self.assertIn("### Memory latency on the worker's CPU", text)
             self.assertIn("| cycles a load | %.1f |" % ml["sizes"][0]["cycles"], text)
             # a run whose floor moved by more than BUSY_SPREAD says so
@@ -260,6 +265,25 @@ class PlatformNoise(unittest.TestCase):
         self.assertIn("The ALU figure moved by 8 % (L1 4 %): the core ran alike at every check.", alike)
         # one check, or none with the probe: nothing to compare
         self.assertEqual(rep._core_sharing(checks((1.3,), (2.6,))), [])
+
+        # the target-point runs whose core ran alone, by the probe before
+        # and after each: within 1.10 times the lowest figure of the run
+        def run(alu, parse):
+            st = {"rx": 50, "parse": parse, "classify": 40, "action": 15, "tx": 10}
+            return {"core_alu": alu, "stage_cycles_per_pkt": st,
+                    "stage_cycles_per_pkt_undisturbed": dict(st, parse=parse - 5)}
+        res = {"mixes": [dict(run([1.12, 1.12], 45), mix="ul_local", inner_bytes=64,
+                              repeats=[run([1.12, 1.13], 43), run([1.5, 1.2], 80), run([1.15, 1.18], 44),
+                                       run([1.11, 1.30], 47)]),
+                         dict(run([1.4, 1.5], 20), mix="ul_cloud", inner_bytes=64)]}
+        text = "\n".join(rep._alone(res))
+        self.assertIn("within 1.10 times the run's lowest (1.11 TSC cycles per 8 adds)", text)
+        # alone: 1.12/1.13 and 1.15/1.18 (both under 1.11 x 1.10); not:
+        # 1.5/1.2 and 1.11/1.30 (one figure over)
+        self.assertIn("| ul_local | 2 of 4 | 98.5 (98.0–99.0) | 93.5 (93.0–94.0) | ≤ 100 |", text)
+        self.assertIn("| ul_cloud | 0 of 1 | — | — | ≤ 80 |", text)
+        self.assertEqual(rep._alone({"mixes": [dict(run([1.1], 40), mix="ul_local", inner_bytes=64,
+                                                    core_alu=None)]}), [])
 
     def test_rounds_are_counted_disturbed_when_the_cpu_is_taken_away(self):
         import sys
