@@ -140,10 +140,11 @@ def _alone(res):
     alus = [a for rs in runs.values() for y in rs for a in y["core_alu"]]
     if not alus:
         return []
-    ref = min(alus)
+    # the lowest figure of the suite: the runs' probes and the floor checks'
+    ref = min(alus + [c["core"]["alu"]["median"] for c in res.get("baseline_checks", []) if c.get("core")])
     out = ["", "### The target point on a core of its own", "",
            f"`build/es-coreprobe` before and after each run: the runs whose ALU figure was within "
-           f"{ALONE:.2f} times the run's lowest ({ref:.2f} TSC cycles per 8 adds) both times, taken as runs on",
+           f"{ALONE:.2f} times the suite's lowest ({ref:.2f} TSC cycles per 8 adds) both times, taken as runs on",
            "a physical core no other thread shared (docs/perf.md, Method, \"Core sharing\"; the probe cannot see",
            "what happened during the run), and their own stages: median and range.", "",
            "| mix | runs alone | own stages (range) | undisturbed (range) | target |", "|---|---|---|---|---|"]
@@ -184,7 +185,7 @@ def _peak_held(rows):
             cap = f"; its {top['load'] * 100:.0f} % step offered {100 * top['offered_pps'] / again['achieved_pps']:.0f} %" \
                   " of the peak at the end" if top else ""
             out += ["", f"**The host slowed during {mix}'s series**: its peak fell from {a:.2f} to {b:.2f} Mpps "
-                    f"({fell:.0f} %, more than {PEAK_FELL} %){cap}. The steps were fractions of the first peak: "
+                    f"({fell:.1f} %, more than {PEAK_FELL} %){cap}. The steps were fractions of the first peak: "
                     "read their loss as the host's slowdown, not as the data plane's behaviour at that load."]
         else:
             out += ["", f"{mix}: the peak held through the series ({a:.2f} Mpps first, {b:.2f} at the end)."]

@@ -277,7 +277,11 @@ class PlatformNoise(unittest.TestCase):
                                        run([1.11, 1.30], 47)]),
                          dict(run([1.4, 1.5], 20), mix="ul_cloud", inner_bytes=64)]}
         text = "\n".join(rep._alone(res))
-        self.assertIn("within 1.10 times the run's lowest (1.11 TSC cycles per 8 adds)", text)
+        self.assertIn("within 1.10 times the suite's lowest (1.11 TSC cycles per 8 adds)", text)
+        # a floor check's lower figure is the reference too
+        low = dict(res, baseline_checks=[{"when": "start", "mpps": 20, "core": {"alu": {"median": 1.0},
+                                                                                "l1": {"median": 2.6}}}])
+        self.assertIn("| ul_local | 0 of 4 |", "\n".join(rep._alone(low)))
         # alone: 1.12/1.13 and 1.15/1.18 (both under 1.11 x 1.10); not:
         # 1.5/1.2 and 1.11/1.30 (one figure over)
         self.assertIn("| ul_local | 2 of 4 | 98.5 (98.0–99.0) | 93.5 (93.0–94.0) | ≤ 100 |", text)
