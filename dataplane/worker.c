@@ -565,11 +565,17 @@ static inline const struct es_sidx *sess_index(const struct es_tables *t,
  * 10-11 cycles a packet against 6-7 in every quiet run, and in the
  * quietest pair the own stages of the relay went 74.6 -> 68.9 and of
  * local breakout 108.3 -> 104.5. At 4 the lookups waited for the index
- * entry instead (parse +7, classify -7); 12 and 16 showed no clear gain
- * over 8 (noisy runs).
+ * entry instead (parse +7, classify -7). 16, not 8: how far ahead is
+ * counted in packets, but what must cover a DRAM line (~250 cycles on
+ * the Zen 5 VM, es-memlat) is the parsing in between, and a plain IPv4
+ * packet from a local app parses in half the time of a G-PDU. Runs on
+ * a core of its own (es-coreprobe around each, docs/perf.md), undisturbed
+ * own stages, medians of 8-10: downlink encap with its sessions in
+ * random order 86.1 -> 79.7, local breakout 107.4 -> 106.0, the relay
+ * in random order 84.5 -> 83.4, in order 72.5 -> 70.9.
  */
 #ifndef ES_SESS_AHEAD   /* -DES_SESS_AHEAD=N for an A/B build (at most ES_BURST - 1) */
-#define ES_SESS_AHEAD 8
+#define ES_SESS_AHEAD 16
 #endif
 _Static_assert(ES_SESS_AHEAD > 0 && ES_SESS_AHEAD < ES_BURST, "a lookahead within a burst");
 
