@@ -110,20 +110,16 @@ int main(int argc, char **argv)
 	       cpu >= 0 ? cpu : sched_getcpu(), n, hz / 1e9, sa[n / 2], sa[0], sa[n - 1],
 	       sl[n / 2], sl[0], sl[n - 1]);
 	if (json) {
-		FILE *f = fopen(json, "w");
-		if (f == NULL) {
-			fprintf(stderr, "es-coreprobe: %s: %s\n", json, strerror(errno));
+		FILE *f = plat_json_open("es-coreprobe", json);
+		if (f == NULL)
 			return 1;
-		}
 		fprintf(f, "{\"cpu\": %d, \"tsc_hz\": %.0f, \"samples\": %d, "
 			"\"alu\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}, "
 			"\"l1\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}}\n",
 			cpu >= 0 ? cpu : sched_getcpu(), hz, n, sa[n / 2], sa[0], sa[n - 1],
 			sl[n / 2], sl[0], sl[n - 1]);
-		if (fclose(f) != 0) {
-			fprintf(stderr, "es-coreprobe: %s: %s\n", json, strerror(errno));
+		if (plat_json_close("es-coreprobe", json, f) != 0)
 			return 1;
-		}
 	}
 	return 0;
 }

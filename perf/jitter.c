@@ -122,12 +122,10 @@ int main(int argc, char **argv)
 			       k ? (double)(1u << k) : thr_us, 2u << k, (unsigned long long)cls[k].n,
 			       100.0 * (double)cls[k].cycles / (double)dur);
 	if (json) {
-		FILE *f = fopen(json, "w");
+		FILE *f = plat_json_open("es-jitter", json);
 		int first = 1;
-		if (f == NULL) {
-			fprintf(stderr, "es-jitter: %s: %s\n", json, strerror(errno));
+		if (f == NULL)
 			return 1;
-		}
 		fprintf(f, "{\"cpu\": %d, \"seconds\": %.4f, \"tsc_hz\": %.0f, \"threshold_us\": %g, "
 			"\"injected\": %ld, \"gaps\": %llu, \"gaps_per_s\": %.2f, \"lost_pct\": %.4f, "
 			"\"longest_us\": %.2f, \"classes\": [",
@@ -144,10 +142,8 @@ int main(int argc, char **argv)
 			first = 0;
 		}
 		fprintf(f, "]}\n");
-		if (fclose(f) != 0) {
-			fprintf(stderr, "es-jitter: %s: %s\n", json, strerror(errno));
+		if (plat_json_close("es-jitter", json, f) != 0)
 			return 1;
-		}
 	}
 	return 0;
 }

@@ -185,11 +185,9 @@ int main(int argc, char **argv)
 		printf("  %9lu KiB: %7.1f cycles %7.1f ns a load\n", sizes[k], cyc[k],
 		       cyc[k] / hz * 1e9);
 	if (json) {
-		FILE *f = fopen(json, "w");
-		if (f == NULL) {
-			fprintf(stderr, "es-memlat: %s: %s\n", json, strerror(errno));
+		FILE *f = plat_json_open("es-memlat", json);
+		if (f == NULL)
 			return 1;
-		}
 		fprintf(f, "{\"cpu\": %d, \"tsc_hz\": %.0f, \"pages\": \"%s\", \"loads\": %llu, "
 			"\"sizes\": [", cpu >= 0 ? cpu : sched_getcpu(), hz, huge ? "thp" : "4k",
 			(unsigned long long)loads);
@@ -197,10 +195,8 @@ int main(int argc, char **argv)
 			fprintf(f, "%s{\"kib\": %lu, \"cycles\": %.2f, \"ns\": %.2f}", k ? ", " : "",
 				sizes[k], cyc[k], cyc[k] / hz * 1e9);
 		fprintf(f, "]}\n");
-		if (fclose(f) != 0) {
-			fprintf(stderr, "es-memlat: %s: %s\n", json, strerror(errno));
+		if (plat_json_close("es-memlat", json, f) != 0)
 			return 1;
-		}
 	}
 	return 0;
 }

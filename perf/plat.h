@@ -66,4 +66,25 @@ static inline int plat_pin(const char *prog, int cpu)
 	return 0;
 }
 
+/* The --json file: opened for writing, or NULL with a message naming
+ * prog. */
+static inline FILE *plat_json_open(const char *prog, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+	return f;
+}
+
+/* Close the --json file: 0, or 1 (the exit status) with a message when
+ * what was written did not reach it. */
+static inline int plat_json_close(const char *prog, const char *path, FILE *f)
+{
+	if (fclose(f) != 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 #endif

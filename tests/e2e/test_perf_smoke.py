@@ -149,102 +149,93 @@ class PerfSmoke(unittest.TestCase):
 
 
 class PlatformNoise(unittest.TestCase):
-    """es-jitter (perf/jitter.c), es-memlat (perf/memlat.c) and the data
-    plane's disturbed rounds."""
+    """The platform probes (perf/jitter.c, memlat.c, coreprobe.c), what the
+    report reads from them, and the data plane's disturbed rounds."""
+
+    def probe(self, tool, args, timeout=60):
+        """Run one of perf/'s probes with --json: its process and its JSON."""
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "p.json")
+            r = subprocess.run([os.path.join(h.BUILD, tool)] + args + ["--json", out],
+                               capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(out) as f:
+                return r, json.load(f)
+
+    def refuses(self, tool, cases):
+        """Each (args, message): exit status 2 and the message."""
+        for args, msg in cases:
+            r = subprocess.run([os.path.join(h.BUILD, tool)] + args,
+                               capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(msg, r.stderr)
 
     def test_jitter_finds_the_gaps_it_was_given(self):
-        with tempfile.TemporaryDirectory() as d:
-            out = os.path.join(d, "j.json")
-            r = subprocess.run([os.path.join(h.BUILD, "es-jitter"), "--seconds", "0.6",
-                                "--inject", "10:400", "--json", out],
-                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            self.assertIn("gaps a second over 1.00 us", r.stdout)
-            with open(out) as f:
-                j = json.load(f)
-            self.assertEqual(j["injected"], 10)
-            # ten sleeps of 400 us: ten gaps of at least that (the platform
-            # may add its own), and their time in the share lost
-            self.assertGreaterEqual(sum(c["gaps"] for c in j["classes"] if c["from_us"] >= 256), 10)
-            self.assertGreaterEqual(j["longest_us"], 400)
-            self.assertGreaterEqual(j["lost_pct"], 100 * 10 * 400e-6 / j["seconds"])
-            self.assertLess(j["lost_pct"], 100)
-            self.assertEqual(sum(c["gaps"] for c in j["classes"]), j["gaps"])
+        r, j = self.probe("es-jitter", ["--seconds", "0.6", "--inject", "10:400"])
+        self.assertIn("gaps a second over 1.00 us", r.stdout)
+        self.assertEqual(j["injected"], 10)
+        # ten sleeps of 400 us: ten gaps of at least that (the platform
+        # may add its own), and their time in the share lost
+        self.assertGreaterEqual(sum(c["gaps"] for c in j["classes"] if c["from_us"] >= 256), 10)
+        self.assertGreaterEqual(j["longest_us"], 400)
+        self.assertGreaterEqual(j["lost_pct"], 100 * 10 * 400e-6 / j["seconds"])
+        self.assertLess(j["lost_pct"], 100)
+        self.assertEqual(sum(c["gaps"] for c in j["classes"]), j["gaps"])
 
     def test_jitter_refuses_bad_values(self):
-        for args, msg in ((["--seconds", "x"], "--seconds x: a number from 0.01 to 3600"),
-                          (["--cpu", "-1"], "--cpu -1: a number from 0"),
-                          (["--inject", "3"], "usage: es-jitter")):
-            r = subprocess.run([os.path.join(h.BUILD, "es-jitter")] + args,
-                               capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
-            self.assertEqual(r.returncode, 2)
-            self.assertIn(msg, r.stderr)
+        self.refuses("es-jitter", ((["--seconds", "x"], "--seconds x: a number from 0.01 to 3600"),
+                                   (["--cpu", "-1"], "--cpu -1: a number from 0"),
+                                   (["--inject", "3"], "usage: es-jitter")))
+        # a result file it cannot write: a message and exit status 1
+        r = subprocess.run([os.path.join(h.BUILD, "es-jitter"), "--seconds", "0.05", "--json",
+                            "/nonexistent/j.json"], capture_output=True, text=True, timeout=30,
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("es-jitter: /nonexistent/j.json: No such file or directory", r.stderr)
 
     def test_memlat_finds_a_dram_line_dearer_than_an_l1_line(self):
-        with tempfile.TemporaryDirectory() as d:
-            out = os.path.join(d, "m.json")
-            r = subprocess.run([os.path.join(h.BUILD, "es-memlat"), "--sizes", "16,131072",
-                                "--loads", "200000", "--json", out],
-                               capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            self.assertIn("one random dependent load at a time", r.stdout)
-            with open(out) as f:
-                j = json.load(f)
-            self.assertEqual([z["kib"] for z in j["sizes"]], [16, 131072])
-            self.assertEqual((j["pages"], j["loads"]), ("thp", 200000))
-            l1, dram = (z["cycles"] for z in j["sizes"])
-            # a chase that really waits on each line: 16 KiB from L1 (a few
-            # cycles), 128 MiB from DRAM (hundreds); a sequential or
-            # prefetchable walk would make the two close
-            self.assertGreater(l1, 0.5)
-            self.assertGreater(dram, 5 * l1, j)
-            for z in j["sizes"]:
-                self.assertAlmostEqual(z["ns"], z["cycles"] / j["tsc_hz"] * 1e9, delta=0.01)
-            m = re.search(r"\n +16 KiB: +([0-9.]+) cycles", r.stdout)
-            self.assertIsNotNone(m, r.stdout)
-            self.assertAlmostEqual(float(m.group(1)), l1, delta=0.06)
+        r, j = self.probe("es-memlat", ["--sizes", "16,131072", "--loads", "200000"], timeout=120)
+        self.assertIn("one random dependent load at a time", r.stdout)
+        self.assertEqual([z["kib"] for z in j["sizes"]], [16, 131072])
+        self.assertEqual((j["pages"], j["loads"]), ("thp", 200000))
+        l1, dram = (z["cycles"] for z in j["sizes"])
+        # a chase that really waits on each line: 16 KiB from L1 (a few
+        # cycles), 128 MiB from DRAM (hundreds); a sequential or
+        # prefetchable walk would make the two close
+        self.assertGreater(l1, 0.5)
+        self.assertGreater(dram, 5 * l1, j)
+        for z in j["sizes"]:
+            self.assertAlmostEqual(z["ns"], z["cycles"] / j["tsc_hz"] * 1e9, delta=0.01)
+        m = re.search(r"\n +16 KiB: +([0-9.]+) cycles", r.stdout)
+        self.assertIsNotNone(m, r.stdout)
+        self.assertAlmostEqual(float(m.group(1)), l1, delta=0.06)
 
     def test_memlat_refuses_bad_values(self):
-        for args, msg in ((["--sizes", "2"], "--sizes 2: a number from 4 to"),
-                          (["--sizes", "16,x"], "--sizes x: a number from 4 to"),
-                          (["--pages", "1g"], "--pages 1g: thp or 4k"),
-                          (["--loads", "5"], "--loads 5: a number from 1000"),
-                          (["--cpu"], "usage: es-memlat")):
-            r = subprocess.run([os.path.join(h.BUILD, "es-memlat")] + args,
-                               capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
-            self.assertEqual(r.returncode, 2, args)
-            self.assertIn(msg, r.stderr)
+        self.refuses("es-memlat", ((["--sizes", "2"], "--sizes 2: a number from 4 to"),
+                                   (["--sizes", "16,x"], "--sizes x: a number from 4 to"),
+                                   (["--pages", "1g"], "--pages 1g: thp or 4k"),
+                                   (["--loads", "5"], "--loads 5: a number from 1000"),
+                                   (["--cpu"], "usage: es-memlat")))
 
     def test_coreprobe_measures_both_loops(self):
-        with tempfile.TemporaryDirectory() as d:
-            out = os.path.join(d, "c.json")
-            r = subprocess.run([os.path.join(h.BUILD, "es-coreprobe"), "--cpu", "0", "--samples", "5",
-                                "--json", out],
-                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            with open(out) as f:
-                j = json.load(f)
-            self.assertEqual((j["cpu"], j["samples"]), (0, 5))
-            for k in ("alu", "l1"):
-                self.assertTrue(0 < j[k]["min"] <= j[k]["median"] <= j[k]["max"], j)
-            # an L1 hit waits 4-5 core cycles: over one TSC cycle on any
-            # core under 4 GHz per GHz of TSC; eight independent adds take
-            # at least one core cycle
-            self.assertGreater(j["l1"]["median"], 1.0, j)
-            self.assertGreater(j["alu"]["median"], 0.2, j)
-            # the line prints what the file holds (to its rounding)
-            m = re.search(r"ALU ([0-9.]+) TSC cycles per 8 independent adds .*, L1 ([0-9.]+) a dependent load",
-                          r.stdout)
-            self.assertIsNotNone(m, r.stdout)
-            self.assertAlmostEqual(float(m.group(1)), j["alu"]["median"], delta=0.006)
-            self.assertAlmostEqual(float(m.group(2)), j["l1"]["median"], delta=0.006)
-        for args, msg in ((["--samples", "0"], "--samples 0: a number from 1 to 1000"),
-                          (["--cpu", "x"], "--cpu x: a number from 0"),
-                          (["--bogus"], "usage: es-coreprobe")):
-            r = subprocess.run([os.path.join(h.BUILD, "es-coreprobe")] + args,
-                               capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
-            self.assertEqual(r.returncode, 2, args)
-            self.assertIn(msg, r.stderr)
+        r, j = self.probe("es-coreprobe", ["--cpu", "0", "--samples", "5"])
+        self.assertEqual((j["cpu"], j["samples"]), (0, 5))
+        for k in ("alu", "l1"):
+            self.assertTrue(0 < j[k]["min"] <= j[k]["median"] <= j[k]["max"], j)
+        # an L1 hit waits 4-5 core cycles: over one TSC cycle on any core
+        # under 4 GHz per GHz of TSC; eight independent adds take at least
+        # one core cycle
+        self.assertGreater(j["l1"]["median"], 1.0, j)
+        self.assertGreater(j["alu"]["median"], 0.2, j)
+        # the line prints what the file holds (to its rounding)
+        m = re.search(r"ALU ([0-9.]+) TSC cycles per 8 independent adds .*, L1 ([0-9.]+) a dependent load",
+                      r.stdout)
+        self.assertIsNotNone(m, r.stdout)
+        self.assertAlmostEqual(float(m.group(1)), j["alu"]["median"], delta=0.006)
+        self.assertAlmostEqual(float(m.group(2)), j["l1"]["median"], delta=0.006)
+        self.refuses("es-coreprobe", ((["--samples", "0"], "--samples 0: a number from 1 to 1000"),
+                                      (["--cpu", "x"], "--cpu x: a number from 0"),
+                                      (["--bogus"], "usage: es-coreprobe")))
 
     def test_report_reads_core_sharing_from_the_probes(self):
         import importlib.util
