@@ -168,9 +168,10 @@ def _alone(res):
 PEAK_FELL = 10
 
 
-def _peak_held(rows):
+def _peak_held(rows, res_checks=()):
     """Per mix of the latency runs: whether the peak held through the
-    series (the suite measures it again at the end)."""
+    series (the suite measures it again at the end), and the worker's
+    core around it (es-coreprobe) against the floor checks' lowest."""
     out = []
     for mix in dict.fromkeys(x["mix"] for x in rows):
         xs = [x for x in rows if x["mix"] == mix]
@@ -180,16 +181,24 @@ def _peak_held(rows):
             continue
         a, b = first["achieved_pps"] / 1e6, again["achieved_pps"] / 1e6
         fell = 100 * (a - b) / a
+        core = (f" es-coreprobe's ALU figure before and after the series: {first['core_alu'][0]:.2f} and "
+                f"{first['core_alu'][1]:.2f} (the floor checks' lowest: {_lowest_alu(res_checks):.2f})."
+                if first.get("core_alu") and _lowest_alu(res_checks) else "")
         if fell > PEAK_FELL:
             top = max((x for x in xs if not isinstance(x["load"], str)), key=lambda x: x["load"], default=None)
             cap = f"; its {top['load'] * 100:.0f} % step offered {100 * top['offered_pps'] / again['achieved_pps']:.0f} %" \
                   " of the peak at the end" if top else ""
             out += ["", f"**The host slowed during {mix}'s series**: its peak fell from {a:.2f} to {b:.2f} Mpps "
                     f"({fell:.1f} %, more than {PEAK_FELL} %){cap}. The steps were fractions of the first peak: "
-                    "read their loss as the host's slowdown, not as the data plane's behaviour at that load."]
+                    "read their loss as the host's slowdown, not as the data plane's behaviour at that load." + core]
         else:
-            out += ["", f"{mix}: the peak held through the series ({a:.2f} Mpps first, {b:.2f} at the end)."]
+            out += ["", f"{mix}: the peak held through the series ({a:.2f} Mpps first, {b:.2f} at the end)." + core]
     return out
+
+
+def _lowest_alu(checks):
+    v = [c["core"]["alu"]["median"] for c in checks if c.get("core")]
+    return min(v) if v else None
 
 
 def _kib(k):
@@ -333,7 +342,7 @@ def section(res, result_path):
                        f"{e['p50_ns'] / 1000:.1f} | {e['p90_ns'] / 1000:.1f} | {e['p99_ns'] / 1000:.1f} | "
                        f"{e['p999_ns'] / 1000:.1f} | {e['max_ns'] / 1000:.0f} | {e['jitter_ns'] / 1000:.1f} | "
                        f"{dp['p50_ns'] / 1000:.1f} | {dp['p99_ns'] / 1000:.1f} | {dp['p999_ns'] / 1000:.1f} |")
-        out += _peak_held(res["latency_at_load"])
+        out += _peak_held(res["latency_at_load"], res.get("baseline_checks", []))
     if res.get("sizes"):
         out += ["", "### Packet size (uplink steer-to-local, target point)", "",
                 "Each size next to testpmd io on the same vdevs at that size, same run.", "",

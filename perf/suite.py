@@ -732,6 +732,7 @@ def _run(a, p, mem, pages):
             results["mixes_shuffled"].append(es(mix, 64, S, R, F, order="shuffled"))
         results["latency_at_load"] = []
         for mix in p["latency_mixes"]:
+            c0 = core_probe(WORKER_CPU)
             peak = run.loadgen(mix, 64, S, R, F, 0)
             peak["load"] = "peak"
             results["latency_at_load"].append(peak)
@@ -745,6 +746,12 @@ def _run(a, p, mem, pages):
             again = run.loadgen(mix, 64, S, R, F, 0)
             again["load"] = "peak again"
             results["latency_at_load"].append(again)
+            # the worker's core around the series: the end-to-end set-up
+            # (two threads, packets crossing between two cores) moves with
+            # its share of the host more than anything here
+            c1 = core_probe(WORKER_CPU)
+            if c0 and c1:
+                peak["core_alu"] = [c0["alu"]["median"], c1["alu"]["median"]]
             for x in results["latency_at_load"][-2 - len(p["loads"]):]:
                 e = x["e2e_latency"]
                 print(f"latency {mix:9} load {str(x['load']):5} offered {x['offered_pps'] / 1e6:6.2f} Mpps "

@@ -67,6 +67,8 @@ class PerfSmoke(unittest.TestCase):
             for x in res["latency_at_load"]:
                 self.assertGreater(x["achieved_pps"], 0)
                 self.assertGreater(x["e2e_latency"]["packets"], 0)
+            # es-coreprobe before the series and after it
+            self.assertEqual(len(res["latency_at_load"][0]["core_alu"]), 2)
             # es-coreprobe next to each floor check
             for c in res["baseline_checks"]:
                 self.assertEqual(c["core"]["cpu"], 1)
@@ -109,6 +111,9 @@ class PerfSmoke(unittest.TestCase):
                 self.assertEqual(len(x["core_alu"]), 2)
                 self.assertTrue(all(a > 0 for a in x["core_alu"]))
             self.assertRegex(text, r"\| ul_local \| [01] of 1 \| ")
+            ca = res["latency_at_load"][0]["core_alu"]
+            self.assertIn(f"es-coreprobe's ALU figure before and after the series: {ca[0]:.2f} and {ca[1]:.2f}",
+                          text)
             self.assertIn("### Memory latency on the worker's CPU", text)
             self.assertIn("| cycles a load | %.1f |" % ml["sizes"][0]["cycles"], text)
             # a run whose floor moved by more than BUSY_SPREAD says so
