@@ -4,7 +4,7 @@
  * paced, offered load.
  *
  *   es-loadgen [EAL options] -- -c CONFIG --pcap FILE [--in PORT]
- *              [--rate PPS] [--seconds S] [--out FILE] [--no-thp]
+ *              [--rate PPS] [--seconds S] [--ring N] [--out FILE] [--no-thp]
  *
  * The data plane is the real one (the same objects as edgesteer, less its
  * main): config, tables, worker loop. Its ports are ring ports made here with
@@ -20,7 +20,9 @@
  * Before the measured window: every mbuf of the pool is touched once (with
  * --no-huge the first touch of each page is a page fault, which would make
  * the first packets wait behind a full ring) and the load runs for
- * --warmup seconds (default 0.5) whose packets are not counted.
+ * --warmup seconds (default 0.5) whose packets are not counted. --ring N:
+ * the depth of every port's rings (a power of two, 256 to 65536; default
+ * RING_SZ).
  *
  * Output (JSON): offered and achieved rates, generated / received / lost
  * packets, the data plane's drop counters, and both latency histograms'
@@ -56,6 +58,7 @@
  * run a queue of tens of milliseconds whose buffers no longer fit in cache,
  * halving the peak. */
 #define RING_SZ 16384
+static unsigned int ring_sz = RING_SZ;   /* --ring */
 /* rte_eth_from_rings(X) makes the ethdev "net_ring_X" */
 static const char *const ring_names[NPORTS] = { "n3", "n9", "lan" };
 static struct rte_ring *rx_ring[NPORTS], *tx_ring[NPORTS];
@@ -124,10 +127,10 @@ static void make_ring_ports(void)
 	for (int i = 0; i < NPORTS; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "es_%s_rx", ring_names[i]);
-		rx_ring[i] = rte_ring_create(name, RING_SZ, (int)rte_socket_id(),
+		rx_ring[i] = rte_ring_create(name, ring_sz, (int)rte_socket_id(),
 					     RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "es_%s_tx", ring_names[i]);
-		tx_ring[i] = rte_ring_create(name, RING_SZ, (int)rte_socket_id(),
+		tx_ring[i] = rte_ring_create(name, ring_sz, (int)rte_socket_id(),
 					     RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (!rx_ring[i] || !tx_ring[i] ||
 		    rte_eth_from_rings(ring_names[i], &rx_ring[i], 1, &tx_ring[i], 1,
@@ -173,6 +176,7 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "no-thp", no_argument, NULL, 'H' },
+		{ "ring", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct rte_mbuf_dynfield ts_desc = {
@@ -209,11 +213,19 @@ int main(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'w': warmup = atof(optarg); break;
 		case 'H': thp = false; break;
+		case 'R': {
+			char *e;
+			unsigned long v = strtoul(optarg, &e, 10);
+			if (*optarg == '\0' || *e != '\0' || v < 256 || v > 65536 || (v & (v - 1)))
+				rte_exit(EXIT_FAILURE, "--ring %s: a power of two from 256 to 65536\n", optarg);
+			ring_sz = (unsigned int)v;
+			break;
+		}
 		default: rte_exit(EXIT_FAILURE, "bad option\n");
 		}
 	}
 	if (!config || !pcap_path)
-		rte_exit(EXIT_FAILURE, "usage: es-loadgen [EAL] -- -c CONFIG --pcap FILE [--in PORT] [--rate PPS] [--seconds S] [--out FILE]\n");
+		rte_exit(EXIT_FAILURE, "usage: es-loadgen [EAL] -- -c CONFIG --pcap FILE [--in PORT] [--rate PPS] [--seconds S] [--ring N] [--out FILE]\n");
 	if (thp) {
 		char msg[160];
 
@@ -350,13 +362,13 @@ int main(int argc, char **argv)
 		dp.sumsq -= dp0.sumsq;
 		fprintf(f, "{\n  \"offered_pps\": %.0f, \"seconds\": %.3f, \"warmup_s\": %.3f, \"generated\": %llu, \"generator_late\": %llu, \"input_ring_full\": %llu,\n"
 			"  \"received\": %llu, \"dataplane_rx\": %llu, \"dataplane_tx\": %llu, \"dataplane_drops\": %llu,\n"
-			"  \"lost\": %lld, \"achieved_pps\": %.0f, \"tsc_hz\": %llu,\n",
+			"  \"lost\": %lld, \"achieved_pps\": %.0f, \"tsc_hz\": %llu, \"ring\": %u,\n",
 			rate, el, warmup, (unsigned long long)gen, (unsigned long long)late,
 			(unsigned long long)ring_full,
 			(unsigned long long)recv, (unsigned long long)(es_counter_sum(ES_CNT_RX) - rx0),
 			(unsigned long long)sent, (unsigned long long)drops,
 			(long long)gen - (long long)recv, (double)recv / el,
-			(unsigned long long)hz);
+			(unsigned long long)hz, ring_sz);
 		print_hist(f, "e2e_latency", &e2e, ns);
 		fprintf(f, ",\n");
 		/* (its max is over the whole run, warm-up included) */

@@ -482,7 +482,7 @@ class Runner:
         res["thp_mib"] = int(m.group(1)) if m else 0
         return res, hz
 
-    def loadgen(self, mix, inner, sessions, rules, flows, rate):
+    def loadgen(self, mix, inner, sessions, rules, flows, rate, ring=None):
         """End-to-end latency and loss at an offered rate (0: as fast as
         the input ring takes packets, to find the peak)."""
         path, npk, frame = self.pcap(mix, inner, sessions, flows)
@@ -495,7 +495,8 @@ class Runner:
         mem = 1536 + sessions * 300 // (1 << 20) + rules // 50
         cmd = [os.path.join(BUILD, "es-loadgen")] + eal(self.mem, mem) + ["--", "-c", cfg,
                "--pcap", path, "--in", "lan" if mix == "dl_encap" else "n3",
-               "--rate", str(int(rate)), "--seconds", str(self.seconds), "--out", out] + self.thp
+               "--rate", str(int(rate)), "--seconds", str(self.seconds), "--out", out] + self.thp \
+            + (["--ring", str(ring)] if ring else [])
         pr = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                             timeout=120 + self.seconds)
         if not os.path.exists(out):

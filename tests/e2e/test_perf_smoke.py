@@ -67,6 +67,7 @@ class PerfSmoke(unittest.TestCase):
             for x in res["latency_at_load"]:
                 self.assertGreater(x["achieved_pps"], 0)
                 self.assertGreater(x["e2e_latency"]["packets"], 0)
+            self.assertTrue(all(x["ring"] == 16384 for x in res["latency_at_load"]))
             # es-coreprobe before the series and after it
             self.assertEqual(len(res["latency_at_load"][0]["core_alu"]), 2)
             # es-coreprobe next to each floor check
@@ -136,6 +137,17 @@ class PerfSmoke(unittest.TestCase):
             self.assertEqual(sorted(seq), sorted(shuf))
             self.assertNotEqual(seq, shuf)
             self.assertEqual(shuf, suite.frames(mix, 64, 100, 3000, order="shuffled"))  # fixed order
+
+    def test_loadgen_refuses_a_ring_that_is_not_a_power_of_two(self):
+        import sys
+        sys.path.insert(0, os.path.join(h.ROOT, "perf"))
+        import suite
+        for bad in ("1000", "128", "x"):
+            r = subprocess.run([os.path.join(h.BUILD, "es-loadgen")] + suite.EAL_NOHUGE + ["-m", "256", "--",
+                               "-c", "/nonexistent.conf", "--pcap", "/nonexistent.pcap", "--ring", bad],
+                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(f"--ring {bad}: a power of two from 256 to 65536", r.stdout + r.stderr)
 
     def test_ul_local_vs_testpmd_prints_both_figures(self):
         with tempfile.TemporaryDirectory() as d:
