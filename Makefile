@@ -39,9 +39,10 @@ UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/t
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
+PROBES    := es-jitter es-memlat es-coreprobe
 
 .PHONY: all deps test demo perf perf-ctl clean
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(BUILD)/es-jitter $(BUILD)/es-memlat $(BUILD)/es-coreprobe $(UNIT_BIN) $(SAN_BIN)
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES:%=$(BUILD)/%) $(UNIT_BIN) $(SAN_BIN)
 # the grammar fuzzer (clang, libFuzzer) is part of every build
 .PHONY: fuzz fuzz-long
 all: $(BUILD)/fuzz/fuzz_cmd
@@ -73,23 +74,14 @@ $(BUILD)/rules-bench: $(BUILD)/perf/rules_update.o $(BUILD)/perf/mec_rules.o $(L
 $(BUILD)/acl-bench: $(BUILD)/perf/acl_steps.o
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
 
-# the platform's own interruptions of a spinning CPU (perf/jitter.c): plain
-# C, no DPDK; make perf runs it on the worker's CPU
-$(BUILD)/es-jitter: perf/jitter.c perf/plat.h
+# The platform probes, plain C without DPDK (perf/plat.h), that make perf
+# runs on the worker's CPU: es-jitter, the platform's interruptions of a
+# spinning CPU (perf/jitter.c); es-memlat, a random cache line's cost by
+# working-set size (perf/memlat.c); es-coreprobe, whether the core runs
+# alone right now, ALU throughput against L1 latency (perf/coreprobe.c).
+$(PROBES:%=$(BUILD)/%): $(BUILD)/es-%: perf/%.c perf/plat.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ perf/jitter.c
-
-# what a random cache line costs by working-set size (perf/memlat.c): where
-# the platform's last-level cache really ends; plain C, make perf runs it
-$(BUILD)/es-memlat: perf/memlat.c perf/plat.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ perf/memlat.c
-
-# whether the worker's core runs alone right now (perf/coreprobe.c): ALU
-# throughput against L1 latency; make perf runs it with each floor check
-$(BUILD)/es-coreprobe: perf/coreprobe.c perf/plat.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ perf/coreprobe.c
+	$(CC) $(CFLAGS) -o $@ $<
 
 # overlap index figures (perf/ovl_bench.c): build and query times against
 # the linear scan at 100k MEC-like rules; not part of make test
@@ -150,9 +142,7 @@ perf:
 	@scripts/deps.sh perf
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
 	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen
-	@$(MAKE) --no-print-directory $(BUILD)/es-jitter
-	@$(MAKE) --no-print-directory $(BUILD)/es-memlat
-	@$(MAKE) --no-print-directory $(BUILD)/es-coreprobe
+	@$(MAKE) --no-print-directory $(PROBES:%=$(BUILD)/%)
 	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
 
 # Rule updates through the control socket at 1k, 10k, 100k rules with traffic

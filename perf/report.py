@@ -141,7 +141,8 @@ def _alone(res):
     if not alus:
         return []
     # the lowest figure of the suite: the runs' probes and the floor checks'
-    ref = min(alus + [c["core"]["alu"]["median"] for c in res.get("baseline_checks", []) if c.get("core")])
+    low = _lowest_alu(res.get("baseline_checks", []))
+    ref = min(alus + ([low] if low is not None else []))
     out = ["", "### The target point on a core of its own", "",
            f"`build/es-coreprobe` before and after each run: the runs whose ALU figure was within "
            f"{ALONE:.2f} times the suite's lowest ({ref:.2f} TSC cycles per 8 adds) both times, taken as runs on",
@@ -173,6 +174,7 @@ def _peak_held(rows, res_checks=()):
     series (the suite measures it again at the end), and the worker's
     core around it (es-coreprobe) against the floor checks' lowest."""
     out = []
+    low = _lowest_alu(res_checks)
     for mix in dict.fromkeys(x["mix"] for x in rows):
         xs = [x for x in rows if x["mix"] == mix]
         first = next((x for x in xs if x["load"] == "peak"), None)
@@ -182,8 +184,8 @@ def _peak_held(rows, res_checks=()):
         a, b = first["achieved_pps"] / 1e6, again["achieved_pps"] / 1e6
         fell = 100 * (a - b) / a
         core = (f" es-coreprobe's ALU figure before and after the series: {first['core_alu'][0]:.2f} and "
-                f"{first['core_alu'][1]:.2f} (the floor checks' lowest: {_lowest_alu(res_checks):.2f})."
-                if first.get("core_alu") and _lowest_alu(res_checks) else "")
+                f"{first['core_alu'][1]:.2f} (the floor checks' lowest: {low:.2f})."
+                if first.get("core_alu") and low else "")
         if fell > PEAK_FELL:
             top = max((x for x in xs if not isinstance(x["load"], str)), key=lambda x: x["load"], default=None)
             cap = f"; its {top['load'] * 100:.0f} % step offered {100 * top['offered_pps'] / again['achieved_pps']:.0f} %" \
@@ -197,6 +199,7 @@ def _peak_held(rows, res_checks=()):
 
 
 def _lowest_alu(checks):
+    """The lowest es-coreprobe ALU figure of the floor checks, or None."""
     v = [c["core"]["alu"]["median"] for c in checks if c.get("core")]
     return min(v) if v else None
 

@@ -351,7 +351,7 @@ def undisturbed(st):
 
 
 def _probe(tool, args, timeout):
-    """Run a platform probe of perf/ (es-jitter, es-memlat) with --json and
+    """Run a platform probe of perf/ (es-jitter, es-memlat, es-coreprobe) with --json and
     return what it wrote; None when the tool is not built."""
     exe = os.path.join(BUILD, tool)
     if not os.path.exists(exe):
@@ -387,6 +387,16 @@ def core_probe(cpu):
     """es-coreprobe on the worker's CPU (perf/coreprobe.c): ALU throughput
     and L1 latency, TSC cycles; None when the tool is not built."""
     return _probe("es-coreprobe", ["--cpu", str(cpu)], 60)
+
+
+def core_alu_around(work):
+    """work() with es-coreprobe on the worker's CPU right before and after
+    it: (its result, [ALU before, ALU after]), the pair None when the tool
+    is not built."""
+    c0 = core_probe(WORKER_CPU)
+    r = work()
+    c1 = core_probe(WORKER_CPU) if c0 else None
+    return r, ([c0["alu"]["median"], c1["alu"]["median"]] if c0 and c1 else None)
 
 
 def testpmd_pps(pcap, mode, seconds, mbufs, mem_mb, mem="4k", rt=False):
@@ -697,11 +707,12 @@ def _run(a, p, mem, pages):
                 for mix in p["mixes"]:
                     # the core's share right before and after the run
                     # (es-coreprobe's ALU figure): which runs had it alone
-                    c0 = core_probe(WORKER_CPU) if inner == 64 else None
-                    x = es(mix, inner, S, R, F, fresh=True)
-                    c1 = core_probe(WORKER_CPU) if c0 else None
-                    if c0 and c1:
-                        x["core_alu"] = [c0["alu"]["median"], c1["alu"]["median"]]
+                    if inner == 64:
+                        x, alu = core_alu_around(lambda: es(mix, inner, S, R, F, fresh=True))
+                        if alu:
+                            x["core_alu"] = alu
+                    else:
+                        x = es(mix, inner, S, R, F, fresh=True)
                     runs[mix].append(x)
                 if inner == 64:
                     io_check(f"after round {rnd + 1} of the mixes")
@@ -732,28 +743,30 @@ def _run(a, p, mem, pages):
         for mix in ([] if reuse else p.get("shuffled", [])):
             results["mixes_shuffled"].append(es(mix, 64, S, R, F, order="shuffled"))
         results["latency_at_load"] = []
-        for mix in p["latency_mixes"]:
-            c0 = core_probe(WORKER_CPU)
+        def series(mix):
+            """The peak, the load steps, and the peak again at the end:
+            this host's speed moves by a third within minutes, and a load
+            step is a fraction of the first peak (the report flags a
+            series whose peak fell)."""
             peak = run.loadgen(mix, 64, S, R, F, 0)
             peak["load"] = "peak"
-            results["latency_at_load"].append(peak)
+            xs = [peak]
             for frac in p["loads"]:
                 x = run.loadgen(mix, 64, S, R, F, peak["achieved_pps"] * frac)
                 x["load"] = frac
-                results["latency_at_load"].append(x)
-            # the peak again at the end: this host's speed moves by a
-            # third within minutes, and a load step is a fraction of the
-            # first peak (the report flags a series whose peak fell)
+                xs.append(x)
             again = run.loadgen(mix, 64, S, R, F, 0)
             again["load"] = "peak again"
-            results["latency_at_load"].append(again)
+            return xs + [again]
+        for mix in p["latency_mixes"]:
             # the worker's core around the series: the end-to-end set-up
             # (two threads, packets crossing between two cores) moves with
             # its share of the host more than anything here
-            c1 = core_probe(WORKER_CPU)
-            if c0 and c1:
-                peak["core_alu"] = [c0["alu"]["median"], c1["alu"]["median"]]
-            for x in results["latency_at_load"][-2 - len(p["loads"]):]:
+            xs, alu = core_alu_around(lambda: series(mix))
+            if alu:
+                xs[0]["core_alu"] = alu
+            results["latency_at_load"] += xs
+            for x in xs:
                 e = x["e2e_latency"]
                 print(f"latency {mix:9} load {str(x['load']):5} offered {x['offered_pps'] / 1e6:6.2f} Mpps "
                       f"got {x['achieved_pps'] / 1e6:6.2f} lost {x['lost']:<8} e2e p50 {e['p50_ns'] / 1000:.1f} "

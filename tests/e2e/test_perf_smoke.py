@@ -1,12 +1,26 @@
 """The benchmark runs (on a tiny load) so that it cannot rot."""
+import importlib
 import json
 import re
 import os
 import subprocess
+import sys
 import tempfile
 import unittest
 
 import esharness as h
+
+
+def perf_module(name):
+    """perf/'s suite or report module, imported as the suite imports it;
+    the suite's runs use this build."""
+    d = os.path.join(h.ROOT, "perf")
+    if d not in sys.path:
+        sys.path.insert(0, d)
+    m = importlib.import_module(name)
+    if name == "suite":
+        m.BUILD = h.BUILD
+    return m
 
 
 class PerfSmoke(unittest.TestCase):
@@ -83,10 +97,7 @@ class PerfSmoke(unittest.TestCase):
             self.assertEqual([z["kib"] for z in ml["sizes"]], [16, 512, 65536])
             self.assertGreater(ml["sizes"][2]["cycles"], ml["sizes"][0]["cycles"])
             # the report renders from it
-            import importlib.util
-            spec = importlib.util.spec_from_file_location("report", os.path.join(h.ROOT, "perf", "report.py"))
-            rep = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(rep)
+            rep = perf_module("report")
             text = rep.section(res, os.path.join(d, files[0]))
             self.assertIn("| ul_local | 64 |", text)
             self.assertIn("- per session: **", text)
@@ -127,10 +138,7 @@ class PerfSmoke(unittest.TestCase):
             self.assertIn("rte_acl method %s, the fastest on the start-up probe" % res["mixes"][0]["acl_method"], text)
 
     def test_shuffled_frames_are_the_same_frames_in_another_order(self):
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("suite", os.path.join(h.ROOT, "perf", "suite.py"))
-        suite = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(suite)
+        suite = perf_module("suite")
         for mix in ("ul_local", "dl_encap"):
             seq = suite.frames(mix, 64, 100, 3000)
             shuf = suite.frames(mix, 64, 100, 3000, order="shuffled")
@@ -139,9 +147,7 @@ class PerfSmoke(unittest.TestCase):
             self.assertEqual(shuf, suite.frames(mix, 64, 100, 3000, order="shuffled"))  # fixed order
 
     def test_loadgen_refuses_a_ring_that_is_not_a_power_of_two(self):
-        import sys
-        sys.path.insert(0, os.path.join(h.ROOT, "perf"))
-        import suite
+        suite = perf_module("suite")
         for bad in ("1000", "128", "x"):
             r = subprocess.run([os.path.join(h.BUILD, "es-loadgen")] + suite.EAL_NOHUGE + ["-m", "256", "--",
                                "-c", "/nonexistent.conf", "--pcap", "/nonexistent.pcap", "--ring", bad],
@@ -255,10 +261,7 @@ class PlatformNoise(unittest.TestCase):
                                       (["--bogus"], "usage: es-coreprobe")))
 
     def test_report_reads_core_sharing_from_the_probes(self):
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("report", os.path.join(h.ROOT, "perf", "report.py"))
-        rep = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(rep)
+        rep = perf_module("report")
 
         def checks(alu, l1):
             return [{"when": w, "mpps": 20.0 + i, "core": {"alu": {"median": a}, "l1": {"median": b}}}
@@ -298,10 +301,7 @@ class PlatformNoise(unittest.TestCase):
                                                     core_alu=None)]}), [])
 
     def test_rounds_are_counted_disturbed_when_the_cpu_is_taken_away(self):
-        import sys
-        sys.path.insert(0, os.path.join(h.ROOT, "perf"))
-        import suite
-        suite.BUILD = h.BUILD
+        suite = perf_module("suite")
         # a second thread on the worker's CPU: the scheduler takes the
         # CPU from the worker for milliseconds at a time
         hog = subprocess.Popen(["/usr/bin/python3", "-c",
@@ -327,10 +327,7 @@ class RunFor(unittest.TestCase):
     """--run-for S: the benchmarks' clock, from the workers' start."""
 
     def test_stops_by_itself_after_the_seconds_asked(self):
-        import sys
-        sys.path.insert(0, os.path.join(h.ROOT, "perf"))
-        import suite
-        suite.BUILD = h.BUILD
+        suite = perf_module("suite")
         with tempfile.TemporaryDirectory() as d:
             run = suite.Runner(d, 1.5)
             # an infinite source: only --run-for (or the guard's SIGINT,
