@@ -4,7 +4,8 @@
  * paced, offered load.
  *
  *   es-loadgen [EAL options] -- -c CONFIG --pcap FILE [--in PORT]
- *              [--rate PPS] [--seconds S] [--ring N] [--out FILE] [--no-thp]
+ *              [--rate PPS] [--seconds S] [--ring N] [--burst N] [--out FILE]
+ *              [--no-thp]
  *
  * The data plane is the real one (the same objects as edgesteer, less its
  * main): config, tables, worker loop. Its ports are ring ports made here with
@@ -22,7 +23,12 @@
  * the first packets wait behind a full ring) and the load runs for
  * --warmup seconds (default 0.5) whose packets are not counted. --ring N:
  * the depth of every port's rings (a power of two, 256 to 65536; default
- * RING_SZ).
+ * RING_SZ; as fast as possible the input ring holds at most PEAK_QUEUE
+ * packets). --burst N (1 to 32, default BURST): at a paced rate the
+ * packets are offered once N are due, N at a time, each stamped as it is
+ * offered; with 1 every packet goes alone, the smoothest arrival (and the
+ * costliest for the worker on ring ports: docs/perf.md, "Prefetching the
+ * burst").
  *
  * Output (JSON): offered and achieved rates, generated / received / lost
  * packets, the data plane's drop counters, and both latency histograms'
@@ -53,20 +59,34 @@
 #include "worker.h"
 
 #define NPORTS 3
-/* Input/output ring depth: rides out a stall of a shared vCPU of a few
- * milliseconds at a few Mpps; deeper rings (64k measured) make a full-speed
- * run a queue of tens of milliseconds whose buffers no longer fit in cache,
- * halving the peak. */
-#define RING_SZ 16384
+/* Input/output ring depth: rides out a stall of the worker's vCPU of
+ * several milliseconds at ~10 Mpps (the Zen 5 VM stalled it for up to
+ * 2.5-3 ms within 4 s: at 90 % of the peak rings of 16k lost 25-42k
+ * packets a run, rings of 64k none; docs/perf.md). */
+#define RING_SZ 65536
 static unsigned int ring_sz = RING_SZ;   /* --ring */
+/* As fast as possible (--rate 0), the input ring is kept at most this
+ * full: a queue of 64k would be ~6 ms of packets whose buffers no longer
+ * fit in cache (rings of 64k filled to the brim measured half the peak),
+ * and the peak is the worker's rate, not the queue's. */
+#define PEAK_QUEUE 16384
+/* --burst: at a paced rate, packets are offered once this many are due */
+#define BURST 32
+static unsigned int burst = BURST;
 /* rte_eth_from_rings(X) makes the ethdev "net_ring_X" */
 static const char *const ring_names[NPORTS] = { "n3", "n9", "lan" };
 static struct rte_ring *rx_ring[NPORTS], *tx_ring[NPORTS];
 static int ts_off = -1;
 
-struct frame {
-	uint16_t len;
-	uint8_t data[RTE_MBUF_DEFAULT_DATAROOM];
+/* The pcap's frames, one after another in one buffer, each from a cache
+ * line's start: the generator reads them in order, a stream the CPU's
+ * prefetchers follow (one 2 KiB slot a frame made every small frame a
+ * cache miss of its own). */
+struct frames {
+	uint8_t *data;
+	uint32_t *off;
+	uint16_t *len;
+	uint32_t n;
 };
 
 static inline uint64_t *ts_of(struct rte_mbuf *m)
@@ -74,34 +94,51 @@ static inline uint64_t *ts_of(struct rte_mbuf *m)
 	return RTE_MBUF_DYNFIELD(m, ts_off, uint64_t *);
 }
 
-static struct frame *load_pcap(const char *path, uint32_t *n)
+static void load_pcap(const char *path, struct frames *f)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	pcap_t *p = pcap_open_offline(path, err);
 	struct pcap_pkthdr *h;
 	const u_char *d;
-	struct frame *f = NULL;
+	size_t used = 0, size = 0;
 	uint32_t cap = 0;
 	if (p == NULL)
 		rte_exit(EXIT_FAILURE, "%s: %s\n", path, err);
-	*n = 0;
+	memset(f, 0, sizeof(*f));
 	while (pcap_next_ex(p, &h, &d) == 1) {
+		size_t slot = RTE_ALIGN_CEIL((size_t)h->caplen, RTE_CACHE_LINE_SIZE);
 		if (h->caplen > RTE_MBUF_DEFAULT_DATAROOM || h->caplen == 0)
 			continue;
-		if (*n == cap) {
+		if (f->n == cap) {
 			cap = cap ? cap * 2 : 1024;
-			f = realloc(f, cap * sizeof(*f));
-			if (f == NULL)
+			f->off = realloc(f->off, cap * sizeof(*f->off));
+			f->len = realloc(f->len, cap * sizeof(*f->len));
+			if (f->off == NULL || f->len == NULL)
 				rte_exit(EXIT_FAILURE, "out of memory for %s\n", path);
 		}
-		f[*n].len = (uint16_t)h->caplen;
-		memcpy(f[*n].data, d, h->caplen);
-		(*n)++;
+		if (used + slot > size) {
+			uint8_t *nd;
+			size_t nsize = size ? size * 2 : (size_t)1 << 20;
+			nd = aligned_alloc(RTE_CACHE_LINE_SIZE, nsize);
+			if (nd == NULL)
+				rte_exit(EXIT_FAILURE, "out of memory for %s\n", path);
+			if (used)
+				memcpy(nd, f->data, used);
+			free(f->data);
+			f->data = nd;
+			size = nsize;
+		}
+		f->off[f->n] = (uint32_t)used;
+		f->len[f->n] = (uint16_t)h->caplen;
+		memcpy(f->data + used, d, h->caplen);
+		used += slot;
+		f->n++;
 	}
 	pcap_close(p);
-	if (*n == 0)
+	if (f->n == 0)
 		rte_exit(EXIT_FAILURE, "%s: no usable frame\n", path);
-	return f;
+	if (used > UINT32_MAX)
+		rte_exit(EXIT_FAILURE, "%s: over 4 GiB of frames\n", path);
 }
 
 /* Touch every mbuf of the pool once, so that page faults happen now. */
@@ -153,6 +190,11 @@ static uint64_t sink(struct es_lat_hist *e2e, uint64_t now)
 	uint64_t got = 0;
 	for (int i = 0; i < NPORTS; i++) {
 		unsigned int n = rte_ring_sc_dequeue_burst(tx_ring[i], (void **)m, 64, NULL);
+		/* written by the worker's core: fetch them all at once */
+		for (unsigned int k = 0; k < n; k++) {
+			rte_prefetch0(m[k]);
+			rte_prefetch0((char *)m[k] + RTE_CACHE_LINE_SIZE);
+		}
 		for (unsigned int k = 0; k < n; k++) {
 			uint64_t ts = *ts_of(m[k]);
 			if (ts && now > ts)
@@ -177,6 +219,7 @@ int main(int argc, char **argv)
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "no-thp", no_argument, NULL, 'H' },
 		{ "ring", required_argument, NULL, 'R' },
+		{ "burst", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct rte_mbuf_dynfield ts_desc = {
@@ -187,8 +230,8 @@ int main(int argc, char **argv)
 	double rate = 0, seconds = 3, warmup = 0.5;
 	struct es_tables *t = NULL;
 	struct es_lat_hist e2e;
-	struct frame *fr;
-	uint32_t nfr, fi = 0;
+	struct frames fr;
+	uint32_t fi = 0;
 	uint64_t hz, start, end, warm_end, gen = 0, ring_full = 0, recv = 0;
 	uint64_t gen0 = 0, recv0 = 0, full0 = 0, rx0 = 0, tx0 = 0, drops0 = 0;
 	uint64_t sched = 0, late = 0, late0 = 0;
@@ -221,11 +264,19 @@ int main(int argc, char **argv)
 			ring_sz = (unsigned int)v;
 			break;
 		}
+		case 'b': {
+			char *e;
+			unsigned long v = strtoul(optarg, &e, 10);
+			if (*optarg == '\0' || *e != '\0' || v < 1 || v > 32)
+				rte_exit(EXIT_FAILURE, "--burst %s: 1 to 32 packets\n", optarg);
+			burst = (unsigned int)v;
+			break;
+		}
 		default: rte_exit(EXIT_FAILURE, "bad option\n");
 		}
 	}
 	if (!config || !pcap_path)
-		rte_exit(EXIT_FAILURE, "usage: es-loadgen [EAL] -- -c CONFIG --pcap FILE [--in PORT] [--rate PPS] [--seconds S] [--ring N] [--out FILE]\n");
+		rte_exit(EXIT_FAILURE, "usage: es-loadgen [EAL] -- -c CONFIG --pcap FILE [--in PORT] [--rate PPS] [--seconds S] [--ring N] [--burst N] [--out FILE]\n");
 	if (thp) {
 		char msg[160];
 
@@ -238,7 +289,7 @@ int main(int argc, char **argv)
 	ts_off = rte_mbuf_dynfield_register(&ts_desc);
 	if (ts_off < 0)
 		rte_exit(EXIT_FAILURE, "cannot register the timestamp field\n");
-	fr = load_pcap(pcap_path, &nfr);
+	load_pcap(pcap_path, &fr);
 	make_ring_ports();
 	es_n_workers = 1;
 	if (es_config_load(config, &t) != 0)
@@ -273,10 +324,12 @@ int main(int argc, char **argv)
 	for (;;) {
 		uint64_t now = rte_rdtsc(), want;
 		struct rte_mbuf *m[32];
-		unsigned int n, q;
+		unsigned int n, room;
 		if (now >= end)
 			break;
-		/* pacing: as many as are due by now, at most a burst. A
+		/* pacing: as many as are due by now, at most a burst, and
+		 * (--burst N) only once N are due: a source that offers its
+		 * packets in groups, as DPDK's traffic generators do. A
 		 * generator that was descheduled does not make the time up at
 		 * full speed (that burst would be its own overload, not the
 		 * offered load): what is more than two bursts late is skipped
@@ -288,30 +341,47 @@ int main(int argc, char **argv)
 				sched = due - 32;
 			}
 			want = due > sched ? due - sched : 0;
+			if (want < burst)
+				want = 0;
 		} else {
 			want = 32;
 		}
 		if (want > 32)
 			want = 32;
+		/* no more than the input ring has room for: at a paced rate
+		 * the rest is offered and lost (the worker is not keeping
+		 * up); as fast as possible it is not offered. A burst built
+		 * only to be refused would compete with the worker for the
+		 * caches. */
+		room = rte_ring_free_count(rx_ring[in_port]);
+		if (rate == 0) {
+			unsigned int q = rte_ring_count(rx_ring[in_port]);
+			room = q >= PEAK_QUEUE ? 0 : RTE_MIN(room, PEAK_QUEUE - q);
+		}
+		if (want > room) {
+			if (rate > 0) {
+				ring_full += want - room;
+				gen += want - room;
+				sched += want - room;
+			}
+			want = room;
+		}
 		if (want && rte_pktmbuf_alloc_bulk(es_pool, m, (unsigned int)want) == 0) {
+			/* the mbufs the sink freed last: their data was last
+			 * written by the worker's core */
+			for (n = 0; n < want; n++)
+				rte_prefetch0_write(rte_pktmbuf_mtod(m[n], void *));
 			for (n = 0; n < want; n++) {
-				const struct frame *x = &fr[fi];
-				fi = fi + 1 == nfr ? 0 : fi + 1;
-				memcpy(rte_pktmbuf_mtod(m[n], void *), x->data, x->len);
-				m[n]->data_len = m[n]->pkt_len = x->len;
+				uint16_t len = fr.len[fi];
+				memcpy(rte_pktmbuf_mtod(m[n], void *), fr.data + fr.off[fi], len);
+				fi = fi + 1 == fr.n ? 0 : fi + 1;
+				m[n]->data_len = m[n]->pkt_len = len;
 				*ts_of(m[n]) = now;
 			}
-			q = rte_ring_sp_enqueue_burst(rx_ring[in_port], (void **)m, n, NULL);
+			/* one producer: the room counted above is there */
+			rte_ring_sp_enqueue_bulk(rx_ring[in_port], (void **)m, n, NULL);
 			sched += n;
-			gen += q;
-			if (q < n) {
-				/* the worker is not keeping up: an offered packet
-				 * that could not even be queued is lost */
-				ring_full += n - q;
-				if (rate > 0)
-					gen += n - q;
-				rte_pktmbuf_free_bulk(m + q, n - q);
-			}
+			gen += n;
 		}
 		recv += sink(&e2e, rte_rdtsc());
 		if (warming && rte_rdtsc() >= warm_end) {
@@ -362,13 +432,13 @@ int main(int argc, char **argv)
 		dp.sumsq -= dp0.sumsq;
 		fprintf(f, "{\n  \"offered_pps\": %.0f, \"seconds\": %.3f, \"warmup_s\": %.3f, \"generated\": %llu, \"generator_late\": %llu, \"input_ring_full\": %llu,\n"
 			"  \"received\": %llu, \"dataplane_rx\": %llu, \"dataplane_tx\": %llu, \"dataplane_drops\": %llu,\n"
-			"  \"lost\": %lld, \"achieved_pps\": %.0f, \"tsc_hz\": %llu, \"ring\": %u,\n",
+			"  \"lost\": %lld, \"achieved_pps\": %.0f, \"tsc_hz\": %llu, \"ring\": %u, \"burst\": %u,\n",
 			rate, el, warmup, (unsigned long long)gen, (unsigned long long)late,
 			(unsigned long long)ring_full,
 			(unsigned long long)recv, (unsigned long long)(es_counter_sum(ES_CNT_RX) - rx0),
 			(unsigned long long)sent, (unsigned long long)drops,
 			(long long)gen - (long long)recv, (double)recv / el,
-			(unsigned long long)hz, ring_sz);
+			(unsigned long long)hz, ring_sz, burst);
 		print_hist(f, "e2e_latency", &e2e, ns);
 		fprintf(f, ",\n");
 		/* (its max is over the whole run, warm-up included) */
@@ -377,7 +447,9 @@ int main(int argc, char **argv)
 	}
 	if (out)
 		fclose(f);
-	free(fr);
+	free(fr.data);
+	free(fr.off);
+	free(fr.len);
 	rte_eal_cleanup();
 	return 0;
 }

@@ -329,19 +329,25 @@ def section(res, result_path):
                 f"{t['flows']} flows, 64-byte inner)", "",
                 "`es-loadgen`: the real worker on ring ports, lcore 0 generating at a TSC-paced rate and",
                 "timing each packet from its enqueue to the moment the sink takes it (`e2e`); `dp` is the",
-                "data plane's own rx-to-tx histogram in the same run. `peak`: as fast as the input ring",
-                "takes packets; the loads are fractions of that peak. Lost = offered - received, split",
-                "into packets the input ring could not take (the worker was stalled or overloaded) and",
+                "data plane's own rx-to-tx histogram in the same run. `peak`: as fast as the worker takes",
+                "packets (the input ring kept at most 16k full); the loads are fractions of that peak,",
+                "offered in bursts of 32 as they fall due (`--burst`), and once at 90 % one packet at a",
+                "time (`--burst 1`). Rings of 64k entries. Late: packets the generator skipped because",
+                "its own vCPU stalled (not offered, not lost). Lost = offered - received, split into",
+                "packets the input ring could not take (the worker was stalled or overloaded) and",
                 "packets the data plane dropped (its DROP counters).", "",
-                "| mix | load | offered Mpps | received Mpps | lost: ring full | lost: dropped | e2e p50 µs | p90 | p99 | p99.9 | max | jitter | dp p50 µs | dp p99 | dp p99.9 |",
-                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                "| mix | load | offered Mpps | received Mpps | late | lost: ring full | lost: dropped | e2e p50 µs | p90 | p99 | p99.9 | max | jitter | dp p50 µs | dp p99 | dp p99.9 |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for x in res["latency_at_load"]:
             e, dp = x["e2e_latency"], x["dataplane_latency"]
             pk = isinstance(x["load"], str)   # "peak", "peak again"
             load = x["load"] if pk else f"{x['load'] * 100:.0f} %"
+            if not pk and x.get("burst") == 1:
+                load += ", one at a time"
             offered = "max" if pk else f"{x['offered_pps'] / 1e6:.2f}"
             ring = "—" if pk else str(x["input_ring_full"])
-            out.append(f"| {x['mix']} | {load} | {offered} | {x['achieved_pps'] / 1e6:.2f} | {ring} | {x['dataplane_drops']} | "
+            late = "—" if pk else str(x.get("generator_late", "—"))
+            out.append(f"| {x['mix']} | {load} | {offered} | {x['achieved_pps'] / 1e6:.2f} | {late} | {ring} | {x['dataplane_drops']} | "
                        f"{e['p50_ns'] / 1000:.1f} | {e['p90_ns'] / 1000:.1f} | {e['p99_ns'] / 1000:.1f} | "
                        f"{e['p999_ns'] / 1000:.1f} | {e['max_ns'] / 1000:.0f} | {e['jitter_ns'] / 1000:.1f} | "
                        f"{dp['p50_ns'] / 1000:.1f} | {dp['p99_ns'] / 1000:.1f} | {dp['p999_ns'] / 1000:.1f} |")

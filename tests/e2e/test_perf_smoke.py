@@ -76,12 +76,18 @@ class PerfSmoke(unittest.TestCase):
                 self.assertEqual(sum(c["gaps"] for c in j["classes"]), j["gaps"])
             # end to end: the peak, the loads, the peak again (whether the
             # host held its speed through the series)
-            self.assertEqual([(x["mix"], x["load"]) for x in res["latency_at_load"]],
-                             [("ul_local", "peak"), ("ul_local", 0.5), ("ul_local", "peak again")])
+            # (the top step twice: in bursts, then one packet at a time)
+            self.assertEqual([(x["mix"], x["load"], x["burst"]) for x in res["latency_at_load"]],
+                             [("ul_local", "peak", 32), ("ul_local", 0.5, 32), ("ul_local", 0.5, 1),
+                              ("ul_local", "peak again", 32)])
             for x in res["latency_at_load"]:
                 self.assertGreater(x["achieved_pps"], 0)
                 self.assertGreater(x["e2e_latency"]["packets"], 0)
-            self.assertTrue(all(x["ring"] == 16384 for x in res["latency_at_load"]))
+                # every offered packet is received, lost at the input
+                # ring, or dropped by the data plane and counted
+                self.assertEqual(x["generated"] - x["received"], x["lost"])
+                self.assertLessEqual(x["lost"], x["input_ring_full"] + x["dataplane_drops"] + 64 * 3)
+            self.assertTrue(all(x["ring"] == 65536 for x in res["latency_at_load"]))
             # es-coreprobe before the series and after it
             self.assertEqual(len(res["latency_at_load"][0]["core_alu"]), 2)
             # es-coreprobe next to each floor check
@@ -107,6 +113,7 @@ class PerfSmoke(unittest.TestCase):
             self.assertIn("### Platform noise on the worker's CPU", text)
             self.assertIn("| start | %.0f |" % res["platform_noise"][0]["gaps_per_s"], text)
             self.assertIn("| ul_local | peak again | max |", text)
+            self.assertIn("| ul_local | 50 %, one at a time | ", text)
             pk = [x["achieved_pps"] / 1e6 for x in res["latency_at_load"] if isinstance(x["load"], str)]
             if pk[1] >= 0.9 * pk[0]:
                 self.assertIn(f"ul_local: the peak held through the series ({pk[0]:.2f} Mpps first, "
@@ -154,6 +161,15 @@ class PerfSmoke(unittest.TestCase):
                                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
             self.assertNotEqual(r.returncode, 0)
             self.assertIn(f"--ring {bad}: a power of two from 256 to 65536", r.stdout + r.stderr)
+
+    def test_loadgen_refuses_a_burst_outside_1_to_32(self):
+        suite = perf_module("suite")
+        for bad in ("0", "33", "x", ""):
+            r = subprocess.run([os.path.join(h.BUILD, "es-loadgen")] + suite.EAL_NOHUGE + ["-m", "256", "--",
+                               "-c", "/nonexistent.conf", "--pcap", "/nonexistent.pcap", "--burst", bad],
+                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(f"--burst {bad}: 1 to 32 packets", r.stdout + r.stderr)
 
     def test_ul_local_vs_testpmd_prints_both_figures(self):
         with tempfile.TemporaryDirectory() as d:
