@@ -59,8 +59,19 @@ def _noise(res):
         for k in classes:
             c = by.get(k)
             cells.append(f"{c['gaps']} ({c['lost_pct']:.2f} %)" if c else "0")
-        out.append(f"| {j['when']} | {j['gaps_per_s']:.0f} | {j['lost_pct']:.2f} % | {j['longest_us']:.0f} | "
+        when = j["when"] if j["cpu"] == pn[0]["cpu"] and "both" not in j["when"] else f"{j['when']}, CPU {j['cpu']}"
+        out.append(f"| {when} | {j['gaps_per_s']:.0f} | {j['lost_pct']:.2f} % | {j['longest_us']:.0f} | "
                    + " | ".join(cells) + " |")
+    both = [j for j in pn if "both" in j["when"]]
+    if both:
+        def ms(j):
+            return sum(c["lost_pct"] for c in j["classes"] if c["from_us"] >= 1000)
+        out += ["", "With a thread spinning on each CPU at once, as in the end-to-end runs (generator and sink "
+                "on CPU 0, the worker on CPU 1): " + "; ".join(
+                    f"CPU {j['cpu']} lost {j['lost_pct']:.2f} % of the time, {ms(j):.2f} % in gaps of a "
+                    f"millisecond or more (longest {j['longest_us']:.0f} µs)" for j in both)
+                + ". A packet waiting on a stalled generator, worker or sink waits out the gap: "
+                "those gaps, not the data plane, make the end-to-end tails below."]
     return out
 
 
@@ -167,6 +178,26 @@ def _alone(res):
 # a latency series whose peak fell by more than this between its first and
 # its last run: its load steps no longer are the fractions they name
 PEAK_FELL = 10
+
+
+def _ndr(rows):
+    """The no-drop-rate table (perf/suite.py ndr_search)."""
+    if not rows:
+        return []
+    out = ["", "### No-drop rate (RFC 2544 throughput, end to end)", "",
+           f"The highest rate, offered by es-loadgen in bursts of 32, at which a {rows[0]['trial_s']:g}-s trial lost "
+           "nothing (input ring and data plane): bisection from half the peak, each trial's rate in Mpps "
+           "and its loss.", "",
+           "| mix | peak Mpps | no-drop rate Mpps | of the peak | trials |", "|---|---|---|---|---|"]
+    for nd in rows:
+        trials = ", ".join(f"{t['rate_pps'] / 1e6:.2f}: " + ("0" if not t["lost"] else str(t["lost"]))
+                           for t in nd["trials"])
+        if nd["ndr_pps"]:
+            rate, share = f"**{nd['ndr_pps'] / 1e6:.2f}**", f"{100 * nd['ndr_pps'] / nd['peak_pps']:.0f} %"
+        else:
+            rate, share = "below half the peak", "—"
+        out.append(f"| {nd['mix']} | {nd['peak_pps'] / 1e6:.2f} | {rate} | {share} | {trials} |")
+    return out
 
 
 def _peak_held(rows, res_checks=()):
@@ -352,6 +383,7 @@ def section(res, result_path):
                        f"{e['p999_ns'] / 1000:.1f} | {e['max_ns'] / 1000:.0f} | {e['jitter_ns'] / 1000:.1f} | "
                        f"{dp['p50_ns'] / 1000:.1f} | {dp['p99_ns'] / 1000:.1f} | {dp['p999_ns'] / 1000:.1f} |")
         out += _peak_held(res["latency_at_load"], res.get("baseline_checks", []))
+    out += _ndr(res.get("ndr") or [])
     if res.get("sizes"):
         out += ["", "### Packet size (uplink steer-to-local, target point)", "",
                 "Each size next to testpmd io on the same vdevs at that size, same run.", "",

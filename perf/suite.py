@@ -373,6 +373,29 @@ def platform_noise(cpu, seconds):
     return _probe("es-jitter", ["--cpu", str(cpu), "--seconds", "%g" % seconds], seconds + 60)
 
 
+def platform_noise_both(seconds):
+    """es-jitter on both CPUs at once: a thread spinning on each, as in the
+    end-to-end runs (the generator and sink on CPU 0, the worker on 1).
+    A list of two results (CPU 0, CPU 1), or [] when the tool is not
+    built."""
+    exe = os.path.join(BUILD, "es-jitter")
+    if not os.path.exists(exe):
+        return []
+    with tempfile.TemporaryDirectory(prefix="es-jitter-") as d:
+        outs = [os.path.join(d, f"cpu{c}.json") for c in (0, WORKER_CPU)]
+        prs = [subprocess.Popen([exe, "--cpu", str(c), "--seconds", "%g" % seconds, "--json", o],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+               for c, o in zip((0, WORKER_CPU), outs)]
+        res = []
+        for pr, o in zip(prs, outs):
+            _, err = pr.communicate(timeout=seconds + 60)
+            if pr.returncode != 0 or not os.path.exists(o):
+                raise RuntimeError(f"es-jitter failed ({pr.returncode}): {err}")
+            with open(o) as f:
+                res.append(json.load(f))
+        return res
+
+
 # es-memlat's sizes in a quick run (make test): an L1, an L2 and a DRAM figure
 MEMLAT_QUICK = ["--sizes", "16,512,65536", "--loads", "100000"]
 
@@ -492,7 +515,7 @@ class Runner:
         res["thp_mib"] = int(m.group(1)) if m else 0
         return res, hz
 
-    def loadgen(self, mix, inner, sessions, rules, flows, rate, ring=None, burst=None):
+    def loadgen(self, mix, inner, sessions, rules, flows, rate, ring=None, burst=None, seconds=None):
         """End-to-end latency and loss at an offered rate (0: as fast as
         the input ring takes packets, to find the peak)."""
         path, npk, frame = self.pcap(mix, inner, sessions, flows)
@@ -505,7 +528,7 @@ class Runner:
         mem = 1536 + sessions * 300 // (1 << 20) + rules // 50
         cmd = [os.path.join(BUILD, "es-loadgen")] + eal(self.mem, mem) + ["--", "-c", cfg,
                "--pcap", path, "--in", "lan" if mix == "dl_encap" else "n3",
-               "--rate", str(int(rate)), "--seconds", str(self.seconds), "--out", out] + self.thp \
+               "--rate", str(int(rate)), "--seconds", str(seconds or self.seconds), "--out", out] + self.thp \
             + (["--ring", str(ring)] if ring else []) + (["--burst", str(burst)] if burst else [])
         pr = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                             timeout=120 + self.seconds)
@@ -527,6 +550,28 @@ class Runner:
         return {"mode": mode, "inner_bytes": inner, "frame_bytes": frame, "mpps": pps / 1e6}
 
 
+def ndr_search(run, mix, peak_pps, S, R, F, steps, seconds):
+    """The no-drop rate (RFC 2544 throughput): the highest rate, offered in
+    bursts of 32, at which a trial of `seconds` lost nothing (neither at
+    the input ring nor in the data plane), by bisection between half the
+    peak and the peak in `steps` trials. Returns {ndr_pps (None: every
+    trial lost), trials: [{rate_pps, lost, ring_full, dropped, late}]}."""
+    lo, hi, best, trials = 0.5 * peak_pps, peak_pps, None, []
+    for _ in range(steps):
+        rate = lo if not trials else (lo + hi) / 2
+        x = run.loadgen(mix, 64, S, R, F, rate, seconds=seconds)
+        lost = x["input_ring_full"] + x["dataplane_drops"]
+        trials.append({"rate_pps": rate, "lost": lost, "ring_full": x["input_ring_full"],
+                       "dropped": x["dataplane_drops"], "late": x["generator_late"]})
+        if lost == 0:
+            best = lo = rate
+        elif len(trials) == 1:
+            break   # half the peak already lost: nothing to bisect
+        else:
+            hi = rate
+    return {"mix": mix, "peak_pps": peak_pps, "ndr_pps": best, "trial_s": seconds, "trials": trials}
+
+
 def plan(quick, only=None):
     if only:
         return dict(sizes=[64], target=(100000, 10000, 100000), rules=[], sessions=[], flows=[],
@@ -534,12 +579,15 @@ def plan(quick, only=None):
     if quick:
         return dict(sizes=[64], target=(64, 64, 64), rules=[16], sessions=[1], flows=[1],
                     mixes=list(MIXES), latency_mixes=["ul_local"], loads=[0.5], shuffled=["ul_local"],
-                    size_sweep=[64, 256])
+                    size_sweep=[64, 256], ndr_steps=2, ndr_s=0.3)
     return dict(sizes=[64, 1400], target=(100000, 10000, 100000),
                 rules=[1, 100, 1000, 10000, 100000], sessions=[1, 1000, 100000, 1000000],
                 flows=[1, 1000, 100000, 1000000], mixes=list(MIXES),
                 latency_mixes=["ul_local", "dl_encap"], loads=[0.1, 0.5, 0.9],
-                shuffled=list(MIXES), size_sweep=[64, 256, 512, 1024, 1400])
+                shuffled=list(MIXES), size_sweep=[64, 256, 512, 1024, 1400],
+                # the no-drop rate: half the peak, then five halvings of
+                # the interval (to 1/64 of the peak), 1-s trials
+                ndr_steps=6, ndr_s=1.0)
 
 
 def main():
@@ -630,6 +678,14 @@ def _run(a, p, mem, pages):
                   f"{j['threshold_us']:g} us, {j['lost_pct']:.2f} % of the time lost, longest "
                   f"{j['longest_us']:.0f} us", flush=True)
     noise("start")
+    if p["latency_mixes"]:
+        # both vCPUs busy, as in the end-to-end runs: the stalls that set
+        # their tails and any loss at the input ring
+        for j in platform_noise_both(noise_s):
+            j["when"] = "both CPUs spinning"
+            results["platform_noise"].append(j)
+            print(f"platform noise, CPU {j['cpu']} (both CPUs spinning): {j['gaps_per_s']:.0f} gaps a second, "
+                  f"{j['lost_pct']:.2f} % of the time lost, longest {j['longest_us']:.0f} us", flush=True)
     # where the caches the worker's CPU gets end (the session tables'
     # working set against them: docs/perf.md, "Memory latency")
     results["platform_memory"] = platform_memory(WORKER_CPU, a.quick)
@@ -743,6 +799,7 @@ def _run(a, p, mem, pages):
         for mix in ([] if reuse else p.get("shuffled", [])):
             results["mixes_shuffled"].append(es(mix, 64, S, R, F, order="shuffled"))
         results["latency_at_load"] = []
+        results["ndr"] = []
         def series(mix):
             """The peak, the load steps, and the peak again at the end:
             this host's speed moves by a third within minutes, and a load
@@ -763,6 +820,12 @@ def _run(a, p, mem, pages):
                 x = run.loadgen(mix, 64, S, R, F, peak["achieved_pps"] * top, burst=1)
                 x["load"] = top
                 xs.append(x)
+            if p.get("ndr_steps"):
+                nd = ndr_search(run, mix, peak["achieved_pps"], S, R, F, p["ndr_steps"], p["ndr_s"])
+                results["ndr"].append(nd)
+                print(f"no-drop rate {mix:9} " + (f"{nd['ndr_pps'] / 1e6:6.2f} Mpps" if nd["ndr_pps"] else "none")
+                      + " (trials: " + ", ".join(f"{t['rate_pps'] / 1e6:.2f} lost {t['lost']}" for t in nd["trials"])
+                      + ")", flush=True)
             again = run.loadgen(mix, 64, S, R, F, 0)
             again["load"] = "peak again"
             return xs + [again]

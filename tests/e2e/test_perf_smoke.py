@@ -69,9 +69,10 @@ class PerfSmoke(unittest.TestCase):
                 if sd["disturbed_rounds"] == 0:
                     self.assertEqual(x["stage_cycles_per_pkt_undisturbed"], x["stage_cycles_per_pkt"])
             # the platform's noise on the worker's CPU, before and after
-            self.assertEqual([j["when"] for j in res["platform_noise"]], ["start", "end"])
+            # (and, before the end-to-end series, both CPUs at once)
+            self.assertEqual([(j["when"], j["cpu"]) for j in res["platform_noise"]],
+                             [("start", 1), ("both CPUs spinning", 0), ("both CPUs spinning", 1), ("end", 1)])
             for j in res["platform_noise"]:
-                self.assertEqual(j["cpu"], 1)
                 self.assertGreaterEqual(j["seconds"], 0.3)
                 self.assertEqual(sum(c["gaps"] for c in j["classes"]), j["gaps"])
             # end to end: the peak, the loads, the peak again (whether the
@@ -88,6 +89,14 @@ class PerfSmoke(unittest.TestCase):
                 self.assertEqual(x["generated"] - x["received"], x["lost"])
                 self.assertLessEqual(x["lost"], x["input_ring_full"] + x["dataplane_drops"] + 64 * 3)
             self.assertTrue(all(x["ring"] == 65536 for x in res["latency_at_load"]))
+            # the no-drop-rate search ran its trials (half the peak first)
+            self.assertEqual([nd["mix"] for nd in res["ndr"]], ["ul_local"])
+            nd = res["ndr"][0]
+            self.assertEqual(nd["peak_pps"], res["latency_at_load"][0]["achieved_pps"])
+            self.assertAlmostEqual(nd["trials"][0]["rate_pps"], nd["peak_pps"] / 2)
+            self.assertLessEqual(len(nd["trials"]), 2)
+            ok = [t["rate_pps"] for t in nd["trials"] if t["lost"] == 0]
+            self.assertEqual(nd["ndr_pps"], max(ok) if ok else None)
             # es-coreprobe before the series and after it
             self.assertEqual(len(res["latency_at_load"][0]["core_alu"]), 2)
             # es-coreprobe next to each floor check
@@ -112,8 +121,13 @@ class PerfSmoke(unittest.TestCase):
             self.assertIn("testpmd io at 64 bytes, measured again through the run", text)
             self.assertIn("### Platform noise on the worker's CPU", text)
             self.assertIn("| start | %.0f |" % res["platform_noise"][0]["gaps_per_s"], text)
+            self.assertIn("| both CPUs spinning, CPU 0 | %.0f |" % res["platform_noise"][1]["gaps_per_s"], text)
+            self.assertIn("With a thread spinning on each CPU at once, as in the end-to-end runs", text)
+            self.assertIn("CPU 1 lost %.2f %% of the time" % res["platform_noise"][2]["lost_pct"], text)
             self.assertIn("| ul_local | peak again | max |", text)
             self.assertIn("| ul_local | 50 %, one at a time | ", text)
+            self.assertIn("### No-drop rate (RFC 2544 throughput, end to end)", text)
+            self.assertIn("| ul_local | %.2f | " % (nd["peak_pps"] / 1e6), text)
             pk = [x["achieved_pps"] / 1e6 for x in res["latency_at_load"] if isinstance(x["load"], str)]
             if pk[1] >= 0.9 * pk[0]:
                 self.assertIn(f"ul_local: the peak held through the series ({pk[0]:.2f} Mpps first, "
@@ -161,6 +175,39 @@ class PerfSmoke(unittest.TestCase):
                                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
             self.assertNotEqual(r.returncode, 0)
             self.assertIn(f"--ring {bad}: a power of two from 256 to 65536", r.stdout + r.stderr)
+
+    def test_ndr_search_bisects_to_the_highest_lossless_rate(self):
+        suite = perf_module("suite")
+
+        class Fake:
+            """A data plane that loses packets above limit_pps."""
+            def __init__(self, limit_pps):
+                self.limit, self.rates = limit_pps, []
+
+            def loadgen(self, mix, inner, s, r, f, rate, seconds=None):
+                self.rates.append(rate)
+                lost = 1000 if rate > self.limit else 0
+                return {"input_ring_full": lost, "dataplane_drops": 0, "generator_late": 7}
+
+        for limit in (6.3e6, 9.99e6, 5.2e6):
+            run = Fake(limit)
+            nd = suite.ndr_search(run, "ul_local", 10e6, 1, 1, 1, 6, 1.0)
+            self.assertEqual(len(run.rates), 6)
+            self.assertEqual(run.rates[0], 5e6)
+            # within 1/64 of the peak below the limit, never above it
+            self.assertLessEqual(nd["ndr_pps"], limit)
+            self.assertGreater(nd["ndr_pps"], limit - 10e6 / 64)
+            self.assertEqual([t["lost"] == 0 for t in nd["trials"]], [r <= limit for r in run.rates])
+        # half the peak already lost: one trial, no rate
+        run = Fake(4e6)
+        nd = suite.ndr_search(run, "dl_encap", 10e6, 1, 1, 1, 6, 1.0)
+        self.assertIsNone(nd["ndr_pps"])
+        self.assertEqual(run.rates, [5e6])
+        # the report names it
+        rep = perf_module("report")
+        text = "\n".join(rep._ndr([nd, suite.ndr_search(Fake(6.3e6), "ul_local", 10e6, 1, 1, 1, 6, 1.0)]))
+        self.assertIn("| dl_encap | 10.00 | below half the peak | — | 5.00: 1000 |", text)
+        self.assertRegex(text, r"\| ul_local \| 10\.00 \| \*\*6\.\d\d\*\* \| 6\d % \| 5\.00: 0, 7\.50: 1000, ")
 
     def test_loadgen_refuses_a_burst_outside_1_to_32(self):
         suite = perf_module("suite")
