@@ -94,6 +94,17 @@ static inline uint64_t *ts_of(struct rte_mbuf *m)
 	return RTE_MBUF_DYNFIELD(m, ts_off, uint64_t *);
 }
 
+/* A whole decimal number from lo to hi in s, into *v; false otherwise. */
+static bool count_arg(const char *s, unsigned long lo, unsigned long hi, unsigned int *v)
+{
+	char *e;
+	unsigned long x = strtoul(s, &e, 10);
+	if (*s == '\0' || *e != '\0' || x < lo || x > hi)
+		return false;
+	*v = (unsigned int)x;
+	return true;
+}
+
 static void load_pcap(const char *path, struct frames *f)
 {
 	char err[PCAP_ERRBUF_SIZE];
@@ -256,22 +267,14 @@ int main(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'w': warmup = atof(optarg); break;
 		case 'H': thp = false; break;
-		case 'R': {
-			char *e;
-			unsigned long v = strtoul(optarg, &e, 10);
-			if (*optarg == '\0' || *e != '\0' || v < 256 || v > 65536 || (v & (v - 1)))
+		case 'R':
+			if (!count_arg(optarg, 256, 65536, &ring_sz) || (ring_sz & (ring_sz - 1)))
 				rte_exit(EXIT_FAILURE, "--ring %s: a power of two from 256 to 65536\n", optarg);
-			ring_sz = (unsigned int)v;
 			break;
-		}
-		case 'b': {
-			char *e;
-			unsigned long v = strtoul(optarg, &e, 10);
-			if (*optarg == '\0' || *e != '\0' || v < 1 || v > 32)
+		case 'b':
+			if (!count_arg(optarg, 1, 32, &burst))
 				rte_exit(EXIT_FAILURE, "--burst %s: 1 to 32 packets\n", optarg);
-			burst = (unsigned int)v;
 			break;
-		}
 		default: rte_exit(EXIT_FAILURE, "bad option\n");
 		}
 	}

@@ -350,21 +350,39 @@ def undisturbed(st):
                                 "cycles_pct": 100 * dist_cyc / all_cyc if all_cyc else 0}}
 
 
-def _probe(tool, args, timeout):
-    """Run a platform probe of perf/ (es-jitter, es-memlat, es-coreprobe) with --json and
-    return what it wrote; None when the tool is not built."""
+def _probes(tool, arg_lists, timeout):
+    """Run a platform probe of perf/ (es-jitter, es-memlat, es-coreprobe)
+    once per argument list, all at the same time, each with --json, and
+    return what each wrote (in order); None when the tool is not built."""
     exe = os.path.join(BUILD, tool)
     if not os.path.exists(exe):
         print(f"{tool}: {exe} not built (make {os.path.relpath(exe, ROOT)}); skipped", flush=True)
         return None
     with tempfile.TemporaryDirectory(prefix=tool + "-") as d:
-        out = os.path.join(d, "p.json")
-        pr = subprocess.run([exe] + args + ["--json", out], capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=timeout)
-        if pr.returncode != 0 or not os.path.exists(out):
-            raise RuntimeError(f"{tool} failed ({pr.returncode}): {pr.stderr}")
-        with open(out) as f:
-            return json.load(f)
+        outs = [os.path.join(d, f"p{i}.json") for i in range(len(arg_lists))]
+        prs = [subprocess.Popen([exe] + args + ["--json", o], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+               for args, o in zip(arg_lists, outs)]
+        res = []
+        try:
+            for pr, o in zip(prs, outs):
+                _, err = pr.communicate(timeout=timeout)
+                if pr.returncode != 0 or not os.path.exists(o):
+                    raise RuntimeError(f"{tool} failed ({pr.returncode}): {err}")
+                with open(o) as f:
+                    res.append(json.load(f))
+        finally:
+            for pr in prs:   # a timeout or a failure: none left running
+                if pr.poll() is None:
+                    pr.kill()
+                    pr.wait()
+        return res
+
+
+def _probe(tool, args, timeout):
+    """One run of a platform probe (_probes): what it wrote, or None."""
+    r = _probes(tool, [args], timeout)
+    return r[0] if r else None
 
 
 def platform_noise(cpu, seconds):
@@ -378,22 +396,8 @@ def platform_noise_both(seconds):
     end-to-end runs (the generator and sink on CPU 0, the worker on 1).
     A list of two results (CPU 0, CPU 1), or [] when the tool is not
     built."""
-    exe = os.path.join(BUILD, "es-jitter")
-    if not os.path.exists(exe):
-        return []
-    with tempfile.TemporaryDirectory(prefix="es-jitter-") as d:
-        outs = [os.path.join(d, f"cpu{c}.json") for c in (0, WORKER_CPU)]
-        prs = [subprocess.Popen([exe, "--cpu", str(c), "--seconds", "%g" % seconds, "--json", o],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-               for c, o in zip((0, WORKER_CPU), outs)]
-        res = []
-        for pr, o in zip(prs, outs):
-            _, err = pr.communicate(timeout=seconds + 60)
-            if pr.returncode != 0 or not os.path.exists(o):
-                raise RuntimeError(f"es-jitter failed ({pr.returncode}): {err}")
-            with open(o) as f:
-                res.append(json.load(f))
-        return res
+    return _probes("es-jitter", [["--cpu", str(c), "--seconds", "%g" % seconds] for c in (0, WORKER_CPU)],
+                   seconds + 60) or []
 
 
 # es-memlat's sizes in a quick run (make test): an L1, an L2 and a DRAM figure

@@ -167,14 +167,19 @@ class PerfSmoke(unittest.TestCase):
             self.assertNotEqual(seq, shuf)
             self.assertEqual(shuf, suite.frames(mix, 64, 100, 3000, order="shuffled"))  # fixed order
 
-    def test_loadgen_refuses_a_ring_that_is_not_a_power_of_two(self):
+    def _loadgen_refuses(self, option, bads, message):
+        """es-loadgen exits non-zero on each of bads for option, saying
+        message (with {} for the value)."""
         suite = perf_module("suite")
-        for bad in ("1000", "128", "x"):
+        for bad in bads:
             r = subprocess.run([os.path.join(h.BUILD, "es-loadgen")] + suite.EAL_NOHUGE + ["-m", "256", "--",
-                               "-c", "/nonexistent.conf", "--pcap", "/nonexistent.pcap", "--ring", bad],
+                               "-c", "/nonexistent.conf", "--pcap", "/nonexistent.pcap", option, bad],
                                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
             self.assertNotEqual(r.returncode, 0)
-            self.assertIn(f"--ring {bad}: a power of two from 256 to 65536", r.stdout + r.stderr)
+            self.assertIn(message.format(bad), r.stdout + r.stderr)
+
+    def test_loadgen_refuses_a_ring_that_is_not_a_power_of_two(self):
+        self._loadgen_refuses("--ring", ("1000", "128", "x"), "--ring {}: a power of two from 256 to 65536")
 
     def test_ndr_search_bisects_to_the_highest_lossless_rate(self):
         suite = perf_module("suite")
@@ -210,13 +215,7 @@ class PerfSmoke(unittest.TestCase):
         self.assertRegex(text, r"\| ul_local \| 10\.00 \| \*\*6\.\d\d\*\* \| 6\d % \| 5\.00: 0, 7\.50: 1000, ")
 
     def test_loadgen_refuses_a_burst_outside_1_to_32(self):
-        suite = perf_module("suite")
-        for bad in ("0", "33", "x", ""):
-            r = subprocess.run([os.path.join(h.BUILD, "es-loadgen")] + suite.EAL_NOHUGE + ["-m", "256", "--",
-                               "-c", "/nonexistent.conf", "--pcap", "/nonexistent.pcap", "--burst", bad],
-                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-            self.assertNotEqual(r.returncode, 0)
-            self.assertIn(f"--burst {bad}: 1 to 32 packets", r.stdout + r.stderr)
+        self._loadgen_refuses("--burst", ("0", "33", "x", ""), "--burst {}: 1 to 32 packets")
 
     def test_ul_local_vs_testpmd_prints_both_figures(self):
         with tempfile.TemporaryDirectory() as d:
