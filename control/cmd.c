@@ -33,12 +33,40 @@ struct words {
 
 static int fail(struct words *ws, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+size_t es_escape(char *dst, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c < 0x7f) {
+			if (n + 1 >= len)
+				break;
+			dst[n++] = (char)c;
+		} else {
+			if (n + 4 >= len)
+				break;
+			dst[n++] = '\\';
+			dst[n++] = 'x';
+			dst[n++] = hex[c >> 4];
+			dst[n++] = hex[c & 15];
+		}
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+/* The message, with the user's words in it escaped (es_escape): every
+ * format string here is printable ASCII, so escaping the whole message
+ * escapes only what came from the line. */
 static int fail(struct words *ws, const char *fmt, ...)
 {
+	char raw[ES_ERR_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(ws->err, ES_ERR_MAX, fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	es_escape(ws->err, ES_ERR_MAX, raw);
 	return -1;
 }
 

@@ -165,10 +165,20 @@ struct es_cmd {
  * Parse one line (NUL-terminated; at most ES_LINE_MAX characters). Returns
  * 1 and fills *cmd for a command, 0 for a blank or comment-only line, -1
  * on error with a one-line reason in err (which quotes the offending
- * word). *cmd is zeroed first (padding included), so two parses of
- * equivalent lines compare equal with memcmp.
+ * word, every byte outside printable ASCII written \xNN: es_escape).
+ * *cmd is zeroed first (padding included), so two parses of equivalent
+ * lines compare equal with memcmp.
  */
 int es_cmd_parse(const char *line, struct es_cmd *cmd, char err[ES_ERR_MAX]);
+
+/*
+ * Copy the NUL-terminated s into dst (len bytes, len > 0), writing every
+ * byte outside printable ASCII (0x20..0x7e) as \xNN (lower-case hex) and
+ * keeping the rest, so that text quoted back to a terminal or a log
+ * holds no control byte. Stops before an escape that would not fit;
+ * dst is always NUL-terminated. Returns the length written.
+ */
+size_t es_escape(char *dst, size_t len, const char *s);
 
 /* es_cmd_fields flags */
 #define ES_FIELD_NUM  1u  /* the value is a decimal number (JSON number) */

@@ -758,6 +758,41 @@ T(cmd__rejects_line_too_long_and_too_many_words)
 	assert_null(strchr(err, '\n'));
 }
 
+T(cmd__errors_quote_control_bytes_escaped)
+{
+	struct es_cmd c;
+	char err[ES_ERR_MAX];
+
+	/* words split on blanks only: any other byte can reach a message */
+	assert_int_equal(es_cmd_parse("rule add 5 act\x1b[31mion drop", &c, err), -1);
+	assert_string_equal(err, "unknown word 'act\\x1b[31mion' in rule command (see docs/config.md)");
+	assert_int_equal(es_cmd_parse("app add x\x01y via 10.0.0.1", &c, err), -1);
+	assert_string_equal(err, "bad character '\\x01' in 'x\\x01y'");
+	assert_int_equal(es_cmd_parse("rlue\x7f\xff add", &c, err), -1);
+	assert_string_equal(err, "unknown object 'rlue\\x7f\\xff' (set, port, neigh, app, session, rule, counters, state, latency, show)");
+	/* printable ASCII, the backslash included, is kept */
+	assert_int_equal(es_cmd_parse("rule del a\\b~", &c, err), -1);
+	assert_string_equal(err, "bad value 'a\\b~' for 'rule del' (a number 0..536870910)");
+	for (const char *p = err; *p; p++)
+		assert_true(*p >= 0x20 && *p < 0x7f);
+}
+
+T(escape__writes_non_printable_bytes_as_hex_and_stops_before_a_cut_escape)
+{
+	char b[8];
+
+	assert_int_equal(es_escape(b, sizeof(b), "ab\tc"), 7);
+	assert_string_equal(b, "ab\\x09c");
+	assert_int_equal(es_escape(b, sizeof(b), "abcd\x01"), 4);   /* "\x01" does not fit */
+	assert_string_equal(b, "abcd");
+	assert_int_equal(es_escape(b, sizeof(b), "abcdefghij"), 7);
+	assert_string_equal(b, "abcdefg");
+	assert_int_equal(es_escape(b, 1, "\x80"), 0);
+	assert_string_equal(b, "");
+	assert_int_equal(es_escape(b, sizeof(b), "\x80\x0a"), 4);
+	assert_string_equal(b, "\\x80");
+}
+
 T(cmd__error_is_cleared_on_success)
 {
 	struct es_cmd c;
@@ -1611,6 +1646,8 @@ int main(void)
 		cmocka_unit_test(cmd_neigh_and_app__reject_missing_parts),
 		cmocka_unit_test(cmd__rejects_bad_names),
 		cmocka_unit_test(cmd__rejects_line_too_long_and_too_many_words),
+		cmocka_unit_test(cmd__errors_quote_control_bytes_escaped),
+		cmocka_unit_test(escape__writes_non_printable_bytes_as_hex_and_stops_before_a_cut_escape),
 		cmocka_unit_test(cmd__error_is_cleared_on_success),
 		cmocka_unit_test(addr_in_prefix__ipv4),
 		cmocka_unit_test(addr_in_prefix__ipv6),
