@@ -411,7 +411,7 @@ struct line_cmd {
 int es_config_load(const char *path, struct es_tables **out)
 {
 	FILE *f = fopen(path, "r");
-	char buf[1200], err[ES_ERR_MAX];
+	char buf[ES_LINE_MAX + 2], err[ES_ERR_MAX];   /* the line, '\n', NUL */
 	struct line_cmd *cmds = NULL;
 	size_t n = 0, cap = 0;
 	unsigned int lineno = 0;
@@ -426,9 +426,17 @@ int es_config_load(const char *path, struct es_tables **out)
 	while (fgets(buf, sizeof(buf), f)) {
 		int r;
 		lineno++;
-		if (strchr(buf, '\n') == NULL && !feof(f)) {
-			fprintf(stderr, "%s:%u: line too long\n", path, lineno);
-			goto out;
+		{
+			/* at most ES_LINE_MAX characters, the newline not counted
+			 * (as on the control socket) */
+			char *nl = strchr(buf, '\n');
+			if (nl == NULL && !feof(f)) {
+				fprintf(stderr, "%s:%u: line longer than %d characters\n",
+					path, lineno, ES_LINE_MAX);
+				goto out;
+			}
+			if (nl)
+				*nl = '\0';
 		}
 		if (n == cap) {
 			void *nc = realloc(cmds, (cap = cap ? cap * 2 : 256) * sizeof(*cmds));

@@ -1062,11 +1062,11 @@ int es_ctl_exec(const char *text, size_t len, bool json, bool journal,
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t l = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		char buf[1100];
+		char buf[ES_LINE_MAX + 1];
 		int r;
 		lineno++;
-		if (l >= sizeof(buf)) {
-			snprintf(e, sizeof(e), "line longer than %zu characters", sizeof(buf) - 1);
+		if (l > ES_LINE_MAX) {
+			snprintf(e, sizeof(e), "line longer than %d characters", ES_LINE_MAX);
 			goto bad;
 		}
 		memcpy(buf, s, l);
@@ -1118,7 +1118,7 @@ int es_ctl_exec(const char *text, size_t len, bool json, bool journal,
 	if (journal && es_state_enabled()) {
 		struct es_obuf j = { 0 };
 		for (unsigned int i = 0; i < n; i++) {
-			char l[1100];
+			char l[ES_LINE_MAX + 1];
 			es_cmd_format(cp[i], l, sizeof(l));
 			es_ob_printf(&j, "%s\n", l);
 		}

@@ -155,6 +155,21 @@ class ConfigErrors(h.TestCase):
         text, n = "\n".join(lines) + "\n", len(lines)
         self.assertConfigError(text, n, r"^'port add' needs a value$")
 
+    def test_a_line_holds_1023_characters_exactly(self):
+        # the limit of docs/control.md, the newline not counted: the
+        # same as on the control socket
+        def padded(n):
+            line = "set recovery 3 #"
+            return line + "x" * (n - len(line))
+        text, _ = with_line(padded(1023), at=2)
+        res = h.run(text, expect_fail=True)
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertIn(STARTED, res.stdout)
+        for n in (1024, 1300, 5000):
+            with self.subTest(n=n):
+                text, at = with_line(padded(n), at=2)
+                self.assertConfigError(text, at, r"^line longer than 1023 characters$")
+
     def test_run_time_verbs_do_not_belong_in_a_config_file(self):
         # change, del and show parse (docs/control.md) but are steerctl's
         # verbs: the loader names the line and what belongs there
