@@ -17,6 +17,12 @@
  * nothing. On ES_CTL_OK the body is the output (human text, or one JSON
  * document with ES_CTL_F_JSON). On ES_CTL_ERR the body is one line: the
  * reason, prefixed "line N: " when the request had several lines.
+ *
+ * A request of more than ES_CTL_MAX_REQ bytes of text, or with a bad
+ * magic, is refused (ES_CTL_ERR, one line) and the connection closed.
+ * A connection the daemon has no free slot for is answered ES_CTL_ERR
+ * with a text that starts with ES_CTL_BUSY and closed before any of its
+ * request is read: nothing was applied, and the client may try again.
  */
 #ifndef ES_CTL_PROTO_H
 #define ES_CTL_PROTO_H
@@ -26,6 +32,8 @@
 #define ES_CTL_MAGIC      0x31435345u       /* "ESC1" little-endian */
 #define ES_CTL_SOCK       "/run/edgesteer/ctl.sock"
 #define ES_CTL_MAX_REQ    (64u << 20)        /* request text, bytes */
+
+#define ES_CTL_BUSY       "busy: "           /* refusal: no free slot */
 
 #define ES_CTL_F_JSON     0x1u               /* request: JSON output */
 

@@ -62,13 +62,48 @@ static const char USAGE[] =
 "exit: 0 done, 1 refused by the daemon, 2 usage, file, connection or\n"
 "      protocol error, time-out\n";
 
+/*
+ * s for a message: every byte outside printable ASCII (0x20..0x7e) as
+ * \xNN, the rest kept, so no control byte of a user's word, path or the
+ * daemon's reason reaches the terminal. One of four static buffers, so a
+ * message may quote up to four strings; a string too long ends in "...".
+ */
+static const char *esc(const char *s)
+{
+	static char bufs[4][4096];
+	static unsigned int next;
+	static const char hex[] = "0123456789abcdef";
+	char *d = bufs[next++ % 4];
+	size_t n = 0, max = sizeof(bufs[0]) - 4;   /* room for "..." */
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (n + 4 > max) {
+			memcpy(d + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f) {
+			d[n++] = (char)c;
+		} else {
+			d[n++] = '\\';
+			d[n++] = 'x';
+			d[n++] = hex[c >> 4];
+			d[n++] = hex[c & 15];
+		}
+	}
+	d[n] = '\0';
+	return d;
+}
+
 static void usage_error(const char *fmt, const char *arg)
 	__attribute__((format(printf, 1, 0), noreturn));
 
 static void usage_error(const char *fmt, const char *arg)
 {
 	fputs("steerctl: ", stderr);
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, esc(arg));
 	fputs("; try 'steerctl -h'\n", stderr);
 	exit(EXIT_TROUBLE);
 }
@@ -281,7 +316,7 @@ static char *request_from_file(const char *path, size_t *len)
 	char *buf = NULL;
 
 	if (fd < 0)
-		die("%s: %s", path, strerror(errno));
+		die("%s: %s", esc(path), strerror(errno));
 	for (;;) {
 		ssize_t k;
 
@@ -290,13 +325,13 @@ static char *request_from_file(const char *path, size_t *len)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
-			die("%s: %s", strcmp(path, "-") ? path : "<stdin>", strerror(errno));
+			die("%s: %s", strcmp(path, "-") ? esc(path) : "<stdin>", strerror(errno));
 		if (k == 0)
 			break;
 		off += (size_t)k;
 		if (off - HDR_LEN > ES_CTL_MAX_REQ)
 			die("%s: request too large: more than %u bytes (the limit of one request)",
-			    strcmp(path, "-") ? path : "<stdin>", ES_CTL_MAX_REQ);
+			    strcmp(path, "-") ? esc(path) : "<stdin>", ES_CTL_MAX_REQ);
 	}
 	if (fd != STDIN_FILENO)
 		close(fd);
@@ -334,10 +369,12 @@ static void out(const char *p, size_t n)
 /*
  * Print the daemon's refusal: "FILE:N: reason" when a batch file named
  * line N ("line N: reason"), "steerctl: FILE: reason" for another refusal
- * of a batch file, else "steerctl: reason".
+ * of a batch file, else "steerctl: reason". Control bytes in the reason
+ * are escaped (esc).
  */
 static void print_refusal(const struct opts *o, char *body, size_t len)
 {
+	const char *file = o->file && strcmp(o->file, "-") ? esc(o->file) : "<stdin>";
 	unsigned long line;
 	char *end;
 
@@ -352,26 +389,87 @@ static void print_refusal(const struct opts *o, char *body, size_t len)
 		errno = 0;
 		line = strtoul(body + 5, &end, 10);
 		if (!errno && end[0] == ':' && end[1] == ' ') {
-			fprintf(stderr, "%s:%lu: %s\n",
-				strcmp(o->file, "-") ? o->file : "<stdin>", line, end + 2);
+			fprintf(stderr, "%s:%lu: %s\n", file, line, esc(end + 2));
 			return;
 		}
 	}
 	if (o->file)
-		fprintf(stderr, "steerctl: %s: %s\n", strcmp(o->file, "-") ? o->file : "<stdin>", body);
+		fprintf(stderr, "steerctl: %s: %s\n", file, esc(body));
 	else
-		fprintf(stderr, "steerctl: %s\n", body);
+		fprintf(stderr, "steerctl: %s\n", esc(body));
+}
+
+/*
+ * One exchange: connect, send the request (req: header and len bytes of
+ * text), read the answer. Fills *h and returns the body (h->len bytes,
+ * one more allocated); dies on any failure. sock is the path, sockq the
+ * same for messages.
+ */
+static char *exchange(const struct opts *o, const char *sockq, const char *req,
+		      size_t len, int64_t deadline, struct es_ctl_hdr *h)
+{
+	char *body;
+	ssize_t got;
+	int fd, rc;
+
+	fd = ctl_connect(o->sock, deadline);
+	if (fd < 0) {
+		if (errno == ETIMEDOUT)
+			die("cannot connect to %s: no answer within %g s", sockq, o->timeout_s);
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			die("cannot connect to %s: %s (is edgesteer running with --ctl %s?)",
+			    sockq, strerror(errno), sockq);
+		die("cannot connect to %s: %s", sockq, strerror(errno));
+	}
+
+	/* a peer that closed early may still have answered: read on */
+	rc = send_all(fd, req, HDR_LEN + len, deadline);
+	if (rc < 0 && errno == ETIMEDOUT)
+		die("%s: timed out after %g s sending the request", sockq, o->timeout_s);
+	if (rc < 0)
+		die("%s: sending the request: %s", sockq, strerror(errno));
+
+	got = recv_all(fd, (char *)h, HDR_LEN, deadline);
+	if (got < 0 && errno == ETIMEDOUT)
+		die("%s: timed out after %g s waiting for the answer", sockq, o->timeout_s);
+	if (got < 0)
+		die("%s: reading the answer: %s", sockq, strerror(errno));
+	if ((size_t)got < HDR_LEN)
+		die("%s: connection closed before an answer (%zd of %zu header bytes)",
+		    sockq, got, HDR_LEN);
+	if (h->magic != ES_CTL_MAGIC)
+		die("%s: protocol error: bad magic 0x%08x in the answer (expected 0x%08x)",
+		    sockq, h->magic, ES_CTL_MAGIC);
+	if (h->flags != ES_CTL_OK && h->flags != ES_CTL_ERR)
+		die("%s: protocol error: unknown status %u in the answer", sockq, h->flags);
+	if (h->len > MAX_RESP)
+		die("%s: protocol error: answer of %u bytes is over the limit of %u",
+		    sockq, h->len, MAX_RESP);
+
+	body = malloc((size_t)h->len + 1);
+	if (!body)
+		die("out of memory (%zu bytes)", (size_t)h->len + 1);
+	got = recv_all(fd, body, h->len, deadline);
+	if (got < 0 && errno == ETIMEDOUT)
+		die("%s: timed out after %g s reading the answer", sockq, o->timeout_s);
+	if (got < 0)
+		die("%s: reading the answer: %s", sockq, strerror(errno));
+	if ((size_t)got < h->len)
+		die("%s: connection closed in the answer (%zd of %u bytes)", sockq, got, h->len);
+	close(fd);
+	body[h->len] = '\0';
+	return body;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = { .timeout_s = DEF_TIMEOUT_S };
 	struct es_ctl_hdr h;
-	size_t len, cap;
+	char sockq[4096];
+	size_t len;
 	int64_t deadline;
 	char *req, *body;
-	ssize_t got;
-	int c, fd, rc;
+	int c;
 
 	opterr = 0;
 	while ((c = getopt(argc, argv, "+hjs:f:t:")) != -1) {
@@ -417,6 +515,7 @@ int main(int argc, char **argv)
 	}
 	if (o.file && !*o.file)
 		usage_error("-f needs a file name or '-'%s", "");
+	snprintf(sockq, sizeof(sockq), "%s", esc(o.sock));
 
 	req = o.file ? request_from_file(o.file, &len)
 		     : request_from_words(argv + optind, argc - optind, &len);
@@ -426,53 +525,32 @@ int main(int argc, char **argv)
 	memcpy(req, &h, HDR_LEN);
 
 	deadline = now_ms() + (int64_t)(o.timeout_s * 1000.0 + 0.5);
-	fd = ctl_connect(o.sock, deadline);
-	if (fd < 0) {
-		if (errno == ETIMEDOUT)
-			die("cannot connect to %s: no answer within %g s", o.sock, o.timeout_s);
-		if (errno == ENOENT || errno == ECONNREFUSED)
-			die("cannot connect to %s: %s (is edgesteer running with --ctl %s?)",
-			    o.sock, strerror(errno), o.sock);
-		die("cannot connect to %s: %s", o.sock, strerror(errno));
+	/* every connection taken: the daemon said so before reading any of
+	 * the request, so nothing was applied; try again while the deadline
+	 * leaves time, 10 ms after the first refusal, doubling up to 250 ms */
+	for (int64_t pause = 10;; pause = pause < 125 ? pause * 2 : 250) {
+		int64_t left;
+
+		body = exchange(&o, sockq, req, len, deadline, &h);
+		if (h.flags != ES_CTL_ERR || h.len < sizeof(ES_CTL_BUSY) - 1 ||
+		    memcmp(body, ES_CTL_BUSY, sizeof(ES_CTL_BUSY) - 1) != 0)
+			break;
+		left = deadline - now_ms();
+		if (left <= pause) {    /* no time for another try */
+			while (h.len > 0 && (body[h.len - 1] == '\n' || body[h.len - 1] == '\r'))
+				body[--h.len] = '\0';
+			die("%s: no free connection within %g s: %s", sockq, o.timeout_s,
+			    esc(body + sizeof(ES_CTL_BUSY) - 1));
+		}
+		free(body);
+		{
+			struct timespec ts = { .tv_sec = pause / 1000, .tv_nsec = (pause % 1000) * 1000000 };
+
+			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+				;
+		}
 	}
-
-	/* a peer that closed early may still have answered: read on */
-	rc = send_all(fd, req, HDR_LEN + len, deadline);
-	if (rc < 0 && errno == ETIMEDOUT)
-		die("%s: timed out after %g s sending the request", o.sock, o.timeout_s);
-	if (rc < 0)
-		die("%s: sending the request: %s", o.sock, strerror(errno));
 	free(req);
-
-	got = recv_all(fd, (char *)&h, HDR_LEN, deadline);
-	if (got < 0 && errno == ETIMEDOUT)
-		die("%s: timed out after %g s waiting for the answer", o.sock, o.timeout_s);
-	if (got < 0)
-		die("%s: reading the answer: %s", o.sock, strerror(errno));
-	if ((size_t)got < HDR_LEN)
-		die("%s: connection closed before an answer (%zd of %zu header bytes)",
-		    o.sock, got, HDR_LEN);
-	if (h.magic != ES_CTL_MAGIC)
-		die("%s: protocol error: bad magic 0x%08x in the answer (expected 0x%08x)",
-		    o.sock, h.magic, ES_CTL_MAGIC);
-	if (h.flags != ES_CTL_OK && h.flags != ES_CTL_ERR)
-		die("%s: protocol error: unknown status %u in the answer", o.sock, h.flags);
-	if (h.len > MAX_RESP)
-		die("%s: protocol error: answer of %u bytes is over the limit of %u",
-		    o.sock, h.len, MAX_RESP);
-
-	cap = (size_t)h.len + 1;
-	body = malloc(cap);
-	if (!body)
-		die("out of memory (%zu bytes)", cap);
-	got = recv_all(fd, body, h.len, deadline);
-	if (got < 0 && errno == ETIMEDOUT)
-		die("%s: timed out after %g s reading the answer", o.sock, o.timeout_s);
-	if (got < 0)
-		die("%s: reading the answer: %s", o.sock, strerror(errno));
-	if ((size_t)got < h.len)
-		die("%s: connection closed in the answer (%zd of %u bytes)", o.sock, got, h.len);
-	close(fd);
 
 	if (h.flags == ES_CTL_ERR) {
 		print_refusal(&o, body, h.len);

@@ -9,6 +9,7 @@ gives up after FAKE_WAIT_S, every steerctl run after RUN_TIMEOUT_S.
 """
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -35,6 +36,10 @@ def answer(status, body):
     return HDR.pack(MAGIC, status, len(body)) + body
 
 
+BUSY_TEXT = "all 16 control connections are in use (one idle for 60000 ms is closed); try again"
+BUSY_REPLY = answer(ERR, "busy: " + BUSY_TEXT)
+
+
 class Fake:
     """A one-connection control daemon. mode says what it does once it has
     read a whole request:
@@ -43,10 +48,13 @@ class Fake:
       'close'   close without answering
       'hang'    answer nothing until the test ends
       'early'   (before reading the body) send reply, then close
+    The first `busy` connections are answered BUSY_REPLY at once and
+    closed, before any of their request is read (a daemon with every
+    slot taken).
     """
 
-    def __init__(self, reply=b"", mode="answer"):
-        self.reply, self.mode = reply, mode
+    def __init__(self, reply=b"", mode="answer", busy=0):
+        self.reply, self.mode, self.busy = reply, mode, busy
         self.dir = tempfile.mkdtemp(prefix="es-ctl-")
         self.path = os.path.join(self.dir, "ctl.sock")
         self.requests = []          # (magic, flags, text bytes)
@@ -78,6 +86,10 @@ class Fake:
                 continue
             self.connections += 1
             conn.settimeout(FAKE_WAIT_S)
+            if self.connections <= self.busy:
+                conn.sendall(BUSY_REPLY)
+                conn.close()
+                continue
             try:
                 self._one(conn)
             except Exception as e:  # reported by the test through self.error
@@ -116,15 +128,15 @@ def steerctl(args, stdin=None, env=None):
     r = subprocess.run([STEERCTL] + list(args), input=stdin if stdin is not None else b"",
                        capture_output=True, timeout=RUN_TIMEOUT_S, env=e)
     r.elapsed = time.monotonic() - t0
-    r.out, r.err = r.stdout.decode(), r.stderr.decode()
+    r.out, r.err = r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
     return r
 
 
 class Steerctl(unittest.TestCase):
     maxDiff = None
 
-    def fake(self, reply=b"", mode="answer"):
-        f = Fake(reply, mode)
+    def fake(self, reply=b"", mode="answer", busy=0):
+        f = Fake(reply, mode, busy)
         self.addCleanup(f.stop)
         return f
 
@@ -407,6 +419,64 @@ class Steerctl(unittest.TestCase):
         self.assertFails(r, 2, rf"^steerctl: <stdin>: request too large: more than {MAX_REQ} bytes")
         f.stop()
         self.assertEqual(f.connections, 0)
+
+    # --- a daemon with every connection taken ----------------------------------
+
+    def test_a_busy_daemon_is_tried_again_until_a_slot_frees(self):
+        f = self.fake(answer(OK, "rule add 1 action drop\n"), busy=3)
+        r = self.run_against(f, ["rule", "show"])
+        self.assertEqual((r.returncode, r.out, r.err), (0, "rule add 1 action drop\n", ""))
+        f.stop()
+        self.assertIsNone(f.error)
+        self.assertEqual(f.connections, 4)
+        self.assertEqual(f.requests, [(MAGIC, 0, b"rule show\n")], "sent whole once a slot was free")
+
+    def test_a_daemon_busy_until_the_deadline(self):
+        f = self.fake(busy=10000)
+        r = self.run_against(f, ["-t", "0.5", "rule", "show"])
+        self.assertFails(r, 2, "^" + re.escape(f"steerctl: {f.path}: no free connection within 0.5 s: {BUSY_TEXT}") + "$")
+        self.assertGreater(r.elapsed, 0.2)
+        self.assertLess(r.elapsed, 5)
+        f.stop()
+        self.assertGreater(f.connections, 1, "tried again before giving up")
+
+    def test_a_refusal_that_only_looks_busy_later_is_not_tried_again(self):
+        f = self.fake(answer(ERR, "line 2: busy: not a prefix"))
+        r = self.run_against(f, ["-f", "-"], stdin=b"rule del 1\nrule del 2\n")
+        self.assertEqual((r.returncode, r.err), (1, "<stdin>:2: busy: not a prefix\n"))
+        f.stop()
+        self.assertEqual(f.connections, 1)
+
+    # --- control bytes are escaped in every message ------------------------------
+
+    def test_control_bytes_in_the_daemons_reason_are_escaped(self):
+        f = self.fake(answer(ERR, b"unknown word '\x1b[2J\x07\xff' here\r\n"))
+        r = self.run_against(f, ["rule", "show"])
+        self.assertEqual((r.returncode, r.stdout, r.stderr),
+                         (1, b"", b"steerctl: unknown word '\\x1b[2J\\x07\\xff' here\n"))
+        f = self.fake(answer(ERR, b"line 3: bad \x01 thing"))
+        r = self.run_against(f, ["-f", "-"], stdin=b"x\n")
+        self.assertEqual(r.stderr, b"<stdin>:3: bad \\x01 thing\n")
+
+    def test_control_bytes_in_words_and_paths_are_escaped(self):
+        d = tempfile.mkdtemp(prefix="es-ctl-")
+        self.addCleanup(shutil.rmtree, d, True)
+        bad = os.path.join(d, "a\x1b[31mb").encode()
+        cases = [
+            ([b"-t", b"1\x07"], b"steerctl: -t needs a positive number of seconds, not '1\\x07'; try 'steerctl -h'\n"),
+            ([b"-\x01"], b"steerctl: unknown option -\\x01; try 'steerctl -h'\n"),
+            ([b"-s", bad, b"rule", b"show"],
+             b"steerctl: cannot connect to " + bad.replace(b"\x1b", b"\\x1b") + b": No such file or directory "
+             b"(is edgesteer running with --ctl " + bad.replace(b"\x1b", b"\\x1b") + b"?)\n"),
+            ([b"-s", b"/nonexistent", b"-f", bad],
+             b"steerctl: " + bad.replace(b"\x1b", b"\\x1b") + b": No such file or directory\n"),
+            ([b"-s", b"/nonexistent", b"-f", b"-", b"x\x02"],
+             b"steerctl: -f takes no command words (got 'x\\x02'); try 'steerctl -h'\n"),
+        ]
+        for args, want in cases:
+            with self.subTest(args=args):
+                r = subprocess.run([STEERCTL.encode()] + args, capture_output=True, timeout=RUN_TIMEOUT_S)
+                self.assertEqual((r.returncode, r.stdout, r.stderr), (2, b"", want))
 
     # --- the docs ------------------------------------------------------------
 
