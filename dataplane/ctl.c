@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -434,6 +435,20 @@ static int show_latency(struct pr *p)
 	return 0;
 }
 
+/* The control socket's counters (the socket, below), for 'state show'. */
+static struct {
+	uint64_t accepted;      /* connections given a slot */
+	uint64_t requests;      /* requests answered (done or refused) */
+	uint64_t refused_full;  /* turned away: every slot taken */
+	uint64_t refused_uid;   /* turned away: another user */
+	uint64_t closed_idle;   /* closed: nothing sent for idle_ms */
+	uint64_t dropped_slow;  /* dropped: its answer not read for send_ms */
+	uint64_t bad_header;    /* refused and closed: bad magic */
+	uint64_t too_large;     /* refused and closed: over ES_CTL_MAX_REQ */
+	uint32_t clients;       /* connected now */
+} ctl_st;
+static void show_control(struct pr *p);
+
 static int show_state(struct pr *p)
 {
 	const struct es_tables *t = es_tables_live;
@@ -446,14 +461,15 @@ static int show_state(struct pr *p)
 	es_rules_stats(&rs);
 	(void)es_acl_probe(probe, sizeof(probe), 1);
 	/* -j adds the rule engine (rules.c): the published generation, the
-	 * base and the delta, and how merges keep up. Not in the text line,
-	 * which is compared across restarts. */
+	 * base and the delta, and how merges keep up; and the control
+	 * socket's clients and counters. Not in the text line, which is
+	 * compared across restarts. */
 	if (p->json)
 		es_ob_printf(p->o,
 			     "{\"state\": {\"apps\": %u, \"sessions\": %u, \"rules\": %u, \"neighbours\": %u, \"digest\": \"%016llx\", \"saved\": %s, "
 			     "\"rule_engine\": {\"generation\": %llu, \"base\": %u, \"delta\": %u, \"tuples\": %u, \"dead\": %u, "
 			     "\"updates\": %llu, \"merges\": %llu, \"merge_waits\": %llu, \"sync_rebuilds\": %llu, \"merge_fails\": %llu, "
-			     "\"last_merge_ms\": %.1f, \"merging\": %s, \"acl_method\": \"%s\", \"acl_probe\": {%s}}}}\n",
+			     "\"last_merge_ms\": %.1f, \"merging\": %s, \"acl_method\": \"%s\", \"acl_probe\": {%s}}",
 			     apps, t->n_sessions, es_rules_count(), es_neigh_count(),
 			     (unsigned long long)d, es_state_enabled() ? "true" : "false",
 			     (unsigned long long)rs.gen, rs.base, rs.delta, rs.tuples, rs.tombs,
@@ -461,7 +477,10 @@ static int show_state(struct pr *p)
 			     (unsigned long long)rs.merge_waits, (unsigned long long)rs.sync_rebuilds,
 			     (unsigned long long)rs.merge_fails, rs.last_merge_us / 1000.0,
 			     rs.merging ? "true" : "false", es_acl_method(), probe);
-	else
+	if (p->json) {
+		show_control(p);
+		es_ob_printf(p->o, "}}\n");
+	} else
 		es_ob_printf(p->o,
 			     "apps %u sessions %u rules %u neighbours %u digest %016llx saved %s\n",
 			     apps, t->n_sessions, es_rules_count(), es_neigh_count(),
@@ -1156,23 +1175,51 @@ out:
 	return rc;
 }
 
-/* ---- the socket ---- */
+/* ---- the socket ----
+ *
+ * Non-blocking throughout: the main lcore never waits for one client.
+ * Each client has an input buffer (the request being received, sized to
+ * its header's len once that is known) and at most one answer being sent
+ * (header + body, sent as the socket takes it: POLLOUT). While an answer
+ * is pending, nothing more is read from that client (back-pressure), so
+ * a client holds at most one answer. A client that takes no byte of its
+ * answer for send_ms is dropped (dropped_slow); one that sends nothing
+ * while no answer is pending for idle_ms is closed (closed_idle). With
+ * every slot taken, a new client is answered ES_CTL_BUSY at once and
+ * closed (refused_full).
+ */
 
-#define MAX_CLIENTS 16
+#define MAX_CLIENTS  16
+#define HDR_LEN      sizeof(struct es_ctl_hdr)
+#define IN_MIN       65536u          /* input buffer, bytes, at least */
+#define IN_KEEP      (1u << 20)      /* an idle buffer above this is freed */
+#define READ_BUDGET  (1u << 20)      /* bytes read from one client a round */
+#define ACCEPT_BUDGET 64             /* connections accepted a round */
 
 struct client {
 	int fd;
-	uint8_t *buf;
-	size_t len, cap;
+	uint8_t *in;               /* received, not yet served */
+	size_t in_len, in_cap;
+	struct es_ctl_hdr oh;      /* the answer being sent: header, */
+	char *ob;                  /* body (owned) */
+	size_t ob_len;
+	size_t sent;               /* bytes of header + body sent */
+	bool busy;                 /* an answer is pending */
+	bool closing;              /* close once the answer is sent */
+	bool eof;                  /* the client sends no more */
+	uint64_t since;            /* TSC of the last byte read or sent */
 };
 
 static int lfd = -1;
 static struct client cl[MAX_CLIENTS];
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static uint32_t idle_ms = ES_CTL_IDLE_MS_DEF, send_ms = ES_CTL_SEND_MS_DEF;
 
-int es_ctl_open(const char *path, char err[ES_ERR_MAX])
+int es_ctl_open(const char *path, uint32_t idle_timeout_ms,
+		uint32_t send_timeout_ms, char err[ES_ERR_MAX])
 {
 	struct sockaddr_un a;
+	struct stat sb;
 	int fd;
 	memset(&a, 0, sizeof(a));
 	a.sun_family = AF_UNIX;
@@ -1182,6 +1229,8 @@ int es_ctl_open(const char *path, char err[ES_ERR_MAX])
 		return -1;
 	}
 	strcpy(a.sun_path, path);
+	idle_ms = idle_timeout_ms;
+	send_ms = send_timeout_ms;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		cl[i].fd = -1;
 	/* the default directory (/run/edgesteer) is ours to make */
@@ -1199,17 +1248,46 @@ int es_ctl_open(const char *path, char err[ES_ERR_MAX])
 			}
 		}
 	}
-	/* a socket file left by a dead daemon is replaced; a live one is not */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+	/* Something already at the path: a socket file left by a dead
+	 * daemon (nobody listens: connect is refused) is replaced; a live
+	 * one, and anything that is not a socket, is left alone. */
+	if (lstat(path, &sb) == 0) {
+		int e;
+		if (!S_ISSOCK(sb.st_mode)) {
+			snprintf(err, ES_ERR_MAX,
+				 "control socket %s: the path exists and is not a socket (%s); not removed (give --ctl PATH)",
+				 path, S_ISREG(sb.st_mode) ? "a regular file" :
+				 S_ISDIR(sb.st_mode) ? "a directory" :
+				 S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a socket");
+			return -1;
+		}
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(err, ES_ERR_MAX, "control socket: %s", strerror(errno));
+			return -1;
+		}
+		/* non-blocking: a live daemon whose backlog is full (EAGAIN)
+		 * is still live, and start-up never waits on it */
+		e = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : errno;
 		close(fd);
-		snprintf(err, ES_ERR_MAX,
-			 "control socket %s is in use by another edgesteer (give --ctl PATH)", path);
+		if (e == 0 || e == EAGAIN || e == EINPROGRESS) {
+			snprintf(err, ES_ERR_MAX,
+				 "control socket %s is in use by another edgesteer (give --ctl PATH)", path);
+			return -1;
+		}
+		if (e != ECONNREFUSED) {
+			snprintf(err, ES_ERR_MAX, "control socket %s: %s", path, strerror(e));
+			return -1;
+		}
+		if (unlink(path) != 0 && errno != ENOENT) {
+			snprintf(err, ES_ERR_MAX, "control socket %s: cannot remove the stale socket: %s",
+				 path, strerror(errno));
+			return -1;
+		}
+	} else if (errno != ENOENT) {
+		snprintf(err, ES_ERR_MAX, "control socket %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fd >= 0)
-		close(fd);
-	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, ES_ERR_MAX, "control socket: %s", strerror(errno));
@@ -1233,96 +1311,191 @@ int es_ctl_open(const char *path, char err[ES_ERR_MAX])
 static void client_close(struct client *c)
 {
 	close(c->fd);
-	free(c->buf);
+	free(c->in);
+	free(c->ob);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	ctl_st.clients--;
 }
 
-/* Write all of buf, waiting up to 10 s in all for a slow reader. */
-static int write_all(int fd, const void *buf, size_t len)
+static uint64_t ms_to_tsc(uint32_t ms)
 {
-	const uint8_t *p = buf;
-	uint64_t deadline = rte_get_tsc_cycles() + 10 * rte_get_tsc_hz();
-	while (len) {
-		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+	return (uint64_t)ms * (rte_get_tsc_hz() / 1000);
+}
+
+/* Send what the socket takes of c's answer. Returns 0 when it is all
+ * sent (or none was pending), 1 when some remains, -1 when c was closed
+ * (the client went away). */
+static int client_flush(struct client *c, uint64_t now)
+{
+	while (c->busy) {
+		struct iovec iov[2];
+		struct msghdr m;
+		size_t total = HDR_LEN + c->ob_len;
+		ssize_t w;
+		int n = 0;
+		if (c->sent < HDR_LEN) {
+			iov[n].iov_base = (uint8_t *)&c->oh + c->sent;
+			iov[n++].iov_len = HDR_LEN - c->sent;
+		}
+		if (c->ob_len) {
+			size_t bo = c->sent > HDR_LEN ? c->sent - HDR_LEN : 0;
+			iov[n].iov_base = c->ob + bo;
+			iov[n++].iov_len = c->ob_len - bo;
+		}
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = iov;
+		m.msg_iovlen = (size_t)n;
+		w = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w > 0) {
-			p += w;
-			len -= (size_t)w;
+			c->sent += (size_t)w;
+			c->since = now;
+			if (c->sent == total) {
+				free(c->ob);
+				c->ob = NULL;
+				c->ob_len = c->sent = 0;
+				c->busy = false;
+			}
 			continue;
 		}
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    rte_get_tsc_cycles() < deadline) {
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-			poll(&pf, 1, 100);
-			continue;
-		}
-		return -1;
-	}
-	return 0;
-}
-
-static int respond(struct client *c, uint32_t status, const char *body, size_t len)
-{
-	struct es_ctl_hdr h = { .magic = ES_CTL_MAGIC, .flags = status,
-				.len = (uint32_t)len };
-	if (write_all(c->fd, &h, sizeof(h)) || (len && write_all(c->fd, body, len))) {
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1;
 		client_close(c);
 		return -1;
 	}
 	return 0;
 }
 
-static void client_accept(void)
+/* Make body (len bytes, malloc'd; taken over) c's pending answer. */
+static void client_answer(struct client *c, uint32_t status, char *body, size_t len)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	struct ucred cr;
-	socklen_t crl = sizeof(cr);
-	int i;
-	if (fd < 0)
-		return;
-	for (i = 0; i < MAX_CLIENTS && cl[i].fd >= 0; i++)
-		;
-	if (i == MAX_CLIENTS) {
-		struct client tmp = { .fd = fd };
-		static const char m[] = "too many control clients";
-		respond(&tmp, ES_CTL_ERR, m, sizeof(m) - 1);
-		close(fd);
-		return;
-	}
-	cl[i].fd = fd;
-	/* only root and the daemon's own user may steer */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) != 0 ||
-	    (cr.uid != 0 && cr.uid != geteuid())) {
-		char m[96];
-		snprintf(m, sizeof(m), "permission denied: uid %u may not use this socket",
-			 (unsigned int)cr.uid);
-		if (respond(&cl[i], ES_CTL_ERR, m, strlen(m)) == 0)
-			client_close(&cl[i]);
+	c->oh.magic = ES_CTL_MAGIC;
+	c->oh.flags = status;
+	c->oh.len = (uint32_t)len;
+	c->ob = body;
+	c->ob_len = len;
+	c->sent = 0;
+	c->busy = true;
+}
+
+/* A refusal (ES_CTL_ERR, one line) as c's pending answer. */
+static int client_refuse(struct client *c, const char *msg)
+{
+	size_t l = strlen(msg);
+	char *b = malloc(l ? l : 1);
+	if (b == NULL)
+		return -1;
+	memcpy(b, msg, l);
+	client_answer(c, ES_CTL_ERR, b, l);
+	return 0;
+}
+
+/* One answer to a connection that gets no slot: a fresh socket's buffer
+ * always takes these few bytes, so it never waits. */
+static void refuse_now(int fd, const char *msg)
+{
+	struct es_ctl_hdr h = { .magic = ES_CTL_MAGIC, .flags = ES_CTL_ERR,
+				.len = (uint32_t)strlen(msg) };
+	struct iovec iov[2] = {
+		{ .iov_base = &h, .iov_len = sizeof(h) },
+		{ .iov_base = (void *)(uintptr_t)msg, .iov_len = h.len },
+	};
+	struct msghdr m;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = 2;
+	(void)sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+static void client_accept(uint64_t now)
+{
+	for (int k = 0; k < ACCEPT_BUDGET; k++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cr;
+		socklen_t crl = sizeof(cr);
+		int i;
+		if (fd < 0)
+			return;
+		/* only root and the daemon's own user may steer */
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) != 0 ||
+		    (cr.uid != 0 && cr.uid != geteuid())) {
+			char m[96];
+			snprintf(m, sizeof(m), "permission denied: uid %u may not use this socket",
+				 (unsigned int)cr.uid);
+			refuse_now(fd, m);
+			ctl_st.refused_uid++;
+			continue;
+		}
+		for (i = 0; i < MAX_CLIENTS && cl[i].fd >= 0; i++)
+			;
+		if (i == MAX_CLIENTS) {
+			char m[160];
+			snprintf(m, sizeof(m),
+				 ES_CTL_BUSY "all %d control connections are in use (one idle for %u ms is closed); try again",
+				 MAX_CLIENTS, (unsigned int)idle_ms);
+			refuse_now(fd, m);
+			ctl_st.refused_full++;
+			continue;
+		}
+		memset(&cl[i], 0, sizeof(cl[i]));
+		cl[i].fd = fd;
+		cl[i].since = now;
+		ctl_st.accepted++;
+		ctl_st.clients++;
 	}
 }
 
-/* Handle every whole request in c's buffer. */
-static void client_serve(struct client *c)
+/* The bytes c's current request needs in the buffer: its header, then
+ * header and text once a valid header is in. */
+static size_t client_need(const struct client *c)
 {
-	for (;;) {
+	struct es_ctl_hdr h;
+	if (c->in_len < HDR_LEN)
+		return HDR_LEN;
+	memcpy(&h, c->in, HDR_LEN);
+	if (h.magic != ES_CTL_MAGIC || h.len > ES_CTL_MAX_REQ)
+		return HDR_LEN;    /* refused when served */
+	return HDR_LEN + h.len;
+}
+
+/* Answer every whole request in c's buffer, one at a time: the next only
+ * once the previous answer has gone. Closes c when it is done with. */
+static void client_serve(struct client *c, uint64_t now)
+{
+	while (!c->busy && !c->closing) {
 		struct es_ctl_hdr h;
 		struct es_obuf out = { 0 };
 		char err[ES_ERR_MAX];
 		int rc;
-		if (c->len < sizeof(h))
-			return;
-		memcpy(&h, c->buf, sizeof(h));
+		if (c->in_len < HDR_LEN)
+			break;
+		memcpy(&h, c->in, HDR_LEN);
 		if (h.magic != ES_CTL_MAGIC || h.len > ES_CTL_MAX_REQ) {
-			static const char m[] = "bad request header (not a steerctl request, or over 64 MiB)";
-			if (respond(c, ES_CTL_ERR, m, sizeof(m) - 1) == 0)
+			char m[160];
+			if (h.magic != ES_CTL_MAGIC) {
+				snprintf(m, sizeof(m),
+					 "bad request header: magic 0x%08x is not 0x%08x (not a steerctl request)",
+					 h.magic, ES_CTL_MAGIC);
+				ctl_st.bad_header++;
+			} else {
+				snprintf(m, sizeof(m),
+					 "request too large: %u bytes, over the limit of %u bytes (64 MiB)",
+					 h.len, ES_CTL_MAX_REQ);
+				ctl_st.too_large++;
+			}
+			if (client_refuse(c, m) != 0) {
 				client_close(c);
-			return;
+				return;
+			}
+			c->closing = true;
+			break;
 		}
-		if (c->len < sizeof(h) + h.len)
-			return;
-		rc = es_ctl_exec((const char *)c->buf + sizeof(h), h.len,
+		if (c->in_len < HDR_LEN + h.len)
+			break;
+		rc = es_ctl_exec((const char *)c->in + HDR_LEN, h.len,
 				 h.flags & ES_CTL_F_JSON, true, &out, err);
 		/* with JSON asked for, the answer is always one document: a
 		 * change (no output) answers {} */
@@ -1332,66 +1505,86 @@ static void client_serve(struct client *c)
 			snprintf(err, sizeof(err), "out of memory for the output");
 			rc = -1;
 		}
-		if (rc == 0)
-			rc = respond(c, ES_CTL_OK, out.p, out.len);
-		else
-			rc = respond(c, ES_CTL_ERR, err, strlen(err));
-		es_ob_free(&out);
-		if (rc)
-			return;  /* closed */
-		memmove(c->buf, c->buf + sizeof(h) + h.len, c->len - sizeof(h) - h.len);
-		c->len -= sizeof(h) + h.len;
-	}
-}
-
-static void client_read(struct client *c)
-{
-	for (;;) {
-		ssize_t r;
-		if (c->cap - c->len < 65536) {
-			size_t cap = c->cap ? c->cap * 2 : 131072;
-			uint8_t *p;
-			if (cap > ES_CTL_MAX_REQ + 2 * sizeof(struct es_ctl_hdr) + 131072) {
+		if (rc == 0 && out.len > UINT32_MAX) {
+			snprintf(err, sizeof(err), "the answer is over 4 GiB: ask for less");
+			rc = -1;
+		}
+		if (rc == 0) {
+			client_answer(c, ES_CTL_OK, out.p, out.len);
+		} else {
+			es_ob_free(&out);
+			if (client_refuse(c, err) != 0) {
 				client_close(c);
 				return;
 			}
-			p = realloc(c->buf, cap);
+		}
+		ctl_st.requests++;
+		c->in_len -= HDR_LEN + h.len;
+		memmove(c->in, c->in + HDR_LEN + h.len, c->in_len);
+		if (c->in_len == 0 && c->in_cap > IN_KEEP) {
+			free(c->in);
+			c->in = NULL;
+			c->in_cap = 0;
+		}
+		if (client_flush(c, now) < 0)
+			return;
+	}
+	if (!c->busy && (c->closing || c->eof))
+		client_close(c);
+}
+
+/* Read what c sent (up to READ_BUDGET bytes this round), then serve. */
+static void client_read(struct client *c, uint64_t now)
+{
+	size_t budget = READ_BUDGET;
+	while (budget > 0) {
+		size_t need = client_need(c), cap = need > IN_MIN ? need : IN_MIN;
+		ssize_t r;
+		if (c->in_cap < cap) {
+			uint8_t *p = realloc(c->in, cap);
 			if (p == NULL) {
 				client_close(c);
 				return;
 			}
-			c->buf = p;
-			c->cap = cap;
+			c->in = p;
+			c->in_cap = cap;
 		}
-		r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		if (c->in_len == c->in_cap)
+			break;  /* a whole request (or more) is in: serve first */
+		r = recv(c->fd, c->in + c->in_len,
+			 RTE_MIN(c->in_cap - c->in_len, budget), 0);
 		if (r > 0) {
-			c->len += (size_t)r;
+			c->in_len += (size_t)r;
+			budget -= (size_t)r;
+			c->since = now;
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		/* EOF or error: serve what is whole, then close */
-		client_serve(c);
-		if (c->fd >= 0)
+		if (r < 0) {
 			client_close(c);
-		return;
+			return;
+		}
+		c->eof = true;  /* serve what is whole, then close */
+		break;
 	}
-	client_serve(c);
+	client_serve(c, now);
 }
 
 void es_ctl_poll(int timeout_ms)
 {
 	struct pollfd pf[MAX_CLIENTS + 1];
 	int idx[MAX_CLIENTS + 1];
+	uint64_t now;
 	int n = 0;
 	if (lfd < 0) {
 		usleep((useconds_t)timeout_ms * 1000);
 		return;
 	}
-	/* with every client slot taken, new clients wait in the listen
-	 * backlog (their connect blocks) rather than being turned away */
+	/* always listening: with every slot taken a new client is told so
+	 * at once rather than left waiting in the backlog */
 	pf[n].fd = lfd;
 	pf[n].events = POLLIN;
 	idx[n++] = -1;
@@ -1399,28 +1592,59 @@ void es_ctl_poll(int timeout_ms)
 		if (cl[i].fd < 0)
 			continue;
 		pf[n].fd = cl[i].fd;
-		pf[n].events = POLLIN;
+		/* a pending answer first: nothing more is read till it is gone */
+		pf[n].events = cl[i].busy ? POLLOUT : POLLIN;
 		idx[n++] = i;
 	}
-	if (n == MAX_CLIENTS + 1)
-		pf[0].events = 0;
-	if (poll(pf, (nfds_t)n, timeout_ms) <= 0)
+	if (poll(pf, (nfds_t)n, timeout_ms) < 0)
 		return;
-	for (int k = 1; k < n; k++)
-		if (pf[k].revents)
-			client_read(&cl[idx[k]]);
+	now = rte_get_tsc_cycles();
+	for (int k = 1; k < n; k++) {
+		struct client *c = &cl[idx[k]];
+		if (pf[k].revents == 0) {
+			/* no event now: has it been quiet too long? */
+			uint64_t lim = ms_to_tsc(c->busy ? send_ms : idle_ms);
+			if (now - c->since >= lim) {
+				if (c->busy)
+					ctl_st.dropped_slow++;
+				else
+					ctl_st.closed_idle++;
+				client_close(c);
+			}
+			continue;
+		}
+		if (c->busy) {
+			if (client_flush(c, now) == 0)
+				client_serve(c, now);  /* the next request, or close */
+		} else {
+			client_read(c, now);
+		}
+	}
 	if (pf[0].revents & POLLIN)
-		client_accept();
+		client_accept(now);
+}
+
+static void show_control(struct pr *p)
+{
+	es_ob_printf(p->o,
+		     ", \"control\": {\"clients\": %u, \"slots\": %d, \"idle_timeout_ms\": %u, \"send_timeout_ms\": %u, "
+		     "\"accepted\": %llu, \"requests\": %llu, \"refused_full\": %llu, \"refused_uid\": %llu, "
+		     "\"closed_idle\": %llu, \"dropped_slow\": %llu, \"bad_header\": %llu, \"too_large\": %llu}",
+		     ctl_st.clients, MAX_CLIENTS, (unsigned int)idle_ms, (unsigned int)send_ms,
+		     (unsigned long long)ctl_st.accepted, (unsigned long long)ctl_st.requests,
+		     (unsigned long long)ctl_st.refused_full, (unsigned long long)ctl_st.refused_uid,
+		     (unsigned long long)ctl_st.closed_idle, (unsigned long long)ctl_st.dropped_slow,
+		     (unsigned long long)ctl_st.bad_header, (unsigned long long)ctl_st.too_large);
 }
 
 void es_ctl_close(void)
 {
+	if (lfd < 0)
+		return;    /* never opened (--no-ctl): cl[] holds no client */
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (cl[i].fd >= 0)
 			client_close(&cl[i]);
-	if (lfd >= 0) {
-		close(lfd);
-		unlink(sock_path);
-		lfd = -1;
-	}
+	close(lfd);
+	unlink(sock_path);
+	lfd = -1;
 }

@@ -24,10 +24,24 @@ void es_ob_printf(struct es_obuf *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void es_ob_free(struct es_obuf *o);
 
-/* Listen on the Unix socket path (mode 0600; a stale socket file is
- * replaced, a live one refused). Returns 0, or -1 with err. */
-int es_ctl_open(const char *path, char err[ES_ERR_MAX]);
-/* Serve clients for up to timeout_ms (the main lcore's wait). */
+/* The control socket's client time-outs (--ctl-idle-timeout,
+ * --ctl-send-timeout), milliseconds: their defaults and range. */
+#define ES_CTL_IDLE_MS_DEF 60000u
+#define ES_CTL_SEND_MS_DEF 10000u
+#define ES_CTL_TIMEOUT_MS_MIN 100u
+#define ES_CTL_TIMEOUT_MS_MAX 86400000u
+
+/* Listen on the Unix socket path (mode 0600). A socket file nobody
+ * listens on (a dead daemon's) is replaced; a live one, and a path that
+ * exists and is not a socket, are refused and left alone. A client that
+ * sends nothing for idle_timeout_ms while no answer is pending is
+ * closed; one that takes no byte of its answer for send_timeout_ms is
+ * dropped. Returns 0, or -1 with err. */
+int es_ctl_open(const char *path, uint32_t idle_timeout_ms,
+		uint32_t send_timeout_ms, char err[ES_ERR_MAX]);
+/* Serve clients for up to timeout_ms (the main lcore's wait); never
+ * waits on one client (non-blocking sockets, answers sent as the client
+ * reads them). */
 void es_ctl_poll(int timeout_ms);
 /* Close every client and the socket, and remove the socket file. */
 void es_ctl_close(void);

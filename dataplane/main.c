@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * edgesteer [EAL options] -- -c CONFIG [--ctl PATH | --no-ctl]
+ *            [--ctl-idle-timeout MS] [--ctl-send-timeout MS]
  *            [--state FILE [--state-sync]] [--idle-exit MS] [--run-for S]
  *            [--stats FILE] [--stats-interval S] [--stage-cycles[=N]] [--no-thp]
  *
@@ -13,6 +14,7 @@
  * counters (and writes them as JSON with --stats). While it runs, DPDK
  * telemetry answers /edgesteer/ commands (telemetry.h).
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +49,12 @@ static void usage(const char *prog)
 	       "  -c, --config FILE        config file (docs/config.md)\n"
 	       "      --ctl PATH           control socket for steerctl (default " ES_CTL_SOCK ")\n"
 	       "      --no-ctl             no control socket\n"
+	       "      --ctl-idle-timeout MS\n"
+	       "                           close a control client that sends nothing for MS ms\n"
+	       "                           (default %u; %u..%u)\n"
+	       "      --ctl-send-timeout MS\n"
+	       "                           drop a control client that reads none of its answer\n"
+	       "                           for MS ms (default %u; %u..%u)\n"
 	       "      --state FILE         keep apps, sessions and rules changed at run time in\n"
 	       "                           FILE (+ FILE.journal) and restore them on start\n"
 	       "      --state-sync         fdatasync every state write (survives power loss)\n"
@@ -59,7 +67,9 @@ static void usage(const char *prog)
 	       "                           (default 1: every round; each timed round costs ~8 TSC reads)\n"
 	       "      --no-thp             with --no-huge: keep DPDK memory on 4 KiB pages (no\n"
 	       "                           transparent huge pages, see dataplane/mem.h)\n"
-	       "  -h, --help               this text\n", prog);
+	       "  -h, --help               this text\n", prog,
+	       ES_CTL_IDLE_MS_DEF, ES_CTL_TIMEOUT_MS_MIN, ES_CTL_TIMEOUT_MS_MAX,
+	       ES_CTL_SEND_MS_DEF, ES_CTL_TIMEOUT_MS_MIN, ES_CTL_TIMEOUT_MS_MAX);
 }
 
 static void print_counters(FILE *f)
@@ -160,6 +170,8 @@ int main(int argc, char **argv)
 		{ "no-thp", no_argument, NULL, 'H' },
 		{ "ctl", required_argument, NULL, 'C' },
 		{ "no-ctl", no_argument, NULL, 'N' },
+		{ "ctl-idle-timeout", required_argument, NULL, 'D' },
+		{ "ctl-send-timeout", required_argument, NULL, 'W' },
 		{ "state", required_argument, NULL, 'T' },
 		{ "state-sync", no_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
@@ -171,6 +183,7 @@ int main(int argc, char **argv)
 	char thp_msg[160] = "";
 	char err[ES_ERR_MAX];
 	uint64_t idle_ms = 0, interval_s = 0;
+	uint32_t ctl_idle_ms = ES_CTL_IDLE_MS_DEF, ctl_send_ms = ES_CTL_SEND_MS_DEF;
 	double run_for = 0;
 	struct es_tables *t = NULL;
 	uint64_t start_tsc;
@@ -228,6 +241,17 @@ int main(int argc, char **argv)
 		case 'N':
 			ctl = NULL;
 			break;
+		case 'D':
+		case 'W': {
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (*end || end == optarg || !isdigit((unsigned char)optarg[0]) ||
+			    v < ES_CTL_TIMEOUT_MS_MIN || v > ES_CTL_TIMEOUT_MS_MAX)
+				rte_exit(EXIT_FAILURE, "--%s: '%s': milliseconds, %u..%u\n",
+					 opt == 'D' ? "ctl-idle-timeout" : "ctl-send-timeout",
+					 optarg, ES_CTL_TIMEOUT_MS_MIN, ES_CTL_TIMEOUT_MS_MAX);
+			*(opt == 'D' ? &ctl_idle_ms : &ctl_send_ms) = (uint32_t)v;
+			break;
+		}
 		case 'T':
 			state = optarg;
 			break;
@@ -278,7 +302,7 @@ int main(int argc, char **argv)
 			rte_exit(EXIT_FAILURE, "state not restored: %s\n", err);
 		t = es_tables_live;
 	}
-	if (ctl && es_ctl_open(ctl, err) != 0) {
+	if (ctl && es_ctl_open(ctl, ctl_idle_ms, ctl_send_ms, err) != 0) {
 		/* asked for by name: fatal; the default: run without it */
 		if (ctl_given)
 			rte_exit(EXIT_FAILURE, "%s\n", err);

@@ -252,9 +252,11 @@ class Daemon:
         self.log = os.path.join(workdir, "ctl-%d.log" % rules)
 
     def start(self, timeout):
-        """Start it and wait for its first answer; returns (Ctl, seconds)."""
+        """Start it and wait for its first answer; returns (Ctl, seconds).
+        The one connection may sit idle through a long --idle phase: the
+        daemon's idle time-out is set to its maximum (a day)."""
         cmd = [os.path.join(BUILD, "edgesteer")] + suite.EAL + ["-m", str(self.mem)] + self.vdevs + \
-            ["--", "-c", self.cfg, "--ctl", self.sock] + self.state
+            ["--", "-c", self.cfg, "--ctl", self.sock, "--ctl-idle-timeout", "86400000"] + self.state
         t0 = time.perf_counter()
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,

@@ -913,7 +913,7 @@ class Protocol(Quiet):
         s = self.connect(es)
         s.sendall(self.HDR.pack(0x12345678, 0, 5) + b"hello")
         got, f = self.answers(s, 1)
-        self.assertEqual(got, [(1, "bad request header (not a steerctl request, or over 64 MiB)")])
+        self.assertEqual(got, [(1, "bad request header: magic 0x12345678 is not 0x31435345 (not a steerctl request)")])
         self.assertEqual(f.read(), b"", "closed after the refusal")
         s2 = self.connect(es)
         s2.sendall(self.HDR.pack(self.MAGIC, 0, (64 << 20) + 1))
@@ -963,6 +963,260 @@ class Protocol(Quiet):
                                capture_output=True, timeout=h.CTL_TIMEOUT_S)
             self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(es.digest(), d1, "the digest does not depend on the order of changes")
+
+
+HDR = struct.Struct("=III")
+MAX_REQ = 64 << 20             # ES_CTL_MAX_REQ, docs/control.md
+SLOTS = 16                     # clients served at once, docs/control.md
+
+
+def ctl_request(text, flags=0):
+    return HDR.pack(Protocol.MAGIC, flags, len(text)) + text
+
+
+def read_exact(s, n):
+    """n bytes from socket s, or fewer when it closes first."""
+    buf = bytearray()
+    while len(buf) < n:
+        k = s.recv(min(n - len(buf), 1 << 20))
+        if not k:
+            break
+        buf += k
+    return bytes(buf)
+
+
+def read_answer(s):
+    """(status, text) of one answer on s; raises when the connection closes
+    before a whole answer."""
+    hdr = read_exact(s, HDR.size)
+    if len(hdr) < HDR.size:
+        raise EOFError(f"closed after {len(hdr)} header bytes")
+    magic, status, n = HDR.unpack(hdr)
+    body = read_exact(s, n)
+    if magic != Protocol.MAGIC or len(body) < n:
+        raise EOFError(f"magic {magic:#x}, {len(body)} of {n} bytes")
+    return status, body
+
+
+def read_to_eof(s, limit=64 << 20):
+    """Everything until the daemon closes (bounded by the socket's time-out)."""
+    got = bytearray()
+    while len(got) < limit:
+        try:
+            k = s.recv(1 << 20)
+        except ConnectionResetError:
+            break
+        if not k:
+            break
+        got += k
+    return bytes(got)
+
+
+class ControlLimits(Quiet):
+    """The control socket under clients that misbehave, and its exact
+    limits (docs/control.md "The control socket"): non-blocking per-client
+    answers, time-outs, a refusal when full, the request and line limits,
+    a --ctl path that is not a socket, escaped refusals."""
+
+    def connect(self, es, timeout=10):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(es.sock)
+        self.addCleanup(s.close)
+        return s
+
+    def control(self, es):
+        return es.ok("state show", json_out=True)["state"]["control"]
+
+    def take_slots(self, es, n):
+        """n connections that each hold a slot (each answered a request;
+        one turned away busy is closed and opened again)."""
+        held = []
+        deadline = time.monotonic() + 30
+        while len(held) < n and time.monotonic() < deadline:
+            s = self.connect(es)
+            s.sendall(ctl_request(b"state show\n"))
+            status, body = read_answer(s)
+            if status == 1 and body.startswith(b"busy: "):
+                s.close()          # a steerctl's slot not yet freed
+                time.sleep(0.05)
+                continue
+            self.assertEqual(status, 0, body)
+            held.append(s)
+        self.assertEqual(len(held), n)
+        return held
+
+    def test_a_client_that_never_reads_delays_no_other_client(self):
+        es = self.daemon()   # the default --ctl-send-timeout, 10 s
+        # answers of ~160 KB each: a few fill any socket buffer
+        es.ok(batch="".join(f"rule add {1000 + i} ue 10.45.0.0/16 src 10.0.0.0/8 dst 10.{i >> 8}.{i & 255}.0/24 "
+                            f"proto udp sport 1000-2000 dport 3000-4000 qfi 9 dscp 10 action mirror tap "
+                            f"then cloud fallback drop\n" for i in range(1000)))
+        one = len(es.ok("rule show").encode())
+        self.assertGreater(one, 150000)
+        slow = self.connect(es)
+        slow.sendall(ctl_request(b"rule show\n") * 8)    # and never reads
+        time.sleep(0.5)      # the daemon has read them and answers what the socket takes
+        for i in range(5):
+            t0 = time.monotonic()
+            r = h.steerctl(es.sock, "state show", timeout=10)
+            took = time.monotonic() - t0
+            self.assertEqual((r.returncode, r.stderr), (0, ""))
+            self.assertLess(took, 2.0, f"command {i} waited {took:.1f} s behind a client that does not read")
+        # the client that does not read is dropped after --ctl-send-timeout
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and self.control(es)["dropped_slow"] == 0:
+            time.sleep(0.1)
+        c = self.control(es)
+        self.assertEqual((c["dropped_slow"], c["send_timeout_ms"]), (1, 10000))
+        got = read_to_eof(slow)
+        self.assertLess(len(got), 8 * (one + 12), "dropped before all its answers were sent")
+        self.assertEqual(HDR.unpack(got[:12]), (Protocol.MAGIC, 0, one), "what it got began with an answer")
+
+    def test_when_every_slot_is_taken_a_new_client_is_told_at_once(self):
+        es = self.daemon()
+        held = self.take_slots(es, SLOTS)
+        busy = (1, b"busy: all 16 control connections are in use (one idle for 60000 ms is closed); try again")
+        s = self.connect(es)
+        self.assertEqual(read_answer(s), busy)
+        self.assertEqual(read_to_eof(s), b"", "closed after the refusal")
+        # steerctl tries again until its -t, then says why
+        r = h.steerctl(es.sock, "state show", timeout=0.5)
+        self.assertEqual((r.returncode, r.stdout), (2, ""), r.stderr)
+        self.assertEqual(r.stderr, f"steerctl: {es.sock}: no free connection within 0.5 s: "
+                                   f"{busy[1][6:].decode()}\n")
+        # a slot freed: steerctl gets it
+        held.pop().close()
+        c = self.control(es)
+        self.assertGreaterEqual(c["refused_full"], 2)
+        self.assertEqual((c["clients"], c["slots"], c["closed_idle"]), (SLOTS, SLOTS, 0))
+        for s in held:      # they still hold their slots, and are served
+            s.sendall(ctl_request(b"counters show rx\n"))
+            self.assertEqual(read_answer(s)[0], 0)
+
+    def test_idle_clients_are_closed_after_the_idle_timeout(self):
+        es = self.daemon(extra_args=["--ctl-idle-timeout", "1000"])
+        held = self.take_slots(es, SLOTS)
+        # every slot is idle: steerctl (retrying while busy) gets one
+        # once they are closed
+        r = h.steerctl(es.sock, "state show", timeout=20)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        for s in held:
+            self.assertEqual(read_to_eof(s), b"", "closed by the daemon")
+        c = self.control(es)
+        self.assertEqual((c["closed_idle"], c["idle_timeout_ms"]), (SLOTS, 1000))
+        # a partial request is not progress for ever either
+        s = self.connect(es)
+        s.sendall(ctl_request(b"state show\n")[:7])
+        self.assertEqual(read_to_eof(s), b"")
+        self.assertEqual(self.control(es)["closed_idle"], SLOTS + 1)
+
+    def test_the_timeouts_are_checked_at_start(self):
+        for opt, bad in (("--ctl-idle-timeout", "99"), ("--ctl-send-timeout", "86400001"),
+                         ("--ctl-idle-timeout", "1s"), ("--ctl-send-timeout", "-5")):
+            with self.subTest(opt=opt, bad=bad):
+                d = tempfile.mkdtemp(prefix="es-ctl-e2e-")
+                self.addCleanup(shutil.rmtree, d, True)
+                es = h.Daemon(CONFIG, d, extra_args=[opt, bad])
+                self.addCleanup(es.kill)
+                es.start(wait=False)
+                es.proc.wait(30)
+                es.stop()
+                self.assertNotEqual(es.proc.returncode, 0)
+                self.assertIn(f"{opt[2:]}: '{bad}': milliseconds, 100..86400000", es.stderr)
+
+    def test_a_request_of_exactly_the_limit_is_answered_one_byte_more_refused(self):
+        es = self.daemon()
+        head = b"state show\n"
+        pad = b"#" + b"x" * 1022 + b"\n"              # a comment line of 1023 characters
+        n, rest = divmod(MAX_REQ - len(head), len(pad))
+        text = head + pad * n + b"#" + b"y" * (rest - 2) + b"\n"
+        self.assertEqual(len(text), MAX_REQ)
+        path = os.path.join(es.dir, "max.conf")
+        with open(path, "wb") as f:
+            f.write(text)
+        r = subprocess.run([h.STEERCTL, "-s", es.sock, "-t", "60", "-f", path],
+                           capture_output=True, text=True, timeout=90)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertRegex(r.stdout, r"^apps \d+ sessions 2 rules 2 neighbours \d+ digest [0-9a-f]{16} saved no\n$")
+        # one byte over: a clear refusal, then the daemon closes
+        s = self.connect(es)
+        s.sendall(HDR.pack(Protocol.MAGIC, 0, MAX_REQ + 1))
+        self.assertEqual(read_answer(s), (1, b"request too large: 67108865 bytes, over the limit "
+                                             b"of 67108864 bytes (64 MiB)"))
+        self.assertEqual(read_to_eof(s), b"")
+        self.assertEqual(self.control(es)["too_large"], 1)
+        es.ok("state show")
+
+    def test_the_line_limit_is_1023_characters_exactly(self):
+        es = self.daemon()
+
+        def padded(cmd, n):
+            line = cmd + " #" + "x" * (n - len(cmd) - 2)
+            self.assertEqual(len(line), n)
+            return line + "\n"
+
+        too_long = "line longer than 1023 characters"
+        r = es.ctl(batch=padded("state show", 1023))
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertIn("digest", r.stdout)
+        es.ok(batch="rule add 30 action drop\n" + padded("rule del 20", 1023))
+        self.assertNotIn("rule add 20 ", es.ok("rule show"), "the 1023-character line was applied")
+        for n in (1024, 5000):
+            with self.subTest(n=n):
+                r = es.ctl(batch=padded("state show", n))
+                self.assertEqual((r.returncode, r.stdout, r.stderr), (1, "", f"steerctl: <stdin>: {too_long}\n"))
+                r = es.ctl(batch="rule del 30\n" + padded("rule del 10", n))
+                self.assertEqual((r.returncode, r.stderr), (1, f"<stdin>:2: {too_long}\n"))
+        self.assertIn("rule add 30 ", es.ok("rule show"), "nothing of a refused batch applied")
+
+    def test_refusals_quote_control_bytes_escaped(self):
+        es = self.daemon()
+        cases = [
+            ([b"rule", b"add", b"5", b"act\x1b[31mion", b"drop"],
+             "steerctl: unknown word 'act\\x1b[31mion' in rule command (see docs/config.md)\n"),
+            ([b"app", b"add", b"x\x01y", b"via", b"10.0.0.1"],
+             "steerctl: bad character '\\x01' in 'x\\x01y'\n"),
+            ([b"rlue\x7f\xc3\xa9", b"add"],
+             "steerctl: unknown object 'rlue\\x7f\\xc3\\xa9' (set, port, neigh, app, session, rule, "
+             "counters, state, latency, show)\n"),
+        ]
+        for words, want in cases:
+            with self.subTest(words=words):
+                r = subprocess.run([h.STEERCTL.encode(), b"-s", es.sock.encode()] + words,
+                                   capture_output=True, timeout=h.CTL_TIMEOUT_S)
+                self.assertEqual((r.returncode, r.stdout, r.stderr.decode()), (1, b"", want))
+        # on the wire too: the daemon's reason holds no control byte
+        s = self.connect(es)
+        s.sendall(ctl_request(b"rule del \x07\x1b]0;pwned\x07\n"))
+        status, body = read_answer(s)
+        self.assertEqual((status, body), (1, b"bad value '\\x07\\x1b]0;pwned\\x07' for 'rule del' "
+                                             b"(a number 0..536870910)"))
+
+    def test_a_ctl_path_that_is_not_a_socket_is_refused_and_kept(self):
+        d = tempfile.mkdtemp(prefix="es-ctl-e2e-")
+        self.addCleanup(shutil.rmtree, d, True)
+        precious = os.path.join(d, "precious.txt")
+        with open(precious, "w") as f:
+            f.write("do not delete\n")
+        os.mkdir(os.path.join(d, "adir"))
+        os.symlink(precious, os.path.join(d, "alink"))
+        for name, what in (("precious.txt", "a regular file"), ("adir", "a directory"),
+                           ("alink", "a symbolic link")):
+            with self.subTest(path=name):
+                path = os.path.join(d, name)
+                es = h.Daemon(CONFIG, d, ctl=path)
+                self.addCleanup(es.kill)
+                es.start(wait=False)
+                es.proc.wait(30)
+                es.stop()
+                self.assertNotEqual(es.proc.returncode, 0)
+                self.assertIn(f"control socket {path}: the path exists and is not a socket ({what}); "
+                              f"not removed (give --ctl PATH)", es.stderr)
+        with open(precious) as f:
+            self.assertEqual(f.read(), "do not delete\n")
+        self.assertTrue(os.path.isdir(os.path.join(d, "adir")))
+        self.assertTrue(os.path.islink(os.path.join(d, "alink")))
 
 
 def first_line(path):
