@@ -399,6 +399,23 @@ static void print_refusal(const struct opts *o, char *body, size_t len)
 		fprintf(stderr, "steerctl: %s\n", esc(body));
 }
 
+/* The daemon's last busy refusal (its text after ES_CTL_BUSY), when the
+ * try before this one was turned away: a time-out then reports that. */
+static char busy_reason[1024];
+
+/* The deadline passed during an exchange: say why, the busy daemon's
+ * reason first when a try was turned away busy. */
+static void timed_out(const struct opts *o, const char *sockq, const char *what)
+	__attribute__((noreturn));
+
+static void timed_out(const struct opts *o, const char *sockq, const char *what)
+{
+	if (busy_reason[0])
+		die("%s: no free connection within %g s: %s", sockq, o->timeout_s,
+		    esc(busy_reason));
+	die("%s: timed out after %g s %s", sockq, o->timeout_s, what);
+}
+
 /*
  * One exchange: connect, send the request (req: header and len bytes of
  * text), read the answer. Fills *h and returns the body (h->len bytes,
@@ -414,6 +431,8 @@ static char *exchange(const struct opts *o, const char *sockq, const char *req,
 
 	fd = ctl_connect(o->sock, deadline);
 	if (fd < 0) {
+		if (errno == ETIMEDOUT && busy_reason[0])
+			timed_out(o, sockq, "");
 		if (errno == ETIMEDOUT)
 			die("cannot connect to %s: no answer within %g s", sockq, o->timeout_s);
 		if (errno == ENOENT || errno == ECONNREFUSED)
@@ -425,13 +444,13 @@ static char *exchange(const struct opts *o, const char *sockq, const char *req,
 	/* a peer that closed early may still have answered: read on */
 	rc = send_all(fd, req, HDR_LEN + len, deadline);
 	if (rc < 0 && errno == ETIMEDOUT)
-		die("%s: timed out after %g s sending the request", sockq, o->timeout_s);
+		timed_out(o, sockq, "sending the request");
 	if (rc < 0)
 		die("%s: sending the request: %s", sockq, strerror(errno));
 
 	got = recv_all(fd, (char *)h, HDR_LEN, deadline);
 	if (got < 0 && errno == ETIMEDOUT)
-		die("%s: timed out after %g s waiting for the answer", sockq, o->timeout_s);
+		timed_out(o, sockq, "waiting for the answer");
 	if (got < 0)
 		die("%s: reading the answer: %s", sockq, strerror(errno));
 	if ((size_t)got < HDR_LEN)
@@ -451,7 +470,7 @@ static char *exchange(const struct opts *o, const char *sockq, const char *req,
 		die("out of memory (%zu bytes)", (size_t)h->len + 1);
 	got = recv_all(fd, body, h->len, deadline);
 	if (got < 0 && errno == ETIMEDOUT)
-		die("%s: timed out after %g s reading the answer", sockq, o->timeout_s);
+		timed_out(o, sockq, "reading the answer");
 	if (got < 0)
 		die("%s: reading the answer: %s", sockq, strerror(errno));
 	if ((size_t)got < h->len)
@@ -535,14 +554,13 @@ int main(int argc, char **argv)
 		if (h.flags != ES_CTL_ERR || h.len < sizeof(ES_CTL_BUSY) - 1 ||
 		    memcmp(body, ES_CTL_BUSY, sizeof(ES_CTL_BUSY) - 1) != 0)
 			break;
-		left = deadline - now_ms();
-		if (left <= pause) {    /* no time for another try */
-			while (h.len > 0 && (body[h.len - 1] == '\n' || body[h.len - 1] == '\r'))
-				body[--h.len] = '\0';
-			die("%s: no free connection within %g s: %s", sockq, o.timeout_s,
-			    esc(body + sizeof(ES_CTL_BUSY) - 1));
-		}
+		while (h.len > 0 && (body[h.len - 1] == '\n' || body[h.len - 1] == '\r'))
+			body[--h.len] = '\0';
+		snprintf(busy_reason, sizeof(busy_reason), "%s", body + sizeof(ES_CTL_BUSY) - 1);
 		free(body);
+		left = deadline - now_ms();
+		if (left <= pause)      /* no time for another try */
+			timed_out(&o, sockq, "");
 		{
 			struct timespec ts = { .tv_sec = pause / 1000, .tv_nsec = (pause % 1000) * 1000000 };
 
