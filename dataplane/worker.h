@@ -9,8 +9,8 @@
 #define ES_WORKER_H
 
 #include <rte_ethdev.h>
-#include <rte_ip_frag.h>
 #include "es.h"
+#include "frag.h"
 #include "latency.h"
 
 /* Pipeline stages timed with --stage-cycles. */
@@ -31,9 +31,7 @@ struct es_worker {
 	uint16_t rcu_id;
 	struct rte_eth_dev_tx_buffer *txb[ES_MAX_PORTS];
 	uint64_t txb_drops[ES_MAX_PORTS];    /* bumped by the tx error callback */
-	struct rte_ip_frag_tbl *frag;
-	struct rte_ip_frag_death_row dr;
-	uint64_t frag_cycles;                /* reassembly timeout in TSC cycles */
+	struct es_frag frag;                 /* reassembly and its budget (frag.h) */
 	/* Error Indication token bucket */
 	uint64_t ei_tokens, ei_last, ei_period;
 	uint64_t last_rx_tsc;                /* for --idle-exit */
