@@ -110,6 +110,39 @@ void es_stage_disturbed(struct es_stage_dist *out)
 	}
 }
 
+static uint32_t pool_min = UINT32_MAX;
+static uint64_t pool_samples, pool_empty;
+
+void es_pool_sample(void)
+{
+	unsigned int a;
+	if (es_pool == NULL)
+		return;
+	a = rte_mempool_avail_count(es_pool);
+	if (a < pool_min)
+		pool_min = a;
+	if (a < ES_BURST)
+		pool_empty++;
+	pool_samples++;
+}
+
+void es_pool_stats_get(struct es_pool_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (es_pool != NULL) {
+		s->mbufs = es_pool->size;
+		s->available = rte_mempool_avail_count(es_pool);
+		s->in_use = s->mbufs - RTE_MIN(s->available, s->mbufs);
+	}
+	s->samples = pool_samples;
+	s->empty_samples = pool_empty;
+	s->min_available = pool_samples ? pool_min : s->available;
+	for (unsigned int i = 0; es_workers != NULL && i < es_n_workers; i++)
+		s->frag_held += es_workers[i].frag.held;
+	s->frag_mbufs = es_frag_mbufs();
+	s->frag_source_mbufs = es_frag_source_max(s->frag_mbufs);
+}
+
 /* The end of a timed round that received packets: was it disturbed
  * (es_stage_disturbed in worker.h)? before: stage[] and stage_pkts at
  * the round's start. */
