@@ -91,7 +91,7 @@ void es_frag_fini(struct es_frag *f);
  */
 struct rte_mbuf *es_frag_in(struct es_frag *f, struct rte_mbuf *m,
 			    const struct es_outer *o, uint64_t tsc,
-			    uint64_t cnt[ES_CNT_MAX]);
+			    uint64_t cnt[ES_CNT_MAX]) __rte_cold;
 
 /**
  * Free the packets whose first fragment came more than the timeout before
