@@ -19,7 +19,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API $(WARN) -Idataplane -
 DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 
 DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
-           dataplane/session.c dataplane/classify.c dataplane/worker.c \
+           dataplane/session.c dataplane/classify.c dataplane/worker.c dataplane/frag.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
            dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/ctl.c dataplane/state.c \
            dataplane/rules.c dataplane/rules_ovl.c dataplane/telemetry.c dataplane/mem.c \
@@ -33,7 +33,7 @@ PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
 LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
 
 UNIT_PURE := parse cmd latency
-UNIT_DPDK := classify encap session rules rules_ovl mem
+UNIT_DPDK := classify encap session rules rules_ovl mem frag
 UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/test_%)
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -16,7 +16,9 @@
 #include "classify.h"
 #include "es.h"
 #include "encap.h"
+#include "frag.h"
 #include "rules.h"
+#include "worker.h"
 
 struct es_port es_ports[ES_MAX_PORTS];
 bool es_config_skip_state;
@@ -41,6 +43,7 @@ void es_settings_default(struct es_settings *s)
 	s->errind_rate = 100;
 	s->frag_timeout_ms = 2000;
 	s->frag_max = 4096;
+	s->frag_mbufs = 0;   /* the default share: es_frag_mbufs() */
 	s->rxd = 1024;
 	s->txd = 1024;
 	s->acl_simd = ES_ACL_SIMD_AUTO;
@@ -59,6 +62,7 @@ static const struct {
 	{ "errind-rate", offsetof(struct es_settings, errind_rate), 0, 1000000 },
 	{ "frag-timeout-ms", offsetof(struct es_settings, frag_timeout_ms), 1, 60000 },
 	{ "frag-max", offsetof(struct es_settings, frag_max), 16, 1u << 20 },
+	{ "frag-mbufs", offsetof(struct es_settings, frag_mbufs), ES_FRAG_MBUFS_MIN, 1u << 24 },
 	{ "rxd", offsetof(struct es_settings, rxd), 64, 16384 },
 	{ "gtpu-padding", offsetof(struct es_settings, gtpu_padding), 0, 1 },
 	{ "txd", offsetof(struct es_settings, txd), 64, 16384 },
@@ -85,6 +89,47 @@ static int apply_set(const struct es_cmd_set *c, char err[ES_ERR_MAX])
 		return 0;
 	}
 	snprintf(err, ES_ERR_MAX, "unknown setting '%s' (see docs/config.md)", c->key);
+	return -1;
+}
+
+static uint32_t workers(void)
+{
+	return es_n_workers ? es_n_workers : 1;
+}
+
+uint32_t es_frag_mbufs(void)
+{
+	if (es_set.frag_mbufs)
+		return es_set.frag_mbufs;
+	return es_set.mbufs / ES_FRAG_POOL_SHARE / workers();
+}
+
+/*
+ * Reassembly's budget against the pool (frag.h): all workers together
+ * hold at most a quarter of 'set mbufs'. An explicit frag-mbufs over that
+ * is refused; so is a pool whose quarter leaves a worker less than one
+ * packet of the most fragments.
+ */
+static int frag_budget(char err[ES_ERR_MAX], const char **key)
+{
+	uint32_t w = workers(), share = es_set.mbufs / ES_FRAG_POOL_SHARE;
+	if (es_set.frag_mbufs == 0) {
+		if (share / w >= ES_FRAG_MBUFS_MIN)
+			return 0;
+		*key = "mbufs";
+		snprintf(err, ES_ERR_MAX,
+			 "set mbufs %u: reassembly's share of the pool, a quarter (%u), over %u workers is %u mbufs each, fewer than %u (one packet of %u fragments): raise mbufs or use fewer workers",
+			 es_set.mbufs, share, w, share / w, ES_FRAG_MBUFS_MIN,
+			 RTE_LIBRTE_IP_FRAG_MAX_FRAG);
+		return -1;
+	}
+	if ((uint64_t)es_set.frag_mbufs * w <= share)
+		return 0;
+	*key = "frag-mbufs";
+	snprintf(err, ES_ERR_MAX,
+		 "set frag-mbufs %u: %u worker%s x %u mbufs is more than reassembly's share of the pool, a quarter of 'set mbufs %u' (%u): at most %u per worker, or raise mbufs",
+		 es_set.frag_mbufs, w, w == 1 ? "" : "s", es_set.frag_mbufs,
+		 es_set.mbufs, share, share / w);
 	return -1;
 }
 
@@ -415,6 +460,7 @@ int es_config_load(const char *path, struct es_tables **out)
 	struct line_cmd *cmds = NULL;
 	size_t n = 0, cap = 0;
 	unsigned int lineno = 0;
+	const char *key = NULL;
 	struct es_tables *t = NULL;
 	int rc = -1;
 
@@ -473,6 +519,19 @@ int es_config_load(const char *path, struct es_tables **out)
 		if (pass == 2 && es_set.acl_simd == ES_ACL_SIMD_AUTO &&
 		    es_acl_setup(ES_ACL_SIMD_AUTO, err)) {
 			fprintf(stderr, "%s: %s\n", path, err);
+			goto out;
+		}
+		if (pass == 2 && frag_budget(err, &key)) {
+			/* at the line of the setting it names, if any */
+			unsigned int line = 0;
+			for (size_t i = 0; i < n; i++)
+				if (cmds[i].cmd.obj == ES_OBJ_SET &&
+				    strcmp(cmds[i].cmd.u.set.key, key) == 0)
+					line = cmds[i].line;
+			if (line)
+				fprintf(stderr, "%s:%u: %s\n", path, line, err);
+			else
+				fprintf(stderr, "%s: %s\n", path, err);
 			goto out;
 		}
 		if (pass == 3 && (t = tables_new(err)) == NULL) {

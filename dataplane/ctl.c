@@ -313,7 +313,7 @@ static int show_ports(struct pr *p, const struct es_cmd *q, char err[ES_ERR_MAX]
 		const struct es_port *pt = &es_ports[i];
 		struct rte_eth_stats st;
 		struct es_cmd c;
-		char extra[200];
+		char extra[320];
 		if (q->has_key && strcmp(pt->name, q->u.port.name) != 0)
 			continue;
 		found = true;
@@ -336,26 +336,46 @@ static int show_ports(struct pr *p, const struct es_cmd *q, char err[ES_ERR_MAX]
 		rte_eth_stats_get(pt->port_id, &st);
 		if (p->json) {
 			snprintf(extra, sizeof(extra),
-				 "\"rx\": %llu, \"tx\": %llu, \"rx_missed\": %llu, \"tx_errors\": %llu",
+				 "\"rx\": %llu, \"tx\": %llu, \"rx_missed\": %llu, \"tx_errors\": %llu, \"rx_errors\": %llu, \"rx_nombuf\": %llu",
 				 (unsigned long long)st.ipackets, (unsigned long long)st.opackets,
-				 (unsigned long long)st.imissed, (unsigned long long)st.oerrors);
+				 (unsigned long long)st.imissed, (unsigned long long)st.oerrors,
+				 (unsigned long long)st.ierrors, (unsigned long long)st.rx_nombuf);
 			pr_cmd(p, &c, extra);
 		} else {
 			char line[1100];
 			es_cmd_format(&c, line, sizeof(line));
 			/* the statistics as a comment: the line still pastes back */
-			es_ob_printf(p->o, "%s  # rx %llu tx %llu rx_missed %llu tx_errors %llu\n",
+			es_ob_printf(p->o, "%s  # rx %llu tx %llu rx_missed %llu tx_errors %llu rx_errors %llu rx_nombuf %llu\n",
 				     line, (unsigned long long)st.ipackets,
 				     (unsigned long long)st.opackets,
 				     (unsigned long long)st.imissed,
-				     (unsigned long long)st.oerrors);
+				     (unsigned long long)st.oerrors,
+				     (unsigned long long)st.ierrors,
+				     (unsigned long long)st.rx_nombuf);
 			p->n++;
 		}
 	}
-	pr_list_end(p);
 	if (q->has_key && !found) {
+		pr_list_end(p);
 		snprintf(err, ES_ERR_MAX, "no port named '%s'", q->u.port.name);
 		return -1;
+	}
+	/* the pool the ports receive into, and reassembly's part of it
+	 * (worker.h): a comment line after the ports, "pool" in JSON */
+	{
+		struct es_pool_stats ps;
+		char f[400];
+		es_pool_stats_get(&ps);
+		snprintf(f, sizeof(f),
+			 p->json ? "\"mbufs\": %u, \"in_use\": %u, \"available\": %u, \"min_available\": %u, \"empty_samples\": %llu, \"frag_held\": %llu, \"frag_mbufs\": %u, \"frag_source_mbufs\": %u"
+				 : "# pool mbufs %u in_use %u available %u min_available %u empty_samples %llu frag_held %llu frag_mbufs %u frag_source_mbufs %u",
+			 ps.mbufs, ps.in_use, ps.available, ps.min_available,
+			 (unsigned long long)ps.empty_samples, (unsigned long long)ps.frag_held,
+			 ps.frag_mbufs, ps.frag_source_mbufs);
+		if (p->json)
+			es_ob_printf(p->o, "%s], \"pool\": {%s}}\n", p->n ? "\n  " : "", f);
+		else
+			es_ob_printf(p->o, "%s\n", f);
 	}
 	return 0;
 }

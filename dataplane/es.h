@@ -179,6 +179,8 @@ struct es_settings {
 	uint32_t errind_rate;     /* Error Indications per second per worker */
 	uint32_t frag_timeout_ms;
 	uint32_t frag_max;        /* packets in reassembly per worker */
+	uint32_t frag_mbufs;      /* mbufs reassembly may hold per worker; 0: the
+				   * default share (es_frag_mbufs) */
 	uint32_t rxd, txd;
 	uint32_t gtpu_padding;    /* 1: bytes after the GTP-U length are padding */
 	uint32_t acl_simd;        /* rte_acl SIMD bits, or ES_ACL_SIMD_AUTO */
@@ -198,6 +200,10 @@ int es_config_load(const char *path, struct es_tables **out);
 int es_config_apply(struct es_tables *t, const struct es_cmd *c,
 		    char err[ES_ERR_MAX]);
 void es_settings_default(struct es_settings *s);
+/* The mbufs reassembly may hold per worker: 'set frag-mbufs', or by
+ * default mbufs / ES_FRAG_POOL_SHARE / es_n_workers (frag.h); checked
+ * against that share when the config loads. */
+uint32_t es_frag_mbufs(void);
 /* Set before es_config_load when a saved state will be restored: the
  * config's app, session and rule lines are then not applied. */
 extern bool es_config_skip_state;

@@ -142,16 +142,28 @@ static int write_stats(const char *path)
 			sizeof(struct es_session), t->n_rules,
 			(unsigned long long)t->mem_rules);
 	}
+	{
+		struct es_pool_stats ps;
+		es_pool_stats_get(&ps);
+		fprintf(f, "  \"pool\": {\"mbufs\": %u, \"in_use\": %u, \"available\": %u, \"min_available\": %u, "
+			"\"samples\": %llu, \"empty_samples\": %llu, \"frag_held\": %llu, \"frag_mbufs\": %u, "
+			"\"frag_source_mbufs\": %u},\n",
+			ps.mbufs, ps.in_use, ps.available, ps.min_available,
+			(unsigned long long)ps.samples, (unsigned long long)ps.empty_samples,
+			(unsigned long long)ps.frag_held, ps.frag_mbufs, ps.frag_source_mbufs);
+	}
 	fprintf(f, "  \"ports\": {");
 	for (uint16_t p = 0; p < es_n_ports; p++) {
 		struct rte_eth_stats st;
 		memset(&st, 0, sizeof(st));
 		rte_eth_stats_get(es_ports[p].port_id, &st);
-		fprintf(f, "%s\n    \"%s\": {\"rx\": %llu, \"tx\": %llu, \"rx_missed\": %llu, \"tx_errors\": %llu}",
+		fprintf(f, "%s\n    \"%s\": {\"rx\": %llu, \"tx\": %llu, \"rx_missed\": %llu, \"rx_errors\": %llu, \"rx_nombuf\": %llu, \"tx_errors\": %llu}",
 			p ? "," : "", es_ports[p].name,
 			(unsigned long long)st.ipackets,
 			(unsigned long long)st.opackets,
 			(unsigned long long)st.imissed,
+			(unsigned long long)st.ierrors,
+			(unsigned long long)st.rx_nombuf,
 			(unsigned long long)st.oerrors);
 	}
 	fprintf(f, "\n  }\n}\n");
@@ -340,6 +352,7 @@ int main(int argc, char **argv)
 			uint64_t now, last = 0;
 			es_ctl_poll(10);  /* sleeps 10 ms without a client */
 			es_rules_poll();
+			es_pool_sample();
 			now = rte_rdtsc();
 			for (unsigned int i = 0; i < es_n_workers; i++)
 				last = RTE_MAX(last, es_workers[i].last_rx_tsc);

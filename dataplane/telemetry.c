@@ -280,6 +280,27 @@ static int cmd_ports(const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* The mbuf pool and reassembly's part of it (worker.h es_pool_stats):
+ * the same keys as the "pool" object of --stats and port show -j. */
+static int cmd_pool(const char *params, struct rte_tel_data *d)
+{
+	struct es_pool_stats ps;
+	if (!no_params(params))
+		return reply_error(d, "takes no parameter");
+	es_pool_stats_get(&ps);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "mbufs", ps.mbufs);
+	rte_tel_data_add_dict_u64(d, "in_use", ps.in_use);
+	rte_tel_data_add_dict_u64(d, "available", ps.available);
+	rte_tel_data_add_dict_u64(d, "min_available", ps.min_available);
+	rte_tel_data_add_dict_u64(d, "samples", ps.samples);
+	rte_tel_data_add_dict_u64(d, "empty_samples", ps.empty_samples);
+	rte_tel_data_add_dict_u64(d, "frag_held", ps.frag_held);
+	rte_tel_data_add_dict_u64(d, "frag_mbufs", ps.frag_mbufs);
+	rte_tel_data_add_dict_u64(d, "frag_source_mbufs", ps.frag_source_mbufs);
+	return 0;
+}
+
 static const struct {
 	const char *path;
 	int (*fn)(const char *params, struct rte_tel_data *d);
@@ -297,6 +318,8 @@ static const struct {
 	  "Ports (name, role, DPDK port id), workers, sessions, rules, apps and uptime. Takes no parameters" },
 	{ "/edgesteer/ports", cmd_ports,
 	  "Per port rx/tx/missed/error packet counts from the device. Parameter: a port name, for that one only" },
+	{ "/edgesteer/pool", cmd_pool,
+	  "The mbuf pool: size, in use, free, fewest free seen; what reassembly holds and may hold. Takes no parameters" },
 };
 
 static int dispatch(const char *cmd, const char *params, struct rte_tel_data *d)

@@ -110,6 +110,39 @@ void es_stage_disturbed(struct es_stage_dist *out)
 	}
 }
 
+static uint32_t pool_min = UINT32_MAX;
+static uint64_t pool_samples, pool_empty;
+
+void es_pool_sample(void)
+{
+	unsigned int a;
+	if (es_pool == NULL)
+		return;
+	a = rte_mempool_avail_count(es_pool);
+	if (a < pool_min)
+		pool_min = a;
+	if (a < ES_BURST)
+		pool_empty++;
+	pool_samples++;
+}
+
+void es_pool_stats_get(struct es_pool_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (es_pool != NULL) {
+		s->mbufs = es_pool->size;
+		s->available = rte_mempool_avail_count(es_pool);
+		s->in_use = s->mbufs - RTE_MIN(s->available, s->mbufs);
+	}
+	s->samples = pool_samples;
+	s->empty_samples = pool_empty;
+	s->min_available = pool_samples ? pool_min : s->available;
+	for (unsigned int i = 0; es_workers != NULL && i < es_n_workers; i++)
+		s->frag_held += es_workers[i].frag.held;
+	s->frag_mbufs = es_frag_mbufs();
+	s->frag_source_mbufs = es_frag_source_max(s->frag_mbufs);
+}
+
 /* The end of a timed round that received packets: was it disturbed
  * (es_stage_disturbed in worker.h)? before: stage[] and stage_pkts at
  * the round's start. */
@@ -151,52 +184,6 @@ outer_dst_local(const uint8_t *b, const struct es_outer *o, uint8_t port)
 {
 	return es_port_has_addr(port, b + o->l2_len + (o->v6 ? 24 : 16),
 				o->v6);
-}
-
-/* Hand a fragment to the reassembly table. Returns CONSUMED (held or
- * dropped with its counter raised), or 0 with *mp the whole packet. */
-static int reassemble(struct es_worker *w, struct rte_mbuf **mp,
-		      const struct es_outer *o, uint64_t tsc)
-{
-	struct rte_mbuf *m = *mp, *r;
-	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, o->l2_len);
-	uint32_t before = w->dr.cnt;
-
-	m->l2_len = o->l2_len;
-	m->l3_len = o->l3_len;
-	w->cnt[ES_CNT_FRAG_IN]++;
-	if (o->v6) {
-		struct rte_ipv6_fragment_ext *fh =
-			rte_ipv6_frag_get_ipv6_fragment_header(
-				(struct rte_ipv6_hdr *)ip);
-		if (fh == NULL) {
-			/* a fragment header after other extension headers */
-			w->cnt[ES_CNT_FRAG_FAIL]++;
-			rte_pktmbuf_free(m);
-			return CONSUMED;
-		}
-		/* rte_ipv6_frag_reassemble_packet removes the fragment
-		 * header by moving l2_len + l3_len - 8 bytes: l3_len must
-		 * cover the IPv6 header and the fragment header */
-		m->l3_len = sizeof(struct rte_ipv6_hdr) +
-			    sizeof(struct rte_ipv6_fragment_ext);
-		r = rte_ipv6_frag_reassemble_packet(w->frag, &w->dr, m, tsc,
-			(struct rte_ipv6_hdr *)ip, fh);
-	} else {
-		r = rte_ipv4_frag_reassemble_packet(w->frag, &w->dr, m, tsc,
-			(struct rte_ipv4_hdr *)ip);
-	}
-	w->cnt[ES_CNT_FRAG_FAIL] += w->dr.cnt - before;
-	if (r == NULL)
-		return CONSUMED;
-	w->cnt[ES_CNT_FRAG_DONE]++;
-	if (r->nb_segs > 1 && rte_pktmbuf_linearize(r) != 0) {
-		w->cnt[ES_CNT_FRAG_BIG]++;
-		rte_pktmbuf_free(r);
-		return CONSUMED;
-	}
-	*mp = r;
-	return 0;
 }
 
 /*
@@ -250,9 +237,11 @@ again:
 			break;  /* a fragmented IP packet toward a UE */
 		if (!outer_dst_local(b, &c->o, in_port))
 			return ES_CNT_NOT_LOCAL;
-		if (reassemble(w, &c->m, &c->o, tsc) == CONSUMED)
+		/* held, dropped (counted), or the whole packet */
+		m = es_frag_in(&w->frag, m, &c->o, tsc, w->cnt);
+		if (m == NULL)
 			return CONSUMED;
-		m = c->m;
+		c->m = m;
 		verify = false;  /* the library rewrote the header */
 		goto again;
 	case ES_K_IP:
@@ -851,11 +840,8 @@ int es_worker_init(struct es_worker *w, unsigned int lcore, uint16_t qid)
 		/* packets a full queue refuses are freed and counted */
 		rte_eth_tx_buffer_set_err_callback(w->txb[p], tx_refused, w);
 	}
-	w->frag_cycles = hz / 1000 * es_set.frag_timeout_ms;
-	w->frag = rte_ip_frag_table_create((es_set.frag_max + 15) / 16, 16,
-					   es_set.frag_max, w->frag_cycles,
-					   socket);
-	if (w->frag == NULL)
+	if (es_frag_init(&w->frag, es_set.frag_max, es_frag_mbufs(),
+			 hz / 1000 * es_set.frag_timeout_ms, socket))
 		return -1;
 	w->ei_period = es_set.errind_rate ? hz / es_set.errind_rate : 0;
 	w->ei_tokens = es_set.errind_rate;
@@ -868,7 +854,11 @@ int es_worker_main(void *arg)
 {
 	struct es_worker *w = arg;
 	struct rte_mbuf *pkts[ES_BURST];
-	uint64_t expire_period = rte_get_tsc_hz() / 10, next_expire = 0;
+	/* reassembly's expiry every 10 ms: a walk from the oldest entry
+	 * that stops at the first one still in time, so it costs nothing
+	 * while nothing expires; each call frees at most
+	 * ES_FRAG_EXPIRE_PASSES death rows (frag.h) */
+	uint64_t expire_period = rte_get_tsc_hz() / 100, next_expire = 0;
 
 	rte_rcu_qsbr_thread_register(es_rcu, w->rcu_id);
 	rte_rcu_qsbr_thread_online(es_rcu, w->rcu_id);
@@ -944,13 +934,9 @@ int es_worker_main(void *arg)
 					es_lat_add(&w->lat, tsc - t_rx[b], n_tx[b]);
 		}
 		if (tsc >= next_expire) {
-			uint32_t before = w->dr.cnt;
-			rte_ip_frag_table_del_expired_entries(w->frag, &w->dr, tsc);
-			w->cnt[ES_CNT_FRAG_TIMEOUT] += w->dr.cnt - before;
+			es_frag_expire(&w->frag, tsc, w->cnt);
 			next_expire = tsc + expire_period;
 		}
-		if (w->dr.cnt)
-			rte_ip_frag_free_death_row(&w->dr, 0);
 		rte_rcu_qsbr_quiescent(es_rcu, w->rcu_id);
 	}
 	es_worker_flush(w);

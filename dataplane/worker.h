@@ -9,8 +9,8 @@
 #define ES_WORKER_H
 
 #include <rte_ethdev.h>
-#include <rte_ip_frag.h>
 #include "es.h"
+#include "frag.h"
 #include "latency.h"
 
 /* Pipeline stages timed with --stage-cycles. */
@@ -31,9 +31,7 @@ struct es_worker {
 	uint16_t rcu_id;
 	struct rte_eth_dev_tx_buffer *txb[ES_MAX_PORTS];
 	uint64_t txb_drops[ES_MAX_PORTS];    /* bumped by the tx error callback */
-	struct rte_ip_frag_tbl *frag;
-	struct rte_ip_frag_death_row dr;
-	uint64_t frag_cycles;                /* reassembly timeout in TSC cycles */
+	struct es_frag frag;                 /* reassembly and its budget (frag.h) */
 	/* Error Indication token bucket */
 	uint64_t ei_tokens, ei_last, ei_period;
 	uint64_t last_rx_tsc;                /* for --idle-exit */
@@ -108,6 +106,32 @@ struct es_stage_dist {
 };
 /* The disturbed rounds summed over workers. Any thread, no lock. */
 void es_stage_disturbed(struct es_stage_dist *out);
+
+/*
+ * The mbuf pool every port receives into, and reassembly's part of it.
+ * A port whose rx finds the pool empty loses packets (net_pcap counts
+ * them in its rx_nombuf; net_af_packet in DPDK 22.11 leaves them in the
+ * kernel's ring, which drops what overflows, and counts nothing), so the
+ * main lcore also samples the pool every poll of its loop (~10 ms):
+ * the fewest mbufs seen available, and how many samples found fewer
+ * than a burst (ES_BURST) left.
+ */
+struct es_pool_stats {
+	uint32_t mbufs;             /* the pool's size (set mbufs) */
+	uint32_t in_use;            /* taken now */
+	uint32_t available;         /* free now (per-lcore caches included) */
+	uint32_t min_available;     /* the fewest a sample saw */
+	uint64_t samples;
+	uint64_t empty_samples;     /* samples with fewer than ES_BURST free */
+	uint64_t frag_held;         /* mbufs reassembly holds now, all workers */
+	uint32_t frag_mbufs;        /* reassembly's budget per worker */
+	uint32_t frag_source_mbufs; /* one source's part of it */
+};
+/* Sample the pool (main lcore, its loop; not the data path). */
+void es_pool_sample(void);
+/* The figures above. Any thread, no lock (aligned loads; the sample
+ * figures may be one sample apart from each other). */
+void es_pool_stats_get(struct es_pool_stats *s);
 
 /* Packets received in timed rounds, summed over workers: the divisor of
  * es_stage_sum for cycles per packet. Any thread, no lock. */

@@ -39,9 +39,15 @@ def render(rows):
            "frames the data plane adds: the G-PDU that triggers an Error Indication is counted",
            "as dropped (`drop_gtpu_teid_unknown`) and its buffer carries the Error Indication;",
            "an End Marker is built by the control thread (`session change`, docs/control.md).",
-           "Outer fragments count in `rx` one by one and in",
-           "`frag_rx` when the reassembly table takes them; a completed packet counts once in",
-           "`frag_reassembled` and then has one fate like any other.", ""]
+           "Outer fragments count in `rx` one by one and in `frag_rx` when they reach",
+           "reassembly; each is then held, dropped (one DROP counter per fragment), or merged",
+           "into a completed packet (`frag_merged`), which counts once in `frag_reassembled`",
+           "and then has one fate like any other. With fragments, once the workers are idle",
+           "(as in the final `--stats`):",
+           "`rx + frag_reassembled + mirror + gtpu_errind_tx + gtpu_end_marker_tx =",
+           "tx + (sum of DROP counters) + frag_merged + frag_held`, where `frag_held` is the",
+           "number of fragments reassembly holds then (the pool figures of `steerctl port",
+           "show`, `--stats` and `/edgesteer/pool`).", ""]
     section = None
     for sec, _id, kind, name, help_ in rows:
         if sec != section:

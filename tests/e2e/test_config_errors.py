@@ -132,6 +132,45 @@ class ConfigErrors(h.TestCase):
         text, n = with_line("set acl-simd 64", at=8)
         self.assertConfigError(text, n, r"^set acl-simd 64: one of 0 \(scalar\), 128 \(SSE4\.1\), 256 \(AVX2\), 512 \(AVX-512\)$")
 
+    def test_frag_mbufs_over_a_quarter_of_the_pool_names_both_settings(self):
+        # the line comes after the mbufs line and before ports: either way
+        # the error names the frag-mbufs line
+        text, n = with_line("set frag-mbufs 1024", at=9)
+        self.assertConfigError(text, n, r"^set frag-mbufs 1024: 1 worker x 1024 mbufs is more than "
+                                         r"reassembly's share of the pool, a quarter of 'set mbufs 4095' "
+                                         r"\(1023\): at most 1023 per worker, or raise mbufs$")
+
+    def test_frag_mbufs_of_a_quarter_of_the_pool_starts(self):
+        text, _ = with_line("set frag-mbufs 1023", at=9)
+        res = h.run(text, expect_fail=True)
+        self.assertEqual(res.rc, 0, res.stderr)
+        self.assertIn(STARTED, res.stdout)
+
+    def test_frag_mbufs_counts_every_worker(self):
+        text, n = with_line("set frag-mbufs 600", at=2)
+        res = h.run(text, expect_fail=True, workers=2)
+        self.assertNotEqual(res.rc, 0)
+        self.assertRegex(res.stderr, rf"es\.conf:{n}: set frag-mbufs 600: 2 workers x 600 mbufs is more "
+                                     r"than reassembly's share of the pool, a quarter of 'set mbufs 4095' "
+                                     r"\(1023\): at most 511 per worker, or raise mbufs\n")
+        text, _ = with_line("set frag-mbufs 511", at=2)
+        res = h.run(text, expect_fail=True, workers=2)
+        self.assertEqual(res.rc, 0, res.stderr)
+
+    def test_a_pool_too_small_for_reassembly_on_every_worker(self):
+        # 1023 mbufs: a quarter is 255, 7 each over 36 workers
+        base = [l.replace("set mbufs 4095", "set mbufs 1023") for l in GOOD]
+        n = base.index("set mbufs 1023") + 1
+        res = h.run("\n".join(base) + "\n", expect_fail=True, workers=36)
+        self.assertNotEqual(res.rc, 0)
+        self.assertRegex(res.stderr, rf"es\.conf:{n}: set mbufs 1023: reassembly's share of the pool, "
+                                     r"a quarter \(255\), over 36 workers is 7 mbufs each, fewer than 8 "
+                                     r"\(one packet of 8 fragments\): raise mbufs or use fewer workers\n")
+
+    def test_frag_mbufs_below_one_packet_is_out_of_range(self):
+        text, n = with_line("set frag-mbufs 7", at=8)
+        self.assertConfigError(text, n, r"^set frag-mbufs 7: out of range 8\.\.16777216")
+
     def test_unknown_setting(self):
         text, n = with_line("set sessions_max 10", at=8)
         self.assertConfigError(text, n, r"^unknown setting 'sessions_max'")

@@ -163,6 +163,7 @@ class Telemetry(h.TestCase):
                       "/edgesteer/counters,bad\"name", "/edgesteer/latency",
                       "/edgesteer/latency,x", "/edgesteer/stages", "/edgesteer/info",
                       "/edgesteer/ports", "/edgesteer/ports,lan", "/edgesteer/ports,zz",
+                      "/edgesteer/pool", "/edgesteer/pool,x",
                       "/help,/edgesteer/counters", "/"):
                 cls.r[c] = client.query(c)
         finally:
@@ -183,7 +184,7 @@ class Telemetry(h.TestCase):
         self.assertGreater(self.r["hello"]["max_output_len"], 1024)
 
     def test_every_command_is_listed_with_help(self):
-        for c in ("counters", "counters_nonzero", "latency", "stages", "info", "ports"):
+        for c in ("counters", "counters_nonzero", "latency", "stages", "info", "ports", "pool"):
             self.assertIn("/edgesteer/" + c, self.r["/"])
         self.assertIn("counter name", self.r["/help,/edgesteer/counters"]["/edgesteer/counters"])
 
@@ -191,7 +192,7 @@ class Telemetry(h.TestCase):
         with open(os.path.join(h.ROOT, "docs", "control.md")) as f:
             doc = f.read()
         cmds = [c for c in self.r["/"] if c.startswith("/edgesteer/")]
-        self.assertEqual(len(cmds), 6)
+        self.assertEqual(len(cmds), 7)
         for c in cmds:
             self.assertIn(f"| `{c}` |", doc)
 
@@ -259,6 +260,21 @@ class Telemetry(h.TestCase):
         self.assertEqual((lan["name"], lan["role"], lan["port_id"], lan["rx"], lan["tx"]),
                          ("lan", "local", 2, 0, N_LOCAL))
         self.assertEqual(self.r["/edgesteer/ports,zz"], {"error": "unknown port 'zz'"})
+
+    def test_pool_reports_the_pool_and_reassembly_as_stats_does(self):
+        p = self.r["/edgesteer/pool"]
+        self.assertEqual(set(p), {"mbufs", "in_use", "available", "min_available", "samples",
+                                  "empty_samples", "frag_held", "frag_mbufs", "frag_source_mbufs"})
+        self.assertEqual(p["mbufs"], 4095)           # BASE_CONFIG's 'set mbufs'
+        self.assertEqual(p["in_use"] + p["available"], p["mbufs"])
+        self.assertLessEqual(p["min_available"], p["mbufs"])
+        self.assertEqual((p["frag_held"], p["frag_mbufs"], p["frag_source_mbufs"]), (0, 1023, 127))
+        self.assertEqual(p["empty_samples"], 0)
+        self.assertEqual(self.r["/edgesteer/pool,x"], {"error": "takes no parameter"})
+        st = self.stats["pool"]
+        for k in ("mbufs", "frag_held", "frag_mbufs", "frag_source_mbufs", "empty_samples"):
+            self.assertEqual(st[k], p[k], k)
+        self.assertGreaterEqual(st["samples"], p["samples"])
 
     def test_dpdk_telemetry_py_reads_it_by_file_prefix(self):
         if "script" not in self.r:
