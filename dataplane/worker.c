@@ -514,6 +514,10 @@ struct keyset {
 	uint16_t n;
 	uint16_t ci[ES_BURST];          /* index into the burst's pctx */
 	const void *keys[ES_BURST];
+	/* the keys themselves, 8-byte aligned: rte_hash_crc reads a key
+	 * 8 bytes at a time (an aligned load of uint64_t), and the IPv6 /64
+	 * inside struct es_inner sits at an offset of 4 mod 8 */
+	uint64_t k8[ES_BURST];
 };
 
 static void lookup_bulk(const struct rte_hash *h, struct keyset *k,
@@ -704,7 +708,8 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		for (uint16_t i = 0; i < nc; i++) {
 			if (sx[i] == NULL) {
 				struct keyset *k = &ks[KS_UE6];
-				k->keys[k->n] = c[i].in.a.v6a.dst;
+				memcpy(&k->k8[k->n], c[i].in.a.v6a.dst, 8);
+				k->keys[k->n] = &k->k8[k->n];
 				k->ci[k->n++] = i;
 			}
 		}
