@@ -238,12 +238,34 @@ static bool gtp_ext_known(uint8_t t)
 {
 	switch (t) {
 	case ES_GTP_EXT_MBMS: case ES_GTP_EXT_MS_INFO: case ES_GTP_EXT_SCI:
+	case ES_GTP_EXT_LONG_PDCP0:
 	case ES_GTP_EXT_UDP_PORT: case ES_GTP_EXT_RAN:
 	case ES_GTP_EXT_LONG_PDCP: case ES_GTP_EXT_XW_RAN:
 	case ES_GTP_EXT_NR_RAN: case ES_GTP_EXT_PSC: case ES_GTP_EXT_PDCP:
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* The length, in 4-octet units, of the types TS 29.281 §5.2.2 gives a
+ * fixed one; 0 for the containers, whose length varies (RAN §5.2.2.4, Xw
+ * RAN §5.2.2.5, NR RAN §5.2.2.6, PDU Session §5.2.2.7 / TS 38.415), and
+ * for MBMS support indication and MS Info Change Reporting support
+ * indication (TS 29.060 types, reserved for the control plane in
+ * TS 29.281 Figure 5.2.1-3: skipped by their length). */
+static uint32_t gtp_ext_units(uint8_t t)
+{
+	switch (t) {
+	case ES_GTP_EXT_UDP_PORT:   /* §5.2.2.1: UDP port, 2 octets */
+	case ES_GTP_EXT_PDCP:       /* §5.2.2.2: PDCP PDU number, 2 octets */
+	case ES_GTP_EXT_SCI:        /* §5.2.2.3: SCI, spare */
+		return 1;
+	case ES_GTP_EXT_LONG_PDCP:  /* §5.2.2.2A: 18-bit number, 3 spare */
+	case ES_GTP_EXT_LONG_PDCP0: /* the same header, type bits 00 */
+		return 2;
+	default:
+		return 0;
 	}
 }
 
@@ -303,11 +325,10 @@ int es_parse_gtpu(const uint8_t *buf, uint32_t len, struct es_gtpu *g)
 			g->has_psc = 1;
 			g->psc_type = pt;
 			g->qfi = buf[off + 2] & 0x3f;
-		} else if (next == ES_GTP_EXT_UDP_PORT ||
-			   next == ES_GTP_EXT_PDCP) {
-			/* §5.2.2.1, §5.2.2.2: exactly one 4-octet unit. */
-			if (elen != 4)
-				return ES_CNT_GTP_EXT_BAD;
+		} else if (gtp_ext_units(next) != 0 &&
+			   elen != 4 * gtp_ext_units(next)) {
+			/* §5.2.2: a type of fixed length at another one */
+			return ES_CNT_GTP_EXT_BAD;
 		}
 		next = buf[off + elen - 1];
 		off += elen;

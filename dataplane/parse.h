@@ -41,6 +41,7 @@
 #define ES_GTP_EXT_NONE     0x00
 #define ES_GTP_EXT_MBMS     0x01
 #define ES_GTP_EXT_MS_INFO  0x02
+#define ES_GTP_EXT_LONG_PDCP0 0x03  /* Long PDCP PDU Number, bits 00 (Rel-16) */
 #define ES_GTP_EXT_SCI      0x20
 #define ES_GTP_EXT_UDP_PORT 0x40
 #define ES_GTP_EXT_RAN      0x81

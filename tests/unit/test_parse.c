@@ -1322,6 +1322,53 @@ T(parse_gtpu__rejects_pdcp_number_ext_of_length_2)
 	check_one_unit_ext(ES_GTP_EXT_PDCP);
 }
 
+/* Every extension header type with a fixed length in TS 29.281 §5.2.2
+ * (units of 4 octets): a G-PDU whose chain has it first, then the PSC,
+ * parses at exactly that length and is drop_gtpu_ext_bad at every other
+ * length from 1 to 4 units; a variable-length container is not. */
+T(parse_gtpu__checks_the_fixed_length_of_every_known_type)
+{
+	static const struct { uint8_t type, units; } fixed[] = {
+		{ ES_GTP_EXT_SCI, 1 },          /* §5.2.2.3 Service Class Indicator */
+		{ ES_GTP_EXT_UDP_PORT, 1 },     /* §5.2.2.1 UDP Port */
+		{ ES_GTP_EXT_PDCP, 1 },         /* §5.2.2.2 PDCP PDU Number */
+		{ ES_GTP_EXT_LONG_PDCP, 2 },    /* §5.2.2.2A Long PDCP PDU Number */
+		{ ES_GTP_EXT_LONG_PDCP0, 2 },   /* §5.2.2.2A, the type of bits 00 */
+		{ ES_GTP_EXT_RAN, 0 },          /* §5.2.2.4: variable */
+		{ ES_GTP_EXT_XW_RAN, 0 },       /* §5.2.2.5 */
+		{ ES_GTP_EXT_NR_RAN, 0 },       /* §5.2.2.6 */
+	};
+	uint8_t inner[128], b[256], ext[4 * 4 + 4];
+	struct in_spec is = IN4UDP;
+	size_t il = put_inner(inner, &is);
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		for (uint8_t u = 1; u <= 4; u++) {
+			struct gtp_spec gs = { .flags = 0x34, .type = ES_GTP_GPDU, .teid = TEID,
+					       .next = fixed[i].type, .ext = ext,
+					       .ext_len = (size_t)u * 4 + 4 };
+			struct es_gtpu g;
+			size_t n;
+			int want = fixed[i].units == 0 || fixed[i].units == u ?
+				   ES_CNT_NONE : ES_CNT_GTP_EXT_BAD;
+			memset(ext, 0, sizeof(ext));
+			ext[0] = u;
+			ext[u * 4 - 1] = ES_GTP_EXT_PSC;
+			memcpy(ext + u * 4, (const uint8_t[]){ 0x01, 0x10, 0x09, 0x00 }, 4);
+			n = put_gtpu(b, &gs, inner, il);
+			if (gtpu_x(b, (uint32_t)n, &g) != want)
+				fail_msg("type 0x%02x, %u units: got %d, want %d (%s)", fixed[i].type, u,
+					 gtpu_x(b, (uint32_t)n, &g), want,
+					 want ? cnt_name(want) : "none");
+			if (want == ES_CNT_NONE) {
+				assert_int_equal(g.hdr_len, 12 + u * 4 + 4);
+				assert_int_equal(g.n_ext, 2);
+				assert_int_equal(g.qfi, 9);
+			}
+		}
+	}
+}
+
 /* ================= malformed outer ================= */
 
 static void std_frame(struct pkt *k, const struct out_spec *os)
@@ -2257,6 +2304,7 @@ int main(void)
 		cmocka_unit_test(parse_gtpu__rejects_two_pscs),
 		cmocka_unit_test(parse_gtpu__rejects_udp_port_ext_of_length_2),
 		cmocka_unit_test(parse_gtpu__rejects_pdcp_number_ext_of_length_2),
+		cmocka_unit_test(parse_gtpu__checks_the_fixed_length_of_every_known_type),
 		/* malformed outer */
 		cmocka_unit_test(parse_outer__rejects_frame_shorter_than_14),
 		cmocka_unit_test(parse_outer__rejects_truncated_vlan_tag),
