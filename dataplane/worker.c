@@ -407,6 +407,62 @@ static void mirror_to(struct es_worker *w, const struct pctx *c,
 	es_tx(w, app->hop.port, cp);
 }
 
+/*
+ * The relayed G-PDU at m's data start (its GTP-U header), in its uncommon
+ * shapes; returns the new data start.
+ * - TS 29.281 §5.2.1: an intermediate node discards an extension header
+ *   whose type starts with bits 01 and does not forward it; the others
+ *   (00, 10, and 11 that es_parse_gtpu knows) go on. The chain is
+ *   compacted toward its start and the header moved up to the T-PDU,
+ *   which stays where it is; the first Next Extension Header Type is 0
+ *   when nothing is left (E stays set: the field is present).
+ * - 'set gtpu-padding 1': bytes of the T-PDU after the inner packet are
+ *   padding and go no further (docs/config.md).
+ * The Length field is set to what remains.
+ */
+static __attribute__((noinline, cold)) uint8_t *
+relay_fixup(struct es_worker *w, struct rte_mbuf *m, const struct pctx *c)
+{
+	uint8_t *g = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t hlen = c->g.hdr_len, keep;
+
+	if (c->g.n_ext != c->g.has_psc) {
+		/* es_parse_gtpu has walked this chain: lengths are not 0 and
+		 * it ends at hdr_len exactly */
+		uint32_t in = 12, out = 12, prev = 11;
+		uint8_t next = g[11];
+		while (next != ES_GTP_EXT_NONE && in < hlen) {
+			uint32_t elen = (uint32_t)g[in] * 4;
+			uint8_t after;
+			if (elen == 0 || in + elen > hlen)
+				break;
+			after = g[in + elen - 1];
+			if ((next & 0xc0) == 0x40) {
+				w->cnt[ES_CNT_GTP_EXT_STRIPPED]++;
+			} else {
+				memmove(g + out, g + in, elen);
+				g[prev] = next;
+				prev = out + elen - 1;
+				out += elen;
+			}
+			in += elen;
+			next = after;
+		}
+		g[prev] = ES_GTP_EXT_NONE;
+		if (out < in) {
+			/* in == hlen: move the header up to the T-PDU */
+			memmove(g + (in - out), g, out);
+			g = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(in - out));
+			hlen -= in - out;
+		}
+	}
+	keep = hlen + c->in.ip_len;
+	if (rte_pktmbuf_pkt_len(m) > keep)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - keep));
+	es_put_be16(g + 2, (uint16_t)(keep - 8));
+	return g;
+}
+
 static int act_uplink(struct es_worker *w, const struct es_tables *t,
 		      struct pctx *c, const struct es_session *s,
 		      const struct es_rule *r)
@@ -446,8 +502,13 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 		if (!s->has_cloud)
 			return ES_CNT_NO_CLOUD;
 		/* relay: keep the GTP-U header and its extension headers
-		 * (the PDU Session Container), rewrite TEID and outer */
+		 * (the PDU Session Container), rewrite TEID and outer; the
+		 * uncommon shapes (extension headers other than the
+		 * container, T-PDU padding) in relay_fixup */
 		g = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(c->o.l4_off + 8));
+		if (unlikely(c->g.n_ext != c->g.has_psc ||
+			     c->in.ip_len != c->g.payload_len))
+			g = relay_fixup(w, m, c);
 		es_put_be32(g + 4, s->cloud_teid);
 		rc = es_push_tpl(m, &es_ports[cloud->port], &t->tpls[s->cloud]);
 		if (rc)
