@@ -47,21 +47,6 @@ uint16_t es_cksum_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
-/* The ones' complement sum of a 20-byte IPv4 header, folded to 16 bits
- * in memory byte order: 0xffff when the header checksum is good. */
-static inline uint32_t ip4_sum20(const uint8_t *ip)
-{
-	uint32_t w[5];
-	uint64_t sum;
-	memcpy(w, ip, sizeof(w));
-	sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint32_t)sum;
-}
-
 uint16_t es_ip4_hdr_cksum(const uint8_t *ip, uint32_t hlen)
 {
 	/* RFC 1071 §2: the ones' complement sum can be taken over 32-bit
@@ -71,7 +56,7 @@ uint16_t es_ip4_hdr_cksum(const uint8_t *ip, uint32_t hlen)
 	uint16_t r;
 	if (hlen == 20) {
 		/* the common header, without options: five words, no loop */
-		sum = ip4_sum20(ip);
+		sum = es_ip4_sum20(ip);
 	} else {
 		for (uint32_t i = 0; i + 4 <= hlen; i += 4) {
 			uint32_t w;
@@ -468,7 +453,7 @@ int es_parse_fast(const uint8_t *buf, uint32_t len, bool verify_ip4_cksum,
 	tot = es_be16(ip + 2);
 	if (tot < 20 || ETH_HLEN + tot > len ||
 	    (es_be16(ip + 6) & 0x3fff) != 0 ||
-	    (verify_ip4_cksum && ip4_sum20(ip) != 0xffff))
+	    (verify_ip4_cksum && !es_ip4_hdr_ok(ip, 20)))
 		return ES_FAST_NONE;
 	memset(o, 0, sizeof(*o));
 	o->l2_len = ETH_HLEN;

@@ -2203,6 +2203,58 @@ T(cksum__ip4_hdr_cksum_matches_reference_on_generated_headers)
 	}
 }
 
+/* es_ip4_hdr_ok (the hot path's verify, a sum modulo 0xffff without
+ * folding) against the plain RFC 1071 sum: on random version-4 headers of
+ * every length, with the checksum right (also as its other zero, 0xffff
+ * for 0x0000), wrong by one bit anywhere, or random; and on the headers
+ * whose sums carry out of 64 bits (all ones). */
+T(cksum__ip4_hdr_ok_agrees_with_the_full_sum)
+{
+	uint32_t x = 0x9e3779b9;
+	int n_ok = 0, n_bad = 0;
+	for (int i = 0; i < 20000; i++) {
+		uint8_t h[60];
+		uint8_t ihl = (uint8_t)(i % 3 ? 5 : 5 + i % 11);
+		uint32_t hl = ihl * 4u;
+		for (size_t j = 0; j < sizeof(h); j++) {
+			x = x * 1103515245u + 12345u;
+			h[j] = (uint8_t)(x >> 16);
+		}
+		if (i % 13 == 0)
+			memset(h, 0xff, sizeof(h));
+		h[0] = (uint8_t)(0x40 | ihl);
+		switch (i % 4) {
+		case 0:     /* right */
+			fix_ip4_cksum(h);
+			break;
+		case 1:     /* right, then one bit flipped */
+			fix_ip4_cksum(h);
+			h[(x >> 8) % hl] ^= (uint8_t)(1u << (x % 8));
+			h[0] = (uint8_t)(0x40 | ihl);
+			break;
+		case 2:     /* right, 0x0000 written as 0xffff where it occurs */
+			fix_ip4_cksum(h);
+			if (h[10] == 0 && h[11] == 0)
+				h[10] = h[11] = 0xff;
+			break;
+		default:    /* as it comes */
+			break;
+		}
+		{
+			bool want = ref_cksum(h, hl) == 0;
+			if (es_ip4_hdr_ok(h, hl) != want)
+				fail_msg("header %d (%u bytes): es_ip4_hdr_ok %d, full sum %d",
+					 i, hl, !want, want);
+			if (want)
+				n_ok++;
+			else
+				n_bad++;
+		}
+	}
+	/* both answers were exercised, many times */
+	assert_true(n_ok > 5000 && n_bad > 5000);
+}
+
 T(cksum__add_and_fold_handle_odd_length_and_carries)
 {
 	static const uint8_t d[] = { 0xff, 0xff, 0xff, 0xff, 0x01 };
@@ -2305,6 +2357,7 @@ int main(void)
 		cmocka_unit_test(parse_gtpu__rejects_udp_port_ext_of_length_2),
 		cmocka_unit_test(parse_gtpu__rejects_pdcp_number_ext_of_length_2),
 		cmocka_unit_test(parse_gtpu__checks_the_fixed_length_of_every_known_type),
+		cmocka_unit_test(cksum__ip4_hdr_ok_agrees_with_the_full_sum),
 		/* malformed outer */
 		cmocka_unit_test(parse_outer__rejects_frame_shorter_than_14),
 		cmocka_unit_test(parse_outer__rejects_truncated_vlan_tag),
