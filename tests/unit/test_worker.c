@@ -4,8 +4,8 @@
  * config loaded as the daemon loads it, bursts handed to
  * es_process_burst, and what each port was sent read back from its tx
  * ring. The paths that take the rte_hash session lookup (IPv6 downlink
- * from an app: its /64 key) are run at burst sizes 1, 2, a full burst
- * and mixed with IPv4. Make builds this suite twice: as is
+ * from an app: its /64 key) are run at burst sizes 0, 1, 2, 3, a full
+ * burst and mixed with IPv4 (31 and 32). Make builds this suite twice: as is
  * (build/tests/test_worker) and under UndefinedBehaviorSanitizer
  * (build/tests-san/test_worker), which aborts on a misaligned key load
  * inside rte_hash's hash function.
@@ -246,9 +246,10 @@ static void burst6(uint16_t n, bool mixed)
 	assert_int_equal(w->cnt[ES_CNT_RX], n);
 }
 
-static void worker__ipv6_downlink_bursts_of_1_2_and_full(void **state)
+static void worker__ipv6_downlink_bursts_of_0_1_2_3_and_full(void **state)
 {
 	(void)state;
+	burst6(0, false);
 	burst6(1, false);
 	reset(NULL);
 	burst6(2, false);
@@ -311,7 +312,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup(f, reset)
 		T(worker__ipv6_downlink_from_an_app_is_encapsulated),
-		T(worker__ipv6_downlink_bursts_of_1_2_and_full),
+		T(worker__ipv6_downlink_bursts_of_0_1_2_3_and_full),
 		T(worker__ipv6_downlink_mixed_with_ipv4_in_a_full_burst),
 #undef T
 	};
