@@ -33,11 +33,17 @@ PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
 LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
 
 UNIT_PURE := parse cmd latency
-UNIT_DPDK := classify encap session rules rules_ovl mem frag
+UNIT_DPDK := classify encap session rules rules_ovl mem frag worker
 UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/test_%)
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
+# the DPDK suite that runs bursts through es_process_burst, again with the
+# data plane's objects under UndefinedBehaviorSanitizer (no ASan: EAL maps
+# its memory itself); its objects go to $(BUILD)/san/
+UBSAN       := -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_LIB_OBJ := $(LIB_OBJ:$(BUILD)/%=$(BUILD)/san/%)
+SAN_BIN     += $(BUILD)/tests-san/test_worker
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 PROBES    := es-jitter es-memlat es-coreprobe
 
@@ -99,9 +105,19 @@ $(BUILD)/tests/test_latency: $(BUILD)/tests/unit/test_latency.o $(PURE_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lm
 # the classifier's test reference, shared by two suites
 $(BUILD)/tests/test_classify $(BUILD)/tests/test_rules $(BUILD)/tests/test_rules_ovl: $(BUILD)/tests/unit/rule_ref.o
+# the worker suite makes ring ports (rte_eth_from_rings)
+$(BUILD)/tests/test_worker: TEST_LIBS := -lrte_net_ring
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lcmocka -lm
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) $(TEST_LIBS) -lcmocka -lm
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CCUB  $<"
+	$(Q)$(CC) $(CFLAGS) -O1 $(UBSAN) $(DPDK_CFLAGS) -c $< -o $@
+$(BUILD)/tests-san/test_worker: $(BUILD)/san/tests/unit/test_worker.o $(SAN_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(UBSAN) -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lcmocka -lm
 
 $(BUILD)/tests-san/test_%: tests/unit/test_%.c $(PURE_SRC)
 	@mkdir -p $(dir $@)

@@ -47,6 +47,7 @@ void es_settings_default(struct es_settings *s)
 	s->rxd = 1024;
 	s->txd = 1024;
 	s->acl_simd = ES_ACL_SIMD_AUTO;
+	s->icmp_rate = 100;
 }
 
 static const struct {
@@ -67,6 +68,7 @@ static const struct {
 	{ "gtpu-padding", offsetof(struct es_settings, gtpu_padding), 0, 1 },
 	{ "txd", offsetof(struct es_settings, txd), 64, 16384 },
 	{ "acl-simd", offsetof(struct es_settings, acl_simd), 0, 512 },  /* es_acl_setup */
+	{ "icmp-rate", offsetof(struct es_settings, icmp_rate), 0, 1000000 },
 };
 
 static int apply_set(const struct es_cmd_set *c, char err[ES_ERR_MAX])

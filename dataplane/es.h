@@ -184,6 +184,7 @@ struct es_settings {
 	uint32_t rxd, txd;
 	uint32_t gtpu_padding;    /* 1: bytes after the GTP-U length are padding */
 	uint32_t acl_simd;        /* rte_acl SIMD bits, or ES_ACL_SIMD_AUTO */
+	uint32_t icmp_rate;       /* ICMP errors per second per worker */
 };
 
 extern struct es_port es_ports[ES_MAX_PORTS];

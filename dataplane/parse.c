@@ -47,21 +47,6 @@ uint16_t es_cksum_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
-/* The ones' complement sum of a 20-byte IPv4 header, folded to 16 bits
- * in memory byte order: 0xffff when the header checksum is good. */
-static inline uint32_t ip4_sum20(const uint8_t *ip)
-{
-	uint32_t w[5];
-	uint64_t sum;
-	memcpy(w, ip, sizeof(w));
-	sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint32_t)sum;
-}
-
 uint16_t es_ip4_hdr_cksum(const uint8_t *ip, uint32_t hlen)
 {
 	/* RFC 1071 §2: the ones' complement sum can be taken over 32-bit
@@ -71,7 +56,7 @@ uint16_t es_ip4_hdr_cksum(const uint8_t *ip, uint32_t hlen)
 	uint16_t r;
 	if (hlen == 20) {
 		/* the common header, without options: five words, no loop */
-		sum = ip4_sum20(ip);
+		sum = es_ip4_sum20(ip);
 	} else {
 		for (uint32_t i = 0; i + 4 <= hlen; i += 4) {
 			uint32_t w;
@@ -238,12 +223,34 @@ static bool gtp_ext_known(uint8_t t)
 {
 	switch (t) {
 	case ES_GTP_EXT_MBMS: case ES_GTP_EXT_MS_INFO: case ES_GTP_EXT_SCI:
+	case ES_GTP_EXT_LONG_PDCP0:
 	case ES_GTP_EXT_UDP_PORT: case ES_GTP_EXT_RAN:
 	case ES_GTP_EXT_LONG_PDCP: case ES_GTP_EXT_XW_RAN:
 	case ES_GTP_EXT_NR_RAN: case ES_GTP_EXT_PSC: case ES_GTP_EXT_PDCP:
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* The length, in 4-octet units, of the types TS 29.281 §5.2.2 gives a
+ * fixed one; 0 for the containers, whose length varies (RAN §5.2.2.4, Xw
+ * RAN §5.2.2.5, NR RAN §5.2.2.6, PDU Session §5.2.2.7 / TS 38.415), and
+ * for MBMS support indication and MS Info Change Reporting support
+ * indication (TS 29.060 types, reserved for the control plane in
+ * TS 29.281 Figure 5.2.1-3: skipped by their length). */
+static uint32_t gtp_ext_units(uint8_t t)
+{
+	switch (t) {
+	case ES_GTP_EXT_UDP_PORT:   /* §5.2.2.1: UDP port, 2 octets */
+	case ES_GTP_EXT_PDCP:       /* §5.2.2.2: PDCP PDU number, 2 octets */
+	case ES_GTP_EXT_SCI:        /* §5.2.2.3: SCI, spare */
+		return 1;
+	case ES_GTP_EXT_LONG_PDCP:  /* §5.2.2.2A: 18-bit number, 3 spare */
+	case ES_GTP_EXT_LONG_PDCP0: /* the same header, type bits 00 */
+		return 2;
+	default:
+		return 0;
 	}
 }
 
@@ -303,11 +310,10 @@ int es_parse_gtpu(const uint8_t *buf, uint32_t len, struct es_gtpu *g)
 			g->has_psc = 1;
 			g->psc_type = pt;
 			g->qfi = buf[off + 2] & 0x3f;
-		} else if (next == ES_GTP_EXT_UDP_PORT ||
-			   next == ES_GTP_EXT_PDCP) {
-			/* §5.2.2.1, §5.2.2.2: exactly one 4-octet unit. */
-			if (elen != 4)
-				return ES_CNT_GTP_EXT_BAD;
+		} else if (gtp_ext_units(next) != 0 &&
+			   elen != 4 * gtp_ext_units(next)) {
+			/* §5.2.2: a type of fixed length at another one */
+			return ES_CNT_GTP_EXT_BAD;
 		}
 		next = buf[off + elen - 1];
 		off += elen;
@@ -447,7 +453,7 @@ int es_parse_fast(const uint8_t *buf, uint32_t len, bool verify_ip4_cksum,
 	tot = es_be16(ip + 2);
 	if (tot < 20 || ETH_HLEN + tot > len ||
 	    (es_be16(ip + 6) & 0x3fff) != 0 ||
-	    (verify_ip4_cksum && ip4_sum20(ip) != 0xffff))
+	    (verify_ip4_cksum && !es_ip4_hdr_ok(ip, 20)))
 		return ES_FAST_NONE;
 	memset(o, 0, sizeof(*o));
 	o->l2_len = ETH_HLEN;

@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 #include "counters.h"
 
 #define ES_GTPU_PORT        2152
@@ -41,6 +42,7 @@
 #define ES_GTP_EXT_NONE     0x00
 #define ES_GTP_EXT_MBMS     0x01
 #define ES_GTP_EXT_MS_INFO  0x02
+#define ES_GTP_EXT_LONG_PDCP0 0x03  /* Long PDCP PDU Number, bits 00 (Rel-16) */
 #define ES_GTP_EXT_SCI      0x20
 #define ES_GTP_EXT_UDP_PORT 0x40
 #define ES_GTP_EXT_RAN      0x81
@@ -175,6 +177,51 @@ uint16_t es_cksum_fold(uint32_t sum);
 uint32_t es_cksum_add(uint32_t sum, const void *data, uint32_t len);
 /* Header checksum of an IPv4 header (checksum field taken as is). */
 uint16_t es_ip4_hdr_cksum(const uint8_t *ip, uint32_t hlen);
+
+/* The ones' complement sum of a 20-byte IPv4 header, folded to 16 bits
+ * in memory byte order: 0xffff when the header checksum is good. Five
+ * 32-bit loads and adds: cheap enough for the hot path. */
+static inline uint32_t es_ip4_sum20(const uint8_t *ip)
+{
+	uint32_t w[5];
+	uint64_t sum;
+	memcpy(w, ip, sizeof(w));
+	sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint32_t)sum;
+}
+
+/*
+ * Whether the IPv4 header at ip, hlen bytes (IHL * 4, at least 20), of a
+ * packet whose version field is 4, has a right header checksum (RFC 1071:
+ * its ones' complement sum is all ones). For 20 bytes, the hot path's,
+ * without folding: 2^16 = 1 modulo 0xffff, so any grouping of the bytes
+ * into 16-, 32- or 64-bit words in memory order (a byte swap multiplies
+ * by 2^8, which 0xffff is prime to; 2^64 = 1, so a carry out of 64 bits
+ * adds back as 1) sums to 0 modulo 0xffff exactly when the ones'
+ * complement sum is 0xffff or 0x0000, and 0x0000 needs an all-zero
+ * header, which version 4 rules out. Two 8-byte and one 4-byte load, two
+ * adds with end-around carry, and a modulo by a constant (a multiply).
+ */
+static inline bool es_ip4_hdr_ok(const uint8_t *ip, uint32_t hlen)
+{
+	if (hlen == 20) {
+		uint64_t a, b, s;
+		uint32_t c;
+		memcpy(&a, ip, 8);
+		memcpy(&b, ip + 8, 8);
+		memcpy(&c, ip + 16, 4);
+		s = a + b;
+		s += s < a;
+		s += c;
+		s += s < c;
+		return s % 0xffff == 0;
+	}
+	return es_ip4_hdr_cksum(ip, hlen) == 0;
+}
 
 static inline uint16_t es_be16(const uint8_t *p)
 {

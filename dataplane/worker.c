@@ -171,11 +171,31 @@ static void stage_round_end(struct es_worker *w, const uint64_t before[ES_ST_MAX
 }
 
 /* A tunnel inside the tunnel: UDP to the GTP-U port (TS 29.281 §4.4.2.3:
- * a G-PDU always goes to 2152; a UE's own flow may well come from 2152). */
+ * a G-PDU always goes to 2152; a UE's own flow may well come from 2152).
+ * Checked where an uplink packet is decapsulated to an app (routable). */
 static inline bool es_inner_is_gtpu(const struct es_inner *in)
 {
 	return in->proto == IPPROTO_UDP && !in->is_frag &&
 	       in->dport == ES_GTPU_PORT;
+}
+
+/* IPv6 addresses a router keeps on their link (RFC 4291 §2.5.6, §2.7):
+ * a link-local unicast source (fe80::/10), or a link-local unicast or an
+ * interface- or link-scope multicast destination. */
+static inline bool ip6_link_scope(const uint8_t *src, const uint8_t *dst)
+{
+	return (src[0] == 0xfe && (src[1] & 0xc0) == 0x80) ||
+	       (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80) ||
+	       (dst[0] == 0xff && (dst[1] & 0x0f) <= 2);
+}
+
+/* An IPv6 UE's link-local address (RFC 4291 §2.5.6: fe80::/64), which it
+ * uses on its PDU session before and beside its prefix (Router
+ * Solicitation, TS 23.501 §5.8.2.2): accepted as an uplink source. */
+static inline bool ip6_ue_link_local(const uint8_t *a)
+{
+	static const uint8_t ll[8] = { 0xfe, 0x80 };
+	return memcmp(a, ll, 8) == 0;
 }
 
 /* (inlined: a call costs as much as the check on the hot path) */
@@ -270,8 +290,6 @@ again:
 			if (rc)
 				return rc;
 		}
-		if (es_inner_is_gtpu(&c->in))
-			return ES_CNT_INNER_GTPU;
 		c->path = P_DL_APP;
 		return 0;
 	}
@@ -322,9 +340,6 @@ again:
 	if (c->in.ip_len < c->g.payload_len)
 		w->cnt[ES_CNT_GTP_PADDING]++;  /* only with gtpu-padding 1 */
 tpdu:
-	/* BRIEF §4: never decapsulate twice */
-	if (es_inner_is_gtpu(&c->in))
-		return ES_CNT_INNER_GTPU;
 	c->path = role == ES_ROLE_ACCESS ? P_UL : P_DL_CLOUD;
 	return 0;
 }
@@ -361,8 +376,10 @@ static void build_key(struct pctx *c, const struct es_session *s)
 	}
 }
 
-/* Downlink toward the gNB of s: m starts at the inner IP packet. */
-static int to_gnb(struct es_worker *w, const struct es_tables *t,
+/* Downlink toward the gNB of s: m starts at the inner IP packet.
+ * (Always inlined: with the Time Exceeded as a fourth caller the compiler
+ * made it a call, 49 instructions a packet more on downlink encap.) */
+static inline __attribute__((always_inline)) int to_gnb(struct es_worker *w, const struct es_tables *t,
 		  struct rte_mbuf *m, const struct es_session *s, uint8_t type,
 		  bool psc, uint8_t qfi)
 {
@@ -374,13 +391,53 @@ static int to_gnb(struct es_worker *w, const struct es_tables *t,
 	return rc;
 }
 
-/* A decapsulated copy of the inner packet to an app (mirror). */
+/*
+ * Whether the inner packet of an uplink G-PDU (c->m as received) may be
+ * routed to an app, that is decapsulated: 0, or the drop counter that
+ * says why not (docs/architecture.md, "What edgesteer does as a router"):
+ * RFC 1812 §5.2.2, a router verifies the IPv4 header checksum of what it
+ * forwards (es_ip4_hdr_ok: the IPv4 fast track has read these 20 bytes a
+ * moment earlier, so three loads from L1 and a sum modulo 0xffff, ~18
+ * instructions); RFC 4291 §2.5.6 and §2.7, link scope stays
+ * on its link (the PDU session); BRIEF §4, never decapsulate twice. A
+ * relayed packet is not routed here and takes none of these checks.
+ */
+static inline int routable(const struct pctx *c)
+{
+	if (c->in.v6) {
+		if (unlikely(ip6_link_scope(c->in.a.v6a.src, c->in.a.v6a.dst)))
+			return ES_CNT_IP6_LINK_SCOPE;
+	} else if (unlikely(!es_ip4_hdr_ok(rte_pktmbuf_mtod_offset(c->m,
+				const uint8_t *, c->inner_off), c->in.l3_len))) {
+		return ES_CNT_INNER_IP4_CKSUM;
+	}
+	if (unlikely(es_inner_is_gtpu(&c->in)))
+		return ES_CNT_INNER_GTPU;
+	return 0;
+}
+
+/* The first address of v6's family of port p (network order), or NULL. */
+static inline const uint8_t *port_src(uint8_t p, bool v6)
+{
+	const struct es_port *pt = &es_ports[p];
+	if (v6)
+		return pt->has6 ? pt->src6 : NULL;
+	return pt->has4 ? pt->src4 : NULL;
+}
+
+/* A decapsulated copy of the inner packet to an app (mirror). A copy that
+ * could not be routed (routable, es_route_ip) is not made; the packet
+ * itself goes on to its 'then' action either way. */
 static void mirror_to(struct es_worker *w, const struct pctx *c,
 		      const struct es_app *app)
 {
 	struct rte_mbuf *cp;
 	if (app->down)
 		return;
+	if (routable(c) != 0) {
+		w->cnt[ES_CNT_MIRROR_NOT_ROUTED]++;
+		return;
+	}
 	cp = rte_pktmbuf_copy(c->m, es_pool, c->inner_off, c->in.ip_len);
 	if (cp == NULL) {
 		w->cnt[ES_CNT_MIRROR_FAIL]++;
@@ -388,12 +445,91 @@ static void mirror_to(struct es_worker *w, const struct pctx *c,
 	}
 	if (es_route_ip(cp, c->in.ip_len, c->in.v6, &es_ports[app->hop.port],
 			&app->hop) != 0) {
-		w->cnt[ES_CNT_MIRROR_FAIL]++;
+		w->cnt[ES_CNT_MIRROR_NOT_ROUTED]++;
 		rte_pktmbuf_free(cp);
 		return;
 	}
 	w->cnt[ES_CNT_MIRROR]++;
 	es_tx(w, app->hop.port, cp);
+}
+
+/*
+ * An uplink packet (m's data: its inner packet, as received) whose TTL /
+ * hop limit expired as it was to be routed to an app on app_port: it
+ * counts in drop_ttl_expired, and m becomes an ICMP Time Exceeded back to
+ * the UE through its gNB tunnel (a DL PDU Session Container with the
+ * session's QFI), from the N3 port's address of the family (the app
+ * port's when the N3 port has none). RFC 1812 §5.3.1, RFC 4443 §3.3.
+ */
+static __attribute__((noinline, cold)) int
+time_exceeded_ul(struct es_worker *w, const struct es_tables *t,
+		 struct pctx *c, const struct es_session *s, uint8_t app_port)
+{
+	const uint8_t *src = port_src(c->in_port, c->in.v6);
+	if (src == NULL)
+		src = port_src(app_port, c->in.v6);
+	if (es_path_time_exceeded(w, c->m, &c->in, src) != 1 ||
+	    to_gnb(w, t, c->m, s, ES_GTP_GPDU, true, s->qfi) != 0)
+		return ES_CNT_TTL;
+	w->cnt[ES_CNT_TTL]++;
+	w->cnt[ES_CNT_TIME_EXCEEDED_TX]++;
+	return CONSUMED;
+}
+
+/*
+ * The relayed G-PDU at m's data start (its GTP-U header), in its uncommon
+ * shapes; returns the new data start.
+ * - TS 29.281 §5.2.1: an intermediate node discards an extension header
+ *   whose type starts with bits 01 and does not forward it; the others
+ *   (00, 10, and 11 that es_parse_gtpu knows) go on. The chain is
+ *   compacted toward its start and the header moved up to the T-PDU,
+ *   which stays where it is; the first Next Extension Header Type is 0
+ *   when nothing is left (E stays set: the field is present).
+ * - 'set gtpu-padding 1': bytes of the T-PDU after the inner packet are
+ *   padding and go no further (docs/config.md).
+ * The Length field is set to what remains.
+ */
+static __attribute__((noinline, cold)) uint8_t *
+relay_fixup(struct es_worker *w, struct rte_mbuf *m, const struct pctx *c)
+{
+	uint8_t *g = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t hlen = c->g.hdr_len, keep;
+
+	if (c->g.n_ext != c->g.has_psc) {
+		/* es_parse_gtpu has walked this chain: lengths are not 0 and
+		 * it ends at hdr_len exactly */
+		uint32_t in = 12, out = 12, prev = 11;
+		uint8_t next = g[11];
+		while (next != ES_GTP_EXT_NONE && in < hlen) {
+			uint32_t elen = (uint32_t)g[in] * 4;
+			uint8_t after;
+			if (elen == 0 || in + elen > hlen)
+				break;
+			after = g[in + elen - 1];
+			if ((next & 0xc0) == 0x40) {
+				w->cnt[ES_CNT_GTP_EXT_STRIPPED]++;
+			} else {
+				memmove(g + out, g + in, elen);
+				g[prev] = next;
+				prev = out + elen - 1;
+				out += elen;
+			}
+			in += elen;
+			next = after;
+		}
+		g[prev] = ES_GTP_EXT_NONE;
+		if (out < in) {
+			/* in == hlen: move the header up to the T-PDU */
+			memmove(g + (in - out), g, out);
+			g = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(in - out));
+			hlen -= in - out;
+		}
+	}
+	keep = hlen + c->in.ip_len;
+	if (rte_pktmbuf_pkt_len(m) > keep)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - keep));
+	es_put_be16(g + 2, (uint16_t)(keep - 8));
+	return g;
 }
 
 static int act_uplink(struct es_worker *w, const struct es_tables *t,
@@ -419,9 +555,14 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 	switch (act) {
 	case ES_ACT_LOCAL: {
 		const struct es_app *app = &t->apps[app_i];
+		rc = routable(c);
+		if (rc)
+			return rc;
 		rte_pktmbuf_adj(m, c->inner_off);
 		rc = es_route_ip(m, c->in.ip_len, c->in.v6,
 				 &es_ports[app->hop.port], &app->hop);
+		if (unlikely(rc == ES_CNT_TTL))
+			return time_exceeded_ul(w, t, c, s, app->hop.port);
 		if (rc)
 			return rc;
 		w->cnt[ES_CNT_UL_LOCAL]++;
@@ -435,8 +576,13 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 		if (!s->has_cloud)
 			return ES_CNT_NO_CLOUD;
 		/* relay: keep the GTP-U header and its extension headers
-		 * (the PDU Session Container), rewrite TEID and outer */
+		 * (the PDU Session Container), rewrite TEID and outer; the
+		 * uncommon shapes (extension headers other than the
+		 * container, T-PDU padding) in relay_fixup */
 		g = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(c->o.l4_off + 8));
+		if (unlikely(c->g.n_ext != c->g.has_psc ||
+			     c->in.ip_len != c->g.payload_len))
+			g = relay_fixup(w, m, c);
 		es_put_be32(g + 4, s->cloud_teid);
 		rc = es_push_tpl(m, &es_ports[cloud->port], &t->tpls[s->cloud]);
 		if (rc)
@@ -454,6 +600,37 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 	}
 }
 
+/*
+ * A packet from an app (m's data: the IP packet, as received) whose TTL /
+ * hop limit expired as it was to be routed into a UE's tunnel: it counts
+ * in drop_ttl_expired, and m becomes an ICMP Time Exceeded back to its
+ * sender, on the local port it came from, to the MAC it came from, from
+ * that port's address of the family. RFC 1812 §5.3.1, RFC 4443 §3.3.
+ */
+static __attribute__((noinline, cold)) int
+time_exceeded_dl(struct es_worker *w, struct pctx *c)
+{
+	struct rte_mbuf *m = c->m;
+	struct rte_ether_addr smac;
+	struct rte_ether_hdr *eth;
+	/* the received Ethernet header still lies before the data */
+	memcpy(&smac, rte_pktmbuf_mtod(m, uint8_t *) - c->inner_off + 6, sizeof(smac));
+	if (es_path_time_exceeded(w, m, &c->in, port_src(c->in_port, c->in.v6)) != 1)
+		return ES_CNT_TTL;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (eth == NULL)
+		return ES_CNT_TTL;
+	eth->dst_addr = smac;
+	eth->src_addr = es_ports[c->in_port].mac;
+	eth->ether_type = rte_cpu_to_be_16(c->in.v6 ? RTE_ETHER_TYPE_IPV6
+						    : RTE_ETHER_TYPE_IPV4);
+	m->l2_len = sizeof(*eth);
+	w->cnt[ES_CNT_TTL]++;
+	w->cnt[ES_CNT_TIME_EXCEEDED_TX]++;
+	es_tx(w, c->in_port, m);
+	return CONSUMED;
+}
+
 static int act_downlink(struct es_worker *w, const struct es_tables *t, struct pctx *c,
 			const struct es_session *s, const struct es_rule *r)
 {
@@ -468,6 +645,8 @@ static int act_downlink(struct es_worker *w, const struct es_tables *t, struct p
 	if (c->path == P_DL_APP) {
 		/* routed from the app network into the tunnel */
 		rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), c->in.v6);
+		if (unlikely(rc == ES_CNT_TTL))
+			return time_exceeded_dl(w, c);
 		if (rc == 0)
 			rc = to_gnb(w, t, m, s, ES_GTP_GPDU, true, s->qfi);
 		if (rc == 0)
@@ -503,6 +682,10 @@ struct keyset {
 	uint16_t n;
 	uint16_t ci[ES_BURST];          /* index into the burst's pctx */
 	const void *keys[ES_BURST];
+	/* the keys themselves, 8-byte aligned: rte_hash_crc reads a key
+	 * 8 bytes at a time (an aligned load of uint64_t), and the IPv6 /64
+	 * inside struct es_inner sits at an offset of 4 mod 8 */
+	uint64_t k8[ES_BURST];
 };
 
 static void lookup_bulk(const struct rte_hash *h, struct keyset *k,
@@ -693,7 +876,8 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		for (uint16_t i = 0; i < nc; i++) {
 			if (sx[i] == NULL) {
 				struct keyset *k = &ks[KS_UE6];
-				k->keys[k->n] = c[i].in.a.v6a.dst;
+				memcpy(&k->k8[k->n], c[i].in.a.v6a.dst, 8);
+				k->keys[k->n] = &k->k8[k->n];
 				k->ci[k->n++] = i;
 			}
 		}
@@ -726,8 +910,12 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		}
 		if (p->path == P_UL) {
 			const struct es_session *s = &t->sessions[p->sess];
+			/* an IPv6 UE's link-local source is its own too
+			 * (ip6_ue_link_local); routable keeps it off the
+			 * apps' network */
 			bool ok = p->in.v6 ?
-				s->has_ue6 && memcmp(p->in.a.v6a.src, s->ue6, 8) == 0 :
+				s->has_ue6 && (memcmp(p->in.a.v6a.src, s->ue6, 8) == 0 ||
+					       ip6_ue_link_local(p->in.a.v6a.src)) :
 				s->has_ue4 && p->in.a.v4.src_be == s->ue4_be;
 			if (!ok) {
 				p->path = 0xff;
@@ -846,6 +1034,9 @@ int es_worker_init(struct es_worker *w, unsigned int lcore, uint16_t qid)
 	w->ei_period = es_set.errind_rate ? hz / es_set.errind_rate : 0;
 	w->ei_tokens = es_set.errind_rate;
 	w->ei_last = rte_rdtsc();
+	w->te_period = es_set.icmp_rate ? hz / es_set.icmp_rate : 0;
+	w->te_tokens = es_set.icmp_rate;
+	w->te_last = w->ei_last;
 	w->last_rx_tsc = rte_rdtsc();
 	return 0;
 }

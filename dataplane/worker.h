@@ -34,6 +34,8 @@ struct es_worker {
 	struct es_frag frag;                 /* reassembly and its budget (frag.h) */
 	/* Error Indication token bucket */
 	uint64_t ei_tokens, ei_last, ei_period;
+	/* ICMP error (Time Exceeded) token bucket: 'set icmp-rate' */
+	uint64_t te_tokens, te_last, te_period;
 	uint64_t last_rx_tsc;                /* for --idle-exit */
 	uint64_t stage[ES_ST_MAX];           /* TSC cycles per stage (--stage-cycles) */
 	uint64_t stage_pkts;                 /* packets received in timed rounds */
@@ -158,6 +160,19 @@ int es_path_echo(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 		 const struct es_outer *o, const struct es_gtpu *g);
 int es_path_errind(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 		   const struct es_outer *o, const struct es_gtpu *g);
+/* m's data is an IP packet of exactly the length in (its parse) gives,
+ * whose TTL / hop limit expired as it was to be routed (not yet
+ * decremented). Turns m into an ICMP Time Exceeded (RFC 792; ICMPv6
+ * type 3, RFC 4443 §3.3) from src (4 or 16 bytes, network order) to the
+ * packet's source: an IP packet without L2, quoting as much of the
+ * packet as RFC 1812 §4.3.2.3 / RFC 4443 §2.4(c) allow. Returns 1 when
+ * m holds it (the caller sends it and counts icmp_time_exceeded_tx), 0
+ * when none is to be sent (src NULL, RFC 1812 §4.3.2.7 / RFC 4443
+ * §2.4(e): icmp_err_suppressed; rate limit: icmp_err_limited; icmp-rate
+ * 0: nothing), m then unchanged. */
+struct es_inner;
+int es_path_time_exceeded(struct es_worker *w, struct rte_mbuf *m,
+			  const struct es_inner *in, const uint8_t *src);
 
 /* Queue m for tx on config port p (counts ES_CNT_TX). */
 static inline void es_tx(struct es_worker *w, uint8_t p, struct rte_mbuf *m)

@@ -102,7 +102,9 @@ session add 1 ue 10.46.0.2 ue6 2001:db8:babe:1::/64 ul-teid 0xc0bb gnb 127.0.0.2
 rule add 10 proto icmp6 dst 2001:db8:cafe::/48 action local xr6
 """
     # frame number (1-based) -> fate of every GTP-U frame addressed to us
-    GTPU_TO_US = {27: "n9", 35: "n9", 39: "drop_ue_spoof", 45: "lan",
+    # 39: a Router Solicitation from the UE's link-local fe80::2, relayed
+    # to the home UPF as the capture's UPF did (frame 40)
+    GTPU_TO_US = {27: "n9", 35: "n9", 39: "n9", 45: "lan",
                   29: "n3", 37: "n3", 43: "n3", 47: "n3"}
 
     @classmethod
@@ -140,11 +142,11 @@ rule add 10 proto icmp6 dst 2001:db8:cafe::/48 action local xr6
         self.assertDrops(res, want)
         self.assertEqual(want["drop_udp_port"], 10)
         self.assertEqual(res.counters["rx"], 56)
-        self.assertEqual((len(res.out["n9"]), len(res.out["n3"]), len(res.out["lan"])), (2, 4, 1))
-        self.assertEqual(res.counters["ul_cloud"], 2)
+        self.assertEqual((len(res.out["n9"]), len(res.out["n3"]), len(res.out["lan"])), (3, 4, 1))
+        self.assertEqual(res.counters["ul_cloud"], 3)
         self.assertEqual(res.counters["dl_relay"], 4)
         self.assertEqual(res.counters["ul_local"], 1)
-        self.assertEqual(res.counters["tx"], 7)
+        self.assertEqual(res.counters["tx"], 8)
 
     def assertOuter(self, p, src_mac, dst_mac, src, dst):
         self.assertEqual((p[Ether].src, p[Ether].dst), (src_mac, dst_mac))
@@ -155,8 +157,8 @@ rule add 10 proto icmp6 dst 2001:db8:cafe::/48 action local xr6
         self.assertEqual(IP(bytes(chk)).chksum, p[IP].chksum)
 
     def test_uplink_is_relayed_to_the_home_upf_as_the_capture_shows(self):
-        self.assertEqual(len(self.res.out["n9"]), 2)
-        for out, (rx, ref) in zip(self.res.out["n9"], ((27, 28), (35, 36))):
+        self.assertEqual(len(self.res.out["n9"]), 3)
+        for out, (rx, ref) in zip(self.res.out["n9"], ((27, 28), (35, 36), (39, 40))):
             with self.subTest(frame=rx):
                 self.assertOuter(out, MAC_N9_PORT, CAP_SRC_MAC, "127.0.0.7", "127.0.1.7")
                 g = out[GTP_U_Header]
@@ -232,7 +234,8 @@ class TestCups(h.TestCase):
         TEID 1 from eNB 127.0.0.5, UE 10.45.0.2 and cafe::/64 (the inner
         addresses); a rule sends the ICMP echo to 10.45.0.1 to a local app,
         the ICMPv6 echo goes to an (invented) cloud UPF 127.0.1.7.
-        Fates: 21 (Router Solicitation from fe80::2) -> drop_ue_spoof;
+        Fates: 21 (Router Solicitation from the UE's link-local fe80::2)
+        -> n9, relayed to the cloud UPF (docs/architecture.md);
         23, 25 -> drop_gtpu_len; trimmed 23 -> lan, trimmed 25 -> n9; the
         UPF's own frames (22, 24, 26, End Markers) -> drop_dst_not_local;
         PFCP to 127.0.0.7 -> drop_udp_port; frame 4, an ICMP port
@@ -250,7 +253,7 @@ app add xr via 10.100.0.20
 session add 1 ue 10.45.0.2 ue6 cafe::/64 ul-teid 1 gnb 127.0.0.5 gnb-teid 1 cloud 127.0.1.7 cloud-teid 0x4242 qfi 5
 rule add 10 proto icmp dst 10.45.0.1/32 action local xr
 """
-        gtpu_to_us = {21: "drop_ue_spoof", 23: "drop_gtpu_len", 25: "drop_gtpu_len"}
+        gtpu_to_us = {21: "n9", 23: "drop_gtpu_len", 25: "drop_gtpu_len"}
         fixed = [trimmed(pk[22]), trimmed(pk[24])]
         res = h.run(cfg, {"n3": pk + fixed})
         want = {}
@@ -259,7 +262,8 @@ rule add 10 proto icmp dst 10.45.0.1/32 action local xr
                 fate = gtpu_to_us.pop(i + 1)
             else:
                 fate = host_fate(p, {"127.0.0.7"})
-            want[fate] = want.get(fate, 0) + 1
+            if fate.startswith("drop_"):
+                want[fate] = want.get(fate, 0) + 1
         self.assertEqual(gtpu_to_us, {})
         self.assertEqual(want["drop_host_other"], 1)
         self.assertDrops(res, want)
@@ -269,9 +273,13 @@ rule add 10 proto icmp dst 10.45.0.1/32 action local xr
         self.assertEqual(IP(inner23)[ICMP].type, 8)
         self.assertEqual(len(res.out["lan"]), 1)
         self.assertSameBytes(res.out["lan"][0], Ether(src=h.MAC_LAN, dst=MAC_APP) / IP(h.routed(inner23)))
+        # 21: the Router Solicitation, relayed as it came, TEID rewritten
+        self.assertEqual(len(res.out["n9"]), 2)
+        want_gtp = bytearray(gtp_payload(pk[20]))
+        want_gtp[4:8] = (0x4242).to_bytes(4, "big")
+        self.assertEqual(gtp_payload(res.out["n9"][0]).hex(), bytes(want_gtp).hex())
         # trimmed 25: relayed, GTP-U header kept (no extension), TEID rewritten
-        self.assertEqual(len(res.out["n9"]), 1)
-        o = res.out["n9"][0]
+        o = res.out["n9"][1]
         self.assertEqual((o[IP].src, o[IP].dst, o[Ether].dst), ("127.0.1.1", "127.0.1.7", h.MAC_UPF))
         want_gtp = bytearray(gtp_payload(trimmed(pk[24])))
         want_gtp[4:8] = (0x4242).to_bytes(4, "big")

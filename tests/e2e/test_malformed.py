@@ -102,6 +102,11 @@ CASES = [
     ("gtp_pt_0", "drop_gtpu_version", "n3", udp4(gtp(flags=0x24))),
     ("psc_pdu_type_5", "drop_gtpu_ext_bad", "n3", udp4(gtp(exts=bytes([1, 0x50, 9, 0])))),
     ("two_pscs", "drop_gtpu_ext_bad", "n3", two_pscs()),
+    # TS 29.281 §5.2.2.3, §5.2.2.2A: fixed lengths (one unit, two units)
+    ("sci_ext_of_2_units", "drop_gtpu_ext_bad", "n3",
+     udp4(gtp(opt=b"\0\0\0\x20", exts=bytes([2, 0x11, 0, 0, 0, 0, 0, 0x85]) + PSC_UL))),
+    ("long_pdcp_ext_of_1_unit", "drop_gtpu_ext_bad", "n3",
+     udp4(gtp(opt=b"\0\0\0\x82", exts=bytes([1, 0, 7, 0x85]) + PSC_UL))),
     ("gtp_msg_type_50", "drop_gtpu_msg_type", "n3", udp4(gtp(mtype=50))),
     # outer L2/L3/L4
     ("outer_ihl_4", "drop_ip4_ihl", "n3", with_byte(udp4(GTP), 14, 0x44)),
@@ -257,8 +262,10 @@ class Fuzz(h.TestCase):
         # errind-rate 0: with Error Indications on, a G-PDU for an unknown
         # TEID (a flipped TEID byte) raises drop_gtpu_teid_unknown AND its
         # mbuf is reused for the Error Indication (tx): counted twice. Off,
-        # each received packet is either sent or dropped.
-        res = h.run(tp.cfg("set errind-rate 0\n"), {"n3": [Raw(f) for f in frames]},
+        # each received packet is either sent or dropped. icmp-rate 0 for
+        # the same reason: a mutated TTL of 0 or 1 on a packet routed to an
+        # app would be drop_ttl_expired and carry a Time Exceeded.
+        res = h.run(tp.cfg("set errind-rate 0\nset icmp-rate 0\n"), {"n3": [Raw(f) for f in frames]},
                     idle_ms=400)
         # even frames shorter than 14 bytes are delivered by net_pcap
         self.assertEqual(res.counters["rx"], len(frames))

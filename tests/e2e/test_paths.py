@@ -3,7 +3,8 @@ outer and inner; outputs compared byte for byte with packets scapy builds
 independently, and the named counters checked."""
 from scapy.all import ARP, ICMP, IP, IPv6, TCP, UDP, Ether, Raw, Padding, ICMPv6EchoRequest, fragment, fragment6
 from scapy.layers.inet6 import IPv6ExtHdrFragment
-from scapy.contrib.gtp import GTP_U_Header, GTPPDUSessionContainer, GTPEchoRequest
+from scapy.contrib.gtp import (GTP_U_Header, GTPPDUSessionContainer, GTPEchoRequest,
+                               GTP_UDPPort_ExtensionHeader, GTP_PDCP_PDU_ExtensionHeader)
 
 import esharness as h
 from esharness import (APP_4, APP_6, GNB_4, GNB_6, MAC_APP, MAC_GNB, MAC_LAN,
@@ -97,6 +98,87 @@ class UplinkCloud(h.TestCase):
         want = (Ether(src=MAC_N9, dst=MAC_UPF) / IPv6(src=N9_6, dst=UPF_6) /
                 UDP(sport=2152, dport=2152) / relay_gtp(0x2102, inner, 1, 3))
         self.assertSameBytes(res.out["n9"][0], want)  # scapy computes the UDP checksum
+
+    def test_t_pdu_padding_is_not_relayed(self):
+        """'set gtpu-padding 1': a T-PDU of a 28-byte inner packet and 20
+        bytes of padding (GTP-U Length 56) leaves on N9 as exactly the inner
+        packet, its Length 36 (docs/config.md: the padding is not forwarded)."""
+        inner = IP(src=UE, dst="8.8.8.8", id=1) / UDP(sport=1000, dport=2000)
+        self.assertEqual(len(inner), 28)
+        g = (GTP_U_Header(teid=0x100, E=1, next_ex=0x85) /
+             GTPPDUSessionContainer(type=1, QFI=9) / Raw(bytes(inner) + b"\0" * 20))
+        self.assertEqual(GTP_U_Header(bytes(g)).length, 56)
+        pkt = (Ether(src=MAC_GNB, dst=MAC_N3) / IP(src=GNB_4, dst=N3_4) /
+               UDP(sport=2152, dport=2152) / g)
+        res = h.run(cfg("set gtpu-padding 1\n"), {"n3": [pkt]})
+        self.assertEqual(len(res.out["n9"]), 1)
+        want = (outer4(N9_4, UPF_4, MAC_N9, MAC_UPF) /
+                UDP(sport=2152, dport=2152, chksum=0) /
+                relay_gtp(0x2100, inner, 1, 9))
+        self.assertSameBytes(res.out["n9"][0], want)
+        self.assertEqual(res.out["n9"][0][GTP_U_Header].length, 36)
+        self.assertEqual((res.counters["gtpu_padding"], res.counters["ul_cloud"]), (1, 1))
+        self.assertDrops(res, {})
+
+    def test_udp_port_extension_header_is_not_relayed(self):
+        """TS 29.281 §5.2.1: a type starting with bits 01 (UDP Port, 0x40)
+        is discarded by an intermediate node; the container goes on."""
+        inner = inner4("8.8.8.8")
+        g = (GTP_U_Header(gtp_type=255, teid=0x100, E=1, next_ex=0x40) /
+             GTP_UDPPort_ExtensionHeader(udp_port=40000, next_ex=0x85) /
+             GTPPDUSessionContainer(type=1, QFI=9) / inner)
+        pkt = (Ether(src=MAC_GNB, dst=MAC_N3) / IP(src=GNB_4, dst=N3_4) /
+               UDP(sport=2152, dport=2152) / g)
+        res = h.run(cfg(), {"n3": [pkt]})
+        self.assertEqual(len(res.out["n9"]), 1)
+        want = (outer4(N9_4, UPF_4, MAC_N9, MAC_UPF) /
+                UDP(sport=2152, dport=2152, chksum=0) /
+                relay_gtp(0x2100, inner, 1, 9))
+        self.assertSameBytes(res.out["n9"][0], want)
+        self.assertEqual(res.counters["gtpu_ext_stripped"], 1)
+        self.assertDrops(res, {})
+
+    def test_only_the_01_extension_headers_of_a_chain_are_removed(self):
+        """A chain PSC, 0x4f (01: removed, two units), Service Class
+        Indicator (00: kept), UDP Port (01: removed), with sequence number
+        and N-PDU number, and padding after the inner packet: what is left
+        is PSC then SCI, the optional octets as they were, the Length fixed;
+        the T-PDU is the inner packet."""
+        inner = inner4("8.8.8.8")
+        psc = bytes([1, 0x10, 9, 0x4f])                 # UL, QFI 9, next 0x4f
+        x4f = bytes([2, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x20])
+        sci = bytes([1, 0x37, 0x00, 0x40])
+        udpp = bytes([1, 0x9c, 0x40, 0x00])
+        opt = bytes([0x12, 0x34, 0x56, 0x85])           # seq 0x1234, N-PDU 0x56
+        rest = opt + psc + x4f + sci + udpp + bytes(inner) + b"\0" * 6
+        gtp = bytes([0x37, 0xff]) + len(rest).to_bytes(2, "big") + (0x100).to_bytes(4, "big") + rest
+        pkt = (Ether(src=MAC_GNB, dst=MAC_N3) / IP(src=GNB_4, dst=N3_4) /
+               UDP(sport=2152, dport=2152) / Raw(gtp))
+        res = h.run(cfg("set gtpu-padding 1\n"), {"n3": [pkt]})
+        self.assertEqual(len(res.out["n9"]), 1)
+        kept = opt + bytes([1, 0x10, 9, 0x20]) + bytes([1, 0x37, 0x00, 0x00]) + bytes(inner)
+        want_gtp = bytes([0x37, 0xff]) + len(kept).to_bytes(2, "big") + (0x2100).to_bytes(4, "big") + kept
+        want = (outer4(N9_4, UPF_4, MAC_N9, MAC_UPF) /
+                UDP(sport=2152, dport=2152, chksum=0) / Raw(want_gtp))
+        self.assertSameBytes(res.out["n9"][0], want)
+        self.assertEqual(res.counters["gtpu_ext_stripped"], 2)
+        self.assertDrops(res, {})
+
+    def test_a_chain_of_01_headers_alone_leaves_an_empty_chain(self):
+        """Only a UDP Port header: relayed with E set and Next Extension
+        Header Type 0 (no more), the 12-octet header and the T-PDU."""
+        inner = inner4("8.8.8.8")
+        g = (GTP_U_Header(gtp_type=255, teid=0x100, E=1, next_ex=0x40) /
+             GTP_UDPPort_ExtensionHeader(udp_port=40000, next_ex=0) / inner)
+        pkt = (Ether(src=MAC_GNB, dst=MAC_N3) / IP(src=GNB_4, dst=N3_4) /
+               UDP(sport=2152, dport=2152) / g)
+        res = h.run(cfg(), {"n3": [pkt]})
+        self.assertEqual(len(res.out["n9"]), 1)
+        want = (outer4(N9_4, UPF_4, MAC_N9, MAC_UPF) /
+                UDP(sport=2152, dport=2152, chksum=0) /
+                GTP_U_Header(gtp_type=255, teid=0x2100, E=1, next_ex=0) / inner)
+        self.assertSameBytes(res.out["n9"][0], want)
+        self.assertEqual(res.counters["gtpu_ext_stripped"], 1)
 
     def test_session_without_cloud_fteid_drops_unmatched_uplink(self):
         c = h.BASE_CONFIG + session(9, "10.45.9.9", 0x900, cloud=None)
@@ -218,6 +300,22 @@ class Downlink(h.TestCase):
         self.assertEqual(b[GTPPDUSessionContainer].QFI, 5)  # the session's default
         self.assertEqual(b[GTPPDUSessionContainer].type, 0)
         self.assertEqual(res.counters["dl_relay"], 2)
+
+    def test_cloud_downlink_relay_builds_a_new_header_without_01_extensions(self):
+        """N9 to gNB: the relay writes a new GTP-U header with only a DL
+        container, so a UDP Port or PDCP PDU Number header from the cloud
+        goes no further (TS 29.281 §5.2.1 for the former)."""
+        inner = IP(src="8.8.8.8", dst=UE) / UDP(sport=53, dport=1000)
+        g = (GTP_U_Header(gtp_type=255, teid=0x400, E=1, next_ex=0x40) /
+             GTP_UDPPort_ExtensionHeader(udp_port=2152, next_ex=0xc0) /
+             GTP_PDCP_PDU_ExtensionHeader(pdcp_pdu=7, next_ex=0x85) /
+             GTPPDUSessionContainer(type=0, QFI=4) / inner)
+        p = Ether(src=MAC_UPF, dst=MAC_N9) / IP(src=UPF_4, dst=N9_4) / UDP(sport=2152, dport=2152) / g
+        res = h.run(cfg(), {"n9": [p]})
+        self.assertEqual(len(res.out["n3"]), 1)
+        self.assertSameBytes(res.out["n3"][0], outer4(N3_4, GNB_4, MAC_N3, MAC_GNB) /
+                             UDP(sport=2152, dport=2152, chksum=0) / relay_gtp(0x1100, inner, 0, 4))
+        self.assertDrops(res, {})
 
     def test_cloud_downlink_to_an_unknown_n9_teid_is_dropped(self):
         p = (Ether(src=MAC_UPF, dst=MAC_N9) / IP(src=UPF_4, dst=N9_4) / UDP(sport=2152, dport=2152) /

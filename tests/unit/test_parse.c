@@ -1322,6 +1322,53 @@ T(parse_gtpu__rejects_pdcp_number_ext_of_length_2)
 	check_one_unit_ext(ES_GTP_EXT_PDCP);
 }
 
+/* Every extension header type with a fixed length in TS 29.281 §5.2.2
+ * (units of 4 octets): a G-PDU whose chain has it first, then the PSC,
+ * parses at exactly that length and is drop_gtpu_ext_bad at every other
+ * length from 1 to 4 units; a variable-length container is not. */
+T(parse_gtpu__checks_the_fixed_length_of_every_known_type)
+{
+	static const struct { uint8_t type, units; } fixed[] = {
+		{ ES_GTP_EXT_SCI, 1 },          /* §5.2.2.3 Service Class Indicator */
+		{ ES_GTP_EXT_UDP_PORT, 1 },     /* §5.2.2.1 UDP Port */
+		{ ES_GTP_EXT_PDCP, 1 },         /* §5.2.2.2 PDCP PDU Number */
+		{ ES_GTP_EXT_LONG_PDCP, 2 },    /* §5.2.2.2A Long PDCP PDU Number */
+		{ ES_GTP_EXT_LONG_PDCP0, 2 },   /* §5.2.2.2A, the type of bits 00 */
+		{ ES_GTP_EXT_RAN, 0 },          /* §5.2.2.4: variable */
+		{ ES_GTP_EXT_XW_RAN, 0 },       /* §5.2.2.5 */
+		{ ES_GTP_EXT_NR_RAN, 0 },       /* §5.2.2.6 */
+	};
+	uint8_t inner[128], b[256], ext[4 * 4 + 4];
+	struct in_spec is = IN4UDP;
+	size_t il = put_inner(inner, &is);
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		for (uint8_t u = 1; u <= 4; u++) {
+			struct gtp_spec gs = { .flags = 0x34, .type = ES_GTP_GPDU, .teid = TEID,
+					       .next = fixed[i].type, .ext = ext,
+					       .ext_len = (size_t)u * 4 + 4 };
+			struct es_gtpu g;
+			size_t n;
+			int want = fixed[i].units == 0 || fixed[i].units == u ?
+				   ES_CNT_NONE : ES_CNT_GTP_EXT_BAD;
+			memset(ext, 0, sizeof(ext));
+			ext[0] = u;
+			ext[u * 4 - 1] = ES_GTP_EXT_PSC;
+			memcpy(ext + u * 4, (const uint8_t[]){ 0x01, 0x10, 0x09, 0x00 }, 4);
+			n = put_gtpu(b, &gs, inner, il);
+			if (gtpu_x(b, (uint32_t)n, &g) != want)
+				fail_msg("type 0x%02x, %u units: got %d, want %d (%s)", fixed[i].type, u,
+					 gtpu_x(b, (uint32_t)n, &g), want,
+					 want ? cnt_name(want) : "none");
+			if (want == ES_CNT_NONE) {
+				assert_int_equal(g.hdr_len, 12 + u * 4 + 4);
+				assert_int_equal(g.n_ext, 2);
+				assert_int_equal(g.qfi, 9);
+			}
+		}
+	}
+}
+
 /* ================= malformed outer ================= */
 
 static void std_frame(struct pkt *k, const struct out_spec *os)
@@ -2156,6 +2203,58 @@ T(cksum__ip4_hdr_cksum_matches_reference_on_generated_headers)
 	}
 }
 
+/* es_ip4_hdr_ok (the hot path's verify, a sum modulo 0xffff without
+ * folding) against the plain RFC 1071 sum: on random version-4 headers of
+ * every length, with the checksum right (also as its other zero, 0xffff
+ * for 0x0000), wrong by one bit anywhere, or random; and on the headers
+ * whose sums carry out of 64 bits (all ones). */
+T(cksum__ip4_hdr_ok_agrees_with_the_full_sum)
+{
+	uint32_t x = 0x9e3779b9;
+	int n_ok = 0, n_bad = 0;
+	for (int i = 0; i < 20000; i++) {
+		uint8_t h[60];
+		uint8_t ihl = (uint8_t)(i % 3 ? 5 : 5 + i % 11);
+		uint32_t hl = ihl * 4u;
+		for (size_t j = 0; j < sizeof(h); j++) {
+			x = x * 1103515245u + 12345u;
+			h[j] = (uint8_t)(x >> 16);
+		}
+		if (i % 13 == 0)
+			memset(h, 0xff, sizeof(h));
+		h[0] = (uint8_t)(0x40 | ihl);
+		switch (i % 4) {
+		case 0:     /* right */
+			fix_ip4_cksum(h);
+			break;
+		case 1:     /* right, then one bit flipped */
+			fix_ip4_cksum(h);
+			h[(x >> 8) % hl] ^= (uint8_t)(1u << (x % 8));
+			h[0] = (uint8_t)(0x40 | ihl);
+			break;
+		case 2:     /* right, 0x0000 written as 0xffff where it occurs */
+			fix_ip4_cksum(h);
+			if (h[10] == 0 && h[11] == 0)
+				h[10] = h[11] = 0xff;
+			break;
+		default:    /* as it comes */
+			break;
+		}
+		{
+			bool want = ref_cksum(h, hl) == 0;
+			if (es_ip4_hdr_ok(h, hl) != want)
+				fail_msg("header %d (%u bytes): es_ip4_hdr_ok %d, full sum %d",
+					 i, hl, !want, want);
+			if (want)
+				n_ok++;
+			else
+				n_bad++;
+		}
+	}
+	/* both answers were exercised, many times */
+	assert_true(n_ok > 5000 && n_bad > 5000);
+}
+
 T(cksum__add_and_fold_handle_odd_length_and_carries)
 {
 	static const uint8_t d[] = { 0xff, 0xff, 0xff, 0xff, 0x01 };
@@ -2257,6 +2356,8 @@ int main(void)
 		cmocka_unit_test(parse_gtpu__rejects_two_pscs),
 		cmocka_unit_test(parse_gtpu__rejects_udp_port_ext_of_length_2),
 		cmocka_unit_test(parse_gtpu__rejects_pdcp_number_ext_of_length_2),
+		cmocka_unit_test(parse_gtpu__checks_the_fixed_length_of_every_known_type),
+		cmocka_unit_test(cksum__ip4_hdr_ok_agrees_with_the_full_sum),
 		/* malformed outer */
 		cmocka_unit_test(parse_outer__rejects_frame_shorter_than_14),
 		cmocka_unit_test(parse_outer__rejects_truncated_vlan_tag),
