@@ -21,15 +21,22 @@ from esharness import (APP_4, APP_6, GNB2_4, GNB_4, GNB_6, LAN_4, LAN_6,
 TAG_MAGIC = b"\xd1\xffES"
 
 # more peers than esharness.BASE_CONFIG: a second IPv6 gNB, a second UPF,
-# two more app hosts
+# two more app hosts; and peers off the ports' subnets, reached through a
+# gateway (a gNB, an IPv6 UPF, an app host)
 GNB2_6, UPF2_4, APP2_4, APP2_6 = "2001:db8:3::11", "198.51.100.8", "10.100.0.22", "2001:db8:a::21"
+GNB3_4, UPF3_6, APP3_4 = "203.0.113.77", "2001:db8:99::7", "10.99.0.5"
+GW3_4, GW9_6, GWLAN_4 = "192.0.2.254", "2001:db8:9::fe", "10.100.0.254"
 MAC_UPF2, MAC_APP2 = "02:00:00:00:00:08", "02:00:00:00:00:22"
-GNB_MAC = {GNB_4: MAC_GNB, GNB2_4: MAC_GNB2, GNB_6: MAC_GNB, GNB2_6: MAC_GNB2}
+MAC_GW3, MAC_GW9, MAC_GWLAN = "02:00:00:00:03:fe", "02:00:00:00:09:fe", "02:00:00:00:0a:fe"
+GNB_MAC = {GNB_4: MAC_GNB, GNB2_4: MAC_GNB2, GNB_6: MAC_GNB, GNB2_6: MAC_GNB2, GNB3_4: MAC_GW3}
 APP_HOSTS = {APP_4: MAC_APP, APP_6: MAC_APP, MIRROR_4: MAC_MIRROR,
-             APP2_4: MAC_APP2, APP2_6: MAC_MIRROR}
-NEIGHS = ([(a, mac, "n3") for a, mac in GNB_MAC.items()] +
-          [(UPF_4, MAC_UPF, "n9"), (UPF_6, MAC_UPF, "n9"), (UPF2_4, MAC_UPF2, "n9")] +
-          [(a, mac, "lan") for a, mac in APP_HOSTS.items()])
+             APP2_4: MAC_APP2, APP2_6: MAC_MIRROR, APP3_4: MAC_GWLAN}
+NEIGHS = ([(a, mac, "n3") for a, mac in GNB_MAC.items() if a != GNB3_4] +
+          [(GW3_4, MAC_GW3, "n3")] +
+          [(UPF_4, MAC_UPF, "n9"), (UPF_6, MAC_UPF, "n9"), (UPF2_4, MAC_UPF2, "n9"),
+           (GW9_6, MAC_GW9, "n9")] +
+          [(a, mac, "lan") for a, mac in APP_HOSTS.items() if a != APP3_4] +
+          [(GWLAN_4, MAC_GWLAN, "lan")])
 
 REMOTE4 = ["10.200.0.0/16", "10.200.7.0/24", "10.200.7.128/25", "10.200.7.5/32",
            "10.201.0.0/16", "10.0.0.0/8", "203.0.113.0/24", "8.8.8.0/24",
@@ -119,9 +126,12 @@ class Gen:
         r = self.r
         mtu3 = r.choice([1500, 1500, 1500, 1400, 1280, 9000])
         mtu9 = r.choice([1500, 1500, 1500, 1400, 9000])
-        ports = [m.Port("n3", "net_pcap0", "access", [f"{N3_4}/24", f"{N3_6}/64"], MAC_N3, mtu3),
-                 m.Port("n9", "net_pcap1", "core", [f"{N9_4}/24", f"{N9_6}/64"], MAC_N9, mtu9),
-                 m.Port("lan", "net_pcap2", "local", [f"{LAN_4}/24", f"{LAN_6}/64"], MAC_LAN)]
+        ports = [m.Port("n3", "net_pcap0", "access", [f"{N3_4}/24", f"{N3_6}/64"], MAC_N3, mtu3,
+                        gw=GW3_4),
+                 m.Port("n9", "net_pcap1", "core", [f"{N9_4}/24", f"{N9_6}/64"], MAC_N9, mtu9,
+                        gw6=GW9_6),
+                 m.Port("lan", "net_pcap2", "local", [f"{LAN_4}/24", f"{LAN_6}/64"], MAC_LAN,
+                        gw=GWLAN_4)]
         self.apps = [m.App(f"app{i}", r.choice(list(APP_HOSTS)), up=r.random() < 0.7)
                      for i in range(r.randint(3, 7))]
         self.apps[0].up = True
@@ -187,7 +197,7 @@ class Gen:
                         n9.add(cand)
                 if n9t is None:
                     n9t = self._teid(n9)
-            cloud = r.choices([UPF_4, UPF2_4, UPF_6, None], [5, 2, 2, 1])[0]
+            cloud = r.choices([UPF_4, UPF2_4, UPF_6, UPF3_6, None], [5, 2, 2, 1, 1])[0]
             s = m.Session(sid * r.choice([1, 7, 1000003]) + r.choice([0, 0, 1 << 31]),
                           t, r.choice(list(GNB_MAC)), self._teid(set()),
                           ue=str(ue) if ue else None, ue6=str(u6) if u6 else None,
@@ -651,6 +661,8 @@ class Gen:
         v = self.r.choice([4, 4, 6])
         if v == 4:
             return self._outer_frame(4, self.r.choice([UPF_4, UPF2_4]), N9_4, MAC_UPF, MAC_N9, gtp)
+        if self.r.random() < 0.2:
+            return self._outer_frame(6, UPF3_6, N9_6, MAC_GW9, MAC_N9, gtp)
         return self._outer_frame(6, UPF_6, N9_6, MAC_UPF, MAC_N9, gtp)
 
     def _qfi(self, rule=None):

@@ -162,9 +162,11 @@ def net(text):
 
 
 class Port:
-    def __init__(self, name, dev, role, addrs, mac, mtu=1500):
+    def __init__(self, name, dev, role, addrs, mac, mtu=1500, gw=None, gw6=None):
         self.name, self.dev, self.role, self.mac, self.mtu = name, dev, role, mac, mtu
         self.ifaces = [ipaddress.ip_interface(a) for a in addrs]
+        self.gw = {4: ipaddress.ip_address(gw) if gw else None,
+                   6: ipaddress.ip_address(gw6) if gw6 else None}
 
     def owns(self, addr):
         return any(i.ip == addr for i in self.ifaces)
@@ -181,8 +183,9 @@ class Port:
 
     def line(self):
         addrs = " ".join(f"addr {i}" for i in self.ifaces)
+        gw = "".join(f" {w} {self.gw[v]}" for v, w in ((4, "gw"), (6, "gw6")) if self.gw[v])
         mtu = f" mtu {self.mtu}" if self.mtu != 1500 else ""
-        return f"port add {self.name} dev {self.dev} role {self.role} {addrs}{mtu} mac {self.mac}"
+        return f"port add {self.name} dev {self.dev} role {self.role} {addrs}{gw}{mtu} mac {self.mac}"
 
 
 class App:
@@ -372,13 +375,26 @@ class Model:
 
     # -- peers: the port a peer is on and its MAC (docs/config.md port, neigh)
     def peer(self, addr, role):
-        for p in self.cfg.ports:
-            if p.role == role and p.on_link(addr):
-                mac = self.neigh.get((p.name, addr))
-                if mac is None:
-                    raise NotModelled(f"no neighbour {addr} on {p.name}")
-                return p, mac
-        raise NotModelled(f"{addr} on no {role} port")
+        """The port a peer is reached on and the MAC of its next hop: the
+        peer itself on a port's subnet, else the port's gateway of the
+        family (docs/config.md, 'gw' / 'gw6')."""
+        ports = [p for p in self.cfg.ports if p.role == role]
+        hop = None
+        for p in ports:
+            if p.on_link(addr):
+                hop = p, addr
+                break
+        else:
+            for p in ports:
+                if p.gw[addr.version] is not None:
+                    hop = p, p.gw[addr.version]
+                    break
+        if hop is None:
+            raise NotModelled(f"{addr} on no {role} port")
+        mac = self.neigh.get((hop[0].name, hop[1]))
+        if mac is None:
+            raise NotModelled(f"no neighbour {hop[1]} on {hop[0].name}")
+        return hop[0], mac
 
     # -- the entry point
     def predict(self, port, frame):
