@@ -9,6 +9,9 @@ and exact bytes) or the drop; the outputs of the binary are matched to
 their input by the tag in their inner payload and compared byte for byte
 (the first differences are given field by field, decoded by scapy), and
 every counter the model predicts is compared with the binary's total.
+Scenarios of even seeds start from a saved state whose journal leads to
+the configuration (rules classified by the update path), and those of
+seeds 3 modulo 4 run three workers.
 
 Size: ES_DIFF_PACKETS (default 100000) packets in ES_DIFF_SCENARIOS
 (default 4) scenarios; ES_DIFF_SEED (default 1) is the seed of the first
@@ -39,7 +42,7 @@ SEED = int(os.environ.get("ES_DIFF_SEED", "1"))
 KEEP = os.environ.get("ES_DIFF_KEEP")        # a directory: keep every run's files there
 for _name in filter(None, os.environ.get("ES_DIFF_NEW", "").split(",")):
     if _name not in m.NEW:
-        raise SystemExit(f"ES_DIFF_NEW: unknown switch {_name!r} (one of {', '.join(m.NEW)})")
+        raise ValueError(f"ES_DIFF_NEW: unknown switch {_name!r} (one of {', '.join(m.NEW)})")
     m.NEW[_name] = True
 PORTS = ("n3", "n9", "lan")
 SHOW_FIRST = 5           # mismatching packets reported in full
