@@ -733,6 +733,12 @@ static int parse_rule(struct words *ws, struct es_cmd *c)
 			fam = a[k]->v6;
 		}
 	}
+	/* an IPv6 UE is its /64: rules classify on the /64 of the UE address
+	 * (classify.h, struct es_key6), so a longer 'ue' would match all of
+	 * its /64 */
+	if (r->has_ue && r->ue.v6 && r->ue.plen > 64)
+		return fail(ws, "rule %u: an IPv6 'ue' prefix is at most /64 (the UE's prefix); "
+			    "match an address in it with 'src' (uplink) or 'dst' (downlink)", r->prio);
 	return 0;
 }
 

@@ -75,6 +75,12 @@ class ConfigErrors(h.TestCase):
         text, n = with_line(tp.session(7, "10.45.7.7", 0x700, cloud="203.0.113.9").strip(), at=2)
         self.assertConfigError(text, n, r"^session 7: cloud: 203\.0\.113\.9 is on no core port's subnet")
 
+    def test_rule_with_an_ipv6_ue_longer_than_64(self):
+        # a UE's IPv6 is its /64 and rules compare the /64: a /128 'ue'
+        # would drop or steer the whole /64 (docs/config.md, 'ue P')
+        text, n = with_line("rule add 51 ue 2001:db8:45:1::5/128 action drop", at=4)
+        self.assertConfigError(text, n, r"^rule 51: an IPv6 'ue' prefix is at most /64")
+
     def test_rule_naming_an_unknown_app(self):
         text, n = with_line("rule add 77 dst 10.77.0.0/16 action local nosuch", at=3)
         self.assertConfigError(text, n, r"^rule 77: no app named 'nosuch'")

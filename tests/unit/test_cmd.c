@@ -659,6 +659,22 @@ T(cmd_rule__rejects_mixing_ipv4_and_ipv6_prefixes)
 		   "IPv4 and IPv6");
 }
 
+T(cmd_rule__rejects_ipv6_ue_longer_than_64)
+{
+	/* the UE of an IPv6 session is its /64 prefix, and rules classify on
+	 * the /64 of the packet's UE address: a longer 'ue' would match the
+	 * whole /64, more than it says (docs/config.md) */
+	expect_err("rule add 9 ue 2001:db8:45:1::5/128 action drop", "/64");
+	expect_err("rule add 9 dir dl ue 2001:db8:45:1::/65 action drop", "/64");
+	expect_err("rule change 9 ue 2001:db8:45:1:8000::/66 action drop", "/64");
+	struct es_cmd c = parse_ok("rule add 9 ue 2001:db8:45:1::/64 action drop");
+	assert_int_equal(c.u.rule.ue.plen, 64);
+	c = parse_ok("rule add 9 ue 2001:db8:45::/48 src 2001:db8:45:1::5/128 action drop");
+	assert_int_equal(c.u.rule.src.plen, 128);
+	c = parse_ok("rule add 9 ue 10.45.0.2/32 action drop");
+	assert_int_equal(c.u.rule.ue.plen, 32);
+}
+
 T(cmd_rule__rejects_bad_fallback)
 {
 	expect_err("rule add 1 action local a fallback forward", "'forward'");
@@ -1636,6 +1652,7 @@ int main(void)
 		cmocka_unit_test(cmd_rule__rejects_dl_rule_with_action_local_cloud_or_mirror),
 		cmocka_unit_test(cmd_rule__rejects_dl_rule_matching_qfi_or_teid),
 		cmocka_unit_test(cmd_rule__rejects_mixing_ipv4_and_ipv6_prefixes),
+		cmocka_unit_test(cmd_rule__rejects_ipv6_ue_longer_than_64),
 		cmocka_unit_test(cmd_rule__rejects_bad_fallback),
 		cmocka_unit_test(cmd_session__rejects_session_without_ue),
 		cmocka_unit_test(cmd_session__rejects_missing_or_zero_ul_teid),
