@@ -130,8 +130,10 @@ int es_push_gtpu_tpl(struct rte_mbuf *m, uint8_t type, uint32_t teid,
 
 /* Turn m, whose data starts with an IP packet of ip_len bytes (v6 or
  * not), into a routed frame toward hop from port: trim padding, decrement
- * TTL / hop limit (incremental IPv4 checksum), push Ethernet. (Inline:
- * the uplink steer-to-local path's one call.) */
+ * TTL / hop limit (incremental IPv4 checksum), push Ethernet. The TTL
+ * comes before the link's MTU (RFC 1812 §5.2.1.2, steps 7 and 9): a
+ * packet too big whose TTL expires is ES_CNT_TTL, and gets its Time
+ * Exceeded. (Inline: the uplink steer-to-local path's one call.) */
 static inline int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
 		const struct es_port *port, const struct es_peer *hop)
 {
@@ -140,11 +142,11 @@ static inline int es_route_ip(struct rte_mbuf *m, uint16_t ip_len, bool v6,
 	if (rte_pktmbuf_pkt_len(m) > ip_len &&
 	    rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - ip_len)))
 		return ES_CNT_INNER_LEN;
-	if (ip_len > port->mtu)
-		return ES_CNT_MTU;
 	rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), v6);
 	if (rc)
 		return rc;
+	if (ip_len > port->mtu)
+		return ES_CNT_MTU;
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	if (eth == NULL)
 		return ES_CNT_NO_HEADROOM;

@@ -277,11 +277,19 @@ static bool no_error_about(const uint8_t *p, const struct es_inner *in)
 }
 
 int es_path_time_exceeded(struct es_worker *w, struct rte_mbuf *m,
-			  const struct es_inner *in, const uint8_t *src)
+			  const struct es_inner *in, const uint8_t *src,
+			  uint32_t room)
 {
 	uint16_t hl = in->v6 ? 40 : 20;
 	uint32_t q = rte_pktmbuf_pkt_len(m);
-	uint32_t cap = (in->v6 ? ICMP6_ERR_MAX : ICMP4_ERR_MAX) - hl - 8u;
+	uint32_t max = in->v6 ? ICMP6_ERR_MAX : ICMP4_ERR_MAX;
+	uint32_t cap;
+
+	/* a port's MTU is at least 576 and a tunnel's headers at most 64
+	 * bytes: room is more than the 48 bytes of headers */
+	if (room < max)
+		max = room;
+	cap = max - hl - 8u;
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint8_t *h, *icmp;
 

@@ -459,16 +459,22 @@ static void mirror_to(struct es_worker *w, const struct pctx *c,
  * counts in drop_ttl_expired, and m becomes an ICMP Time Exceeded back to
  * the UE through its gNB tunnel (a DL PDU Session Container with the
  * session's QFI), from the N3 port's address of the family (the app
- * port's when the N3 port has none). RFC 1812 §5.3.1, RFC 4443 §3.3.
+ * port's when the N3 port has none), its quote cut so that the G-PDU fits
+ * the gNB port's MTU. RFC 1812 §5.3.1, RFC 4443 §3.3.
  */
 static __attribute__((noinline, cold)) int
 time_exceeded_ul(struct es_worker *w, const struct es_tables *t,
 		 struct pctx *c, const struct es_session *s, uint8_t app_port)
 {
+	const struct es_peer *gnb = &t->peers[s->gnb];
 	const uint8_t *src = port_src(c->in_port, c->in.v6);
+	/* what the tunnel to the gNB carries: its port's MTU less the outer
+	 * IP, UDP and GTP-U headers with the container */
+	uint32_t room = es_ports[gnb->port].mtu -
+			(gnb->v6 ? 40u : 20u) - 8u - ES_GTPU_HLEN_PSC;
 	if (src == NULL)
 		src = port_src(app_port, c->in.v6);
-	if (es_path_time_exceeded(w, c->m, &c->in, src) != 1 ||
+	if (es_path_time_exceeded(w, c->m, &c->in, src, room) != 1 ||
 	    to_gnb(w, t, c->m, s, ES_GTP_GPDU, true, s->qfi) != 0)
 		return ES_CNT_TTL;
 	w->cnt[ES_CNT_TTL]++;
@@ -615,7 +621,8 @@ time_exceeded_dl(struct es_worker *w, struct pctx *c)
 	struct rte_ether_hdr *eth;
 	/* the received Ethernet header still lies before the data */
 	memcpy(&smac, rte_pktmbuf_mtod(m, uint8_t *) - c->inner_off + 6, sizeof(smac));
-	if (es_path_time_exceeded(w, m, &c->in, port_src(c->in_port, c->in.v6)) != 1)
+	if (es_path_time_exceeded(w, m, &c->in, port_src(c->in_port, c->in.v6),
+				  es_ports[c->in_port].mtu) != 1)
 		return ES_CNT_TTL;
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	if (eth == NULL)

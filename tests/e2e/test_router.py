@@ -190,6 +190,33 @@ class TimeExceeded(h.TestCase):
                              to_gnb6(0x1102, time_exceeded6(N3_6, UE6 + "5", bytes(inner)[:1232]), 9))
         self.assertEqual(len(res.out["n3"][0][IPv6:2]), 1280)
 
+    def test_the_ttl_is_checked_before_the_app_link_mtu(self):
+        """RFC 1812 §5.2.1.2: the TTL is decremented and checked (step 7)
+        before the packet meets the outgoing link's MTU (step 9): a packet
+        too big for the local port whose TTL expires gets a Time Exceeded,
+        not a drop for its size."""
+        inner = inner4("10.200.1.1", ttl=1, payload=b"m" * 1600)
+        res = h.run(cfg(), {"n3": [gtpu_ul(inner, 0x100)]})
+        self.assertEqual(res.out["lan"], [])
+        self.assertEqual(len(res.out["n3"]), 1)
+        self.assertSameBytes(res.out["n3"][0], to_gnb4(0x1100, time_exceeded4(N3_4, UE, bytes(inner)[:548]), 9))
+        self.assertDrops(res, {"drop_ttl_expired": 1})
+        self.assertEqual(res.counters["icmp_time_exceeded_tx"], 1)
+
+    def test_the_quote_is_cut_to_fit_the_tunnel_to_the_gnb(self):
+        """An N3 link of MTU 1280 cannot carry a 1280-byte ICMPv6 error in
+        a tunnel (40 + 8 + 16 bytes more): the quote is cut so that the
+        G-PDU fits, 1168 bytes of the packet in a 1216-byte ICMPv6 packet."""
+        c = cfg().replace(f"addr {N3_6}/64 mac {MAC_N3}", f"addr {N3_6}/64 mtu 1280 mac {MAC_N3}")
+        inner = IPv6(src=UE6 + "5", dst="2001:db8:200::9", hlim=1) / UDP(sport=1, dport=2) / Raw(b"q" * 1300)
+        res = h.run(c, {"n3": [ul6(inner)]})
+        self.assertEqual(len(res.out["n3"]), 1)
+        self.assertSameBytes(res.out["n3"][0],
+                             to_gnb6(0x1102, time_exceeded6(N3_6, UE6 + "5", bytes(inner)[:1168]), 9))
+        self.assertEqual(len(res.out["n3"][0][IPv6]), 1280)
+        self.assertDrops(res, {"drop_ttl_expired": 1})
+        self.assertEqual(res.counters["icmp_time_exceeded_tx"], 1)
+
     def test_downlink_ttl_1_from_an_app_is_answered_on_the_local_port(self):
         inner = IP(src=APP_SRC4, dst=UE, ttl=1) / UDP(sport=2000, dport=1000) / Raw(b"y" * 10)
         res = h.run(cfg(), {"lan": [from_app(inner)]})

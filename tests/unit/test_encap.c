@@ -935,6 +935,23 @@ static void encap__route_ip_drops_expiring_ttl(void **state)
 	}
 }
 
+/* RFC 1812 §5.2.1.2: the TTL is checked (step 7) before the packet meets
+ * the link's MTU (step 9), so a packet too big whose TTL expires is a
+ * TTL expiry (and gets its Time Exceeded), not an MTU drop. */
+static void encap__route_ip_checks_the_ttl_before_the_mtu(void **state)
+{
+	(void)state;
+	for (int v6 = 0; v6 <= 1; v6++) {
+		uint8_t pkt[1600];
+		struct rte_mbuf *m;
+		build_ip(pkt, 1501, v6, 1);
+		m = mbuf_with(pkt, 1501);
+		assert_int_equal(es_route_ip(m, 1501, v6, &port, v6 ? &hop6 : &hop4),
+				 ES_CNT_TTL);
+		rte_pktmbuf_free(m);
+	}
+}
+
 /* ---- decapsulate an uplink G-PDU, encapsulate it again ---- */
 
 /* Ethernet / outer IP / UDP 2152 / GTP-U with a UL container (QFI 5) /
@@ -1101,6 +1118,7 @@ int main(int argc, char **argv)
 		T(encap__route_ip_trims_padding_and_pushes_ethernet),
 		T(encap__route_ip_refuses_ip_length_above_mtu),
 		T(encap__route_ip_drops_expiring_ttl),
+		T(encap__route_ip_checks_the_ttl_before_the_mtu),
 		T(encap__decap_then_encap_keeps_inner_bytes),
 #undef T
 	};
