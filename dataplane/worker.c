@@ -650,7 +650,11 @@ static int act_downlink(struct es_worker *w, const struct es_tables *t, struct p
 	if (rte_pktmbuf_pkt_len(m) > c->in.ip_len)
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - c->in.ip_len));
 	if (c->path == P_DL_APP) {
-		/* routed from the app network into the tunnel */
+		/* routed from the app network into the tunnel: RFC 4291
+		 * §2.5.6, a link-local source stays on its link */
+		if (unlikely(c->in.v6 &&
+			     ip6_link_scope(c->in.a.v6a.src, c->in.a.v6a.dst)))
+			return ES_CNT_IP6_LINK_SCOPE;
 		rc = es_ip_dec_ttl(rte_pktmbuf_mtod(m, uint8_t *), c->in.v6);
 		if (unlikely(rc == ES_CNT_TTL))
 			return time_exceeded_dl(w, c);

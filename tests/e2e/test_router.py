@@ -372,6 +372,18 @@ class LinkLocal(h.TestCase):
         self.assertEqual(res.out["lan"] + res.out["n9"], [])
         self.assertDrops(res, {"drop_ip6_link_scope": 1})
 
+    def test_an_app_packet_from_a_link_local_source_is_not_routed_into_a_tunnel(self):
+        """RFC 4291 §2.5.6: a router does not forward a packet with a
+        link-local source to another link; from an app into a UE's
+        tunnel is another link. Checked before the hop limit: no Time
+        Exceeded either."""
+        pk = [from_app(IPv6(src="fe80::20", dst=UE6 + "5", hlim=hl) / UDP(sport=1, dport=2))
+              for hl in (64, 1)]
+        res = h.run(cfg(), {"lan": pk})
+        self.assertEqual(res.out["n3"] + res.out["lan"], [])
+        self.assertDrops(res, {"drop_ip6_link_scope": 2})
+        self.assertEqual(res.counters["icmp_time_exceeded_tx"], 0)
+
     def test_fe80_not_of_the_64_format_and_other_sessions_stay_spoofed(self):
         """fe80:0:0:1::/64 is link-local but not the /64 RFC 4291 §2.5.6
         gives it; an IPv4-only session has no link-local address."""
