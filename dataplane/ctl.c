@@ -474,10 +474,8 @@ static int show_state(struct pr *p)
 	const struct es_tables *t = es_tables_live;
 	uint64_t lines, d = es_state_digest(&lines);
 	struct es_rules_stats rs;
-	uint32_t apps = 0;
+	uint32_t apps = es_apps_live(t);
 	char probe[128];
-	for (uint16_t i = 0; i < t->n_apps; i++)
-		apps += t->apps[i].name[0] != '\0';
 	es_rules_stats(&rs);
 	(void)es_acl_probe(probe, sizeof(probe), 1);
 	/* -j adds the rule engine (rules.c): the published generation, the

@@ -165,6 +165,10 @@ struct es_tables {
 struct es_tables *es_tables_clone(const struct es_tables *t);
 void es_tables_publish(struct es_tables *nt);
 void es_tables_sync(void);
+/* The apps of t: 'app del' leaves a slot with an empty name in the app
+ * array (n_apps counts the slots), which this does not count. What the
+ * start-up line, /edgesteer/info and 'state show' report. */
+uint16_t es_apps_live(const struct es_tables *t);
 
 /* DPDK heap bytes in use on the caller's socket. */
 uint64_t es_heap_used(void);

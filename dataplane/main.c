@@ -338,7 +338,7 @@ int main(int argc, char **argv)
 			       es_acl_method());
 	}
 	printf("edgesteer: %u ports, %u workers, %u sessions, %u rules, %u apps%s%s\n",
-	       es_n_ports, es_n_workers, t->n_sessions, es_rules_count(), t->n_apps,
+	       es_n_ports, es_n_workers, t->n_sessions, es_rules_count(), es_apps_live(t),
 	       ctl ? "; control socket " : "", ctl ? ctl : "");
 	fflush(stdout);
 

@@ -21,6 +21,14 @@ struct es_tables *es_tables_clone(const struct es_tables *t)
 	return n;
 }
 
+uint16_t es_apps_live(const struct es_tables *t)
+{
+	uint16_t n = 0;
+	for (uint16_t i = 0; i < t->n_apps; i++)
+		n += t->apps[i].name[0] != '\0';
+	return n;
+}
+
 void es_tables_sync(void)
 {
 	/* no RCU variable: no worker runs (unit tests, start-up) */

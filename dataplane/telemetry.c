@@ -195,7 +195,7 @@ static int cmd_info(const char *params, struct rte_tel_data *d)
 	t = __atomic_load_n(&es_tables_live, __ATOMIC_ACQUIRE);
 	sessions = t->n_sessions;
 	rules = t->n_rules;
-	apps = t->n_apps;
+	apps = es_apps_live(t);
 	rte_rcu_qsbr_thread_offline(es_rcu, rid);
 
 	rte_tel_data_start_dict(d);

@@ -9,6 +9,7 @@ JSON it writes is compared with what telemetry said.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -303,6 +304,44 @@ class Telemetry(h.TestCase):
 
     def test_socket_is_removed_on_exit(self):
         self.assertFalse(self.sock_left)
+
+
+class DeletedApps(h.TestCase):
+    def test_a_deleted_app_is_counted_nowhere(self):
+        """'app del' leaves the app's slot empty: the start-up line,
+        /edgesteer/info and 'state show' count the live apps alike, after
+        a restore whose journal deletes an app and after an 'app add' and
+        'app del' at run time."""
+        sd = tempfile.mkdtemp(prefix="es-e2e-tel-state-")
+        state = os.path.join(sd, "state")
+        lines = [l for l in CONFIG.splitlines() if l.startswith(("app ", "session ", "rule "))]
+        with open(state, "w") as f:
+            f.write("# edgesteer state generation 1: neighbours added at run time, apps, sessions, rules\n")
+            f.write("\n".join(lines + [f"app add gone via {h.APP_4}"]) + "\n")
+        with open(state + ".journal", "w") as f:
+            f.write("# generation 1\napp del gone\n#commit\n")
+        d = Daemon("apps", {"n3": packets()}, N_RX, N_TX, extra_args=["--state", state])
+        sock = os.path.join(d.dir, "ctl.sock")
+        try:
+            client = d.connect()
+            after_restore = client.query("/edgesteer/info")["apps"]
+            for cmd in (f"app add more via {h.MIRROR_4}", "app del more"):
+                r = h.steerctl(sock, cmd)
+                self.assertEqual(r.returncode, 0, r.stderr)
+            after_del = client.query("/edgesteer/info")["apps"]
+            shown = h.steerctl(sock, "state show", json_out=True).json["state"]["apps"]
+            client.close()
+            d.stop()
+        finally:
+            d.cleanup()
+            shutil.rmtree(sd, ignore_errors=True)
+        self.assertEqual(d.proc.returncode, 0, d.err)
+        started = re.findall(r" ports, .* (\d+) apps", d.out)
+        self.assertEqual(len(started), 1, d.out)
+        self.assertEqual({"start-up line": int(started[0]), "info after the restore": after_restore,
+                          "info after app del": after_del, "state show": shown},
+                         {"start-up line": 3, "info after the restore": 3,
+                          "info after app del": 3, "state show": 3})
 
 
 class StageCycles(h.TestCase):
