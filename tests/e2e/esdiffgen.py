@@ -6,7 +6,10 @@ same seed gives the same bytes.
 
 Every packet that carries an inner IP packet has a tag at the start of its
 L4 payload (TAG_MAGIC + the packet's index): it survives decapsulation,
-relay and encapsulation, so an output frame names its input.
+relay and encapsulation, and the quote of an ICMP error, so an output
+frame names its input. So does an echo request's data (but for the
+empty echo of id 0 and sequence 0, whose reply is compared as End
+Markers are, by its bytes).
 """
 import ipaddress
 import random
@@ -43,7 +46,12 @@ REMOTE4 = ["10.200.0.0/16", "10.200.7.0/24", "10.200.7.128/25", "10.200.7.5/32",
            "0.0.0.0/0", "10.192.0.0/12", "10.200.0.0/15", "198.18.0.0/15"]
 REMOTE6 = ["2001:db8:200::/48", "2001:db8:200:7::/64", "2001:db8:200:7::5/128",
            "2001:db8::/32", "2001:db8:200::/40", "::/0", "2001:db9::/32",
-           "2001:db8:201::/48", "64:ff9b::/96"]
+           "2001:db8:201::/48", "64:ff9b::/96", "ff00::/8", "fe80::/10"]
+# IPv6 destinations of link scope (RFC 4291 2.5.6, 2.7: the scope is the
+# low four bits of the second octet, whatever the flags) and just beyond it
+LINK_SCOPE6 = ["fe80::1", "fe80::5:4:3:2", "febf:ffff::1", "ff02::1", "ff02::1:ff00:5",
+               "ff01::2", "ff00::9", "ff12::1:3", "ff32::8", "ff05::1:3", "ff0e::101",
+               "ff13::1", "fec0::1"]
 UE4_NETS = ["10.45.0.0/16", "10.45.1.0/24", "10.46.0.0/16", "10.0.0.0/8"]
 UE6_NETS = ["2001:db8:45::/48", "2001:db8::/32", "2001:db8:46::/48"]
 PORT_EDGES = [0, 1, 53, 80, 443, 1000, 1023, 1024, 2000, 4000, 4999, 5000,
@@ -126,19 +134,29 @@ class Gen:
         r = self.r
         mtu3 = r.choice([1500, 1500, 1500, 1400, 1280, 9000])
         mtu9 = r.choice([1500, 1500, 1500, 1400, 9000])
+        mtul = r.choice([1500, 1500, 1400, 1280, 9000])
         ports = [m.Port("n3", "net_pcap0", "access", [f"{N3_4}/24", f"{N3_6}/64"], MAC_N3, mtu3,
                         gw=GW3_4),
                  m.Port("n9", "net_pcap1", "core", [f"{N9_4}/24", f"{N9_6}/64"], MAC_N9, mtu9,
                         gw6=GW9_6),
                  m.Port("lan", "net_pcap2", "local", [f"{LAN_4}/24", f"{LAN_6}/64"], MAC_LAN,
-                        gw=GWLAN_4)]
+                        mtul, gw=GWLAN_4)]
         self.apps = [m.App(f"app{i}", r.choice(list(APP_HOSTS)), up=r.random() < 0.7)
                      for i in range(r.randint(3, 7))]
         self.apps[0].up = True
         self.sessions = self._sessions(r.randint(24, 160))
         self.rules = self._rules(r.randint(12, 160))
+        # icmp-rate 0 (none sent) or too large to limit; gtpu-padding 1
+        # or not: by the seed, so that seeds 1-4 (make test) have both
+        # (padding: 1, 3, 4; icmp-rate 0: 2) and longer runs meet every
+        # combination with replay and three workers
+        mix = self.seed + self.seed // 4
+        self.padding = mix % 2 == 1
         settings = [("sessions-max", 4096), ("rules-max", 1024), ("mbufs", 4095),
-                    ("errind-rate", 0)]
+                    ("errind-rate", 0),
+                    ("icmp-rate", 0 if mix % 4 == 2 else m.ICMP_RATE_UNLIMITED)]
+        if self.padding:
+            settings.append(("gtpu-padding", 1))
         cfg = m.Config(ports, NEIGHS, self.apps, self.sessions, self.rules, settings)
         self.model = m.Model(cfg)
         self.ul_rules = [x for x in self.rules if x.dir == "ul"]
@@ -417,7 +435,7 @@ class Gen:
              ("dl_app_rule", 14), ("dl_app_random", 8), ("dl_app_mtu_edge", 2),
              ("dl_cloud", 12), ("dl_cloud_mtu_edge", 1), ("dl_cloud_unknown", 1),
              ("dl_on_access", 1),
-             ("end_marker", 2)]
+             ("end_marker", 2), ("host_echo", 3), ("ul_local_mtu_edge", 1)]
 
     def _packet(self, i):
         r = self.r
@@ -426,10 +444,11 @@ class Gen:
 
     # inner packets
     def _inner(self, idx, version, src, dst, proto=None, sport=None, dport=None,
-               dscp=None, payload=None, ttl=None, frag=None, v6ext=None, uplink=False):
+               dscp=None, payload=None, ttl=None, frag=None, v6ext=None):
         """Inner IP packet bytes with the tag at the start of its L4 payload.
-        A UDP destination port 2152 (GTP-U in GTP-U) only on uplink and only
-        with esmodel.NEW["gtp_in_gtp_only_decap"]."""
+        Now and then a TTL / hop limit of 0 or 1, UDP to port 2152 (GTP-U
+        in GTP-U) and an IPv4 header checksum that is wrong, on every
+        path."""
         r = self.r
         if proto is None:
             proto = r.choices([17, 6, 1 if version == 4 else 58, 132,
@@ -437,7 +456,7 @@ class Gen:
         if dscp is None:
             dscp = r.choice(DSCPS) if r.random() < 0.3 else 0
         if ttl is None:
-            ttl = r.choice([64, 255, 2, 128, 63])
+            ttl = r.choices([64, 255, 2, 128, 63, 1, 0], [10, 4, 3, 4, 4, 3, 1])[0]
         if payload is None:
             payload = r.choice([0, 0, 4, 16, 100, r.randrange(400)])
         if frag is None:
@@ -450,7 +469,7 @@ class Gen:
             dport = self._port(proto)
         if proto == 17 and dport == m.GTPU_PORT:
             dport += 1
-        if proto == 17 and uplink and m.NEW["gtp_in_gtp_only_decap"] and r.random() < 0.03:
+        if proto == 17 and r.random() < 0.03:
             dport = m.GTPU_PORT
         if proto in (1, 58):
             # type and code are bytes: a port edge of another protocol's
@@ -485,8 +504,12 @@ class Gen:
                 fr = r.choice([0x2000, 0]) | r.randrange(1, 200)
             elif r.random() < 0.3:
                 fr = 0x4000
-            return m.ip4_header(s, d, proto, len(l4), ttl=ttl, tos=dscp << 2 | r.choice([0, 0, 1, 2]),
-                                ident=r.randrange(65536), frag=fr, options=self._ip4_options()) + l4
+            pkt = m.ip4_header(s, d, proto, len(l4), ttl=ttl, tos=dscp << 2 | r.choice([0, 0, 1, 2]),
+                               ident=r.randrange(65536), frag=fr, options=self._ip4_options()) + l4
+            if r.random() < 0.02:
+                # a header checksum that is wrong (RFC 1812 5.2.2)
+                pkt = pkt[:10] + bytes([pkt[10] ^ r.randrange(1, 256)]) + pkt[11:]
+            return pkt
         if v6ext is None:
             v6ext = [] if r.random() < 0.85 else r.sample([0, 60, 43], r.randint(1, 2))
             if v6ext and v6ext[0] != 0 and 0 in v6ext:
@@ -607,7 +630,10 @@ class Gen:
     def _gtp_ul(self, teid, tpdu, qfi):
         """An uplink GTP-U message in one of the forms gNBs send."""
         r = self.r
-        form = r.choices(["psc", "plain", "seq", "seq_psc", "pn", "ext_psc"], [70, 12, 5, 6, 3, 4])[0]
+        form = r.choices(["psc", "plain", "seq", "seq_psc", "pn", "ext_psc", "chain"],
+                         [70, 12, 5, 6, 3, 4, 6])[0]
+        if form == "chain":
+            return self._gtp_chain(teid, tpdu, qfi, 1)
         psc = bytes([1, 0x10, qfi, 0])
         if form == "psc":
             body = struct.pack("!HBB", 0, 0, m.EXT_PSC) + psc
@@ -628,6 +654,66 @@ class Gen:
             flags = 0x34
         body += tpdu
         return struct.pack("!BBHI", flags, 255, len(body), teid) + body
+
+    def _gtp_chain(self, teid, tpdu, qfi, pdu_type):
+        """A G-PDU with a chain of 1-4 extension headers: the container
+        (mostly), the known types of TS 29.281 5.2 (now and then of a
+        wrong length), unknown types of every kind (00 and 01 skipped, 01
+        removed on relay, 10 and 11 comprehension required)."""
+        r = self.r
+        hdrs = [self._one_ext() for _ in range(r.choice([1, 1, 2, 3]))]
+        if r.random() < 0.85:
+            hdrs.insert(r.randrange(len(hdrs) + 1),
+                        (m.EXT_PSC, bytes([pdu_type << 4, qfi])))
+        types = [t for t, _ in hdrs] + [0]
+        flags = r.choice([0x34, 0x34, 0x36, 0x35, 0x37])
+        body = struct.pack("!HBB", r.randrange(65536) if flags & 2 else 0,
+                           r.randrange(256) if flags & 1 else 0, types[0])
+        for k, (t, content) in enumerate(hdrs):
+            body += bytes([(len(content) + 2) // 4]) + content + bytes([types[k + 1]])
+        body += tpdu
+        return struct.pack("!BBHI", flags, 255, len(body), teid) + body
+
+    def _one_ext(self):
+        """(type, content): an extension header without its length and
+        next-type octets (content is 4 * units - 2 bytes)."""
+        r = self.r
+        x = r.random()
+        if x < 0.35:
+            # a known type of a fixed length: UDP Port, Service Class
+            # Indicator, PDCP PDU Number (1 unit), Long PDCP PDU Number
+            # (2 units, types 0x82 and 0x03); now and then wrong
+            t = r.choice([0x40, 0x40, 0x20, 0xC0, 0x82, 0x03])
+            units = m.EXT_FIXED[t]
+            if r.random() < 0.1:
+                units = r.choice([u for u in (1, 2, 3) if u != units])
+        elif x < 0.5:
+            # RAN, Xw RAN, NR RAN containers (of any length); TS 29.060's
+            # 0x01 and 0x02
+            t, units = r.choice([0x81, 0x83, 0x84, 0x01, 0x02]), r.randint(1, 3)
+        elif x < 0.72:
+            t, units = r.choice([0x0F, 0x1E, 0x3F, 0x10, 0x2A]), r.randint(1, 2)    # 00: skipped
+        elif x < 0.96:
+            t, units = r.choice([0x41, 0x4F, 0x55, 0x7F]), r.randint(1, 2)          # 01: removed on relay
+        else:
+            t, units = r.choice([0x86, 0x9F, 0xBF, 0xC1, 0xFE, 0xFF]), 1            # 1x: required
+        return t, bytes(r.randrange(256) for _ in range(4 * units - 2))
+
+    def _padded(self, gtp):
+        """gtp with padding, now and then (more often where 'set
+        gtpu-padding 1'): after the T-PDU's inner packet (the GTP-U Length
+        counting it), after the GTP-U message (the UDP payload longer than
+        it), or both."""
+        r = self.r
+        if r.random() >= (0.06 if self.padding else 0.01):
+            return gtp
+        fill = bytes(r.choice([0, 0, r.randrange(256)]) for _ in range(r.randint(1, 30)))
+        x = r.random()
+        if x < 0.6 or x >= 0.85:
+            gtp = gtp[:2] + struct.pack("!H", len(gtp) - 8 + len(fill)) + gtp[4:] + fill
+        if x >= 0.6:
+            gtp += bytes(r.randint(1, 12))
+        return gtp
 
     def _outer_frame(self, version, src, dst, smac, dmac, gtp, vlans=None):
         r = self.r
@@ -672,7 +758,7 @@ class Gen:
         return r.choice([0, 1, 5, 9, 63, r.randrange(64)])
 
     # -- uplink kinds
-    def _ul(self, i, kind, rule, spoof=False, payload=None):
+    def _ul(self, i, kind, rule, spoof=False, payload=None, pad=True):
         r = self.r
         v = self._version_for(rule)
         s = self._session_for(rule, v)
@@ -687,6 +773,9 @@ class Gen:
         elif spoof:
             src = r.choice([ipaddress.ip_address("10.45.250.1"), ipaddress.ip_address("10.47.0.1")]) \
                 if v == 4 else _outside(s.ue6)
+            if v == 6 and r.random() < 0.2:
+                # link-local, but not of the fe80::/64 format
+                src = ipaddress.IPv6Address(r.choice(["fe80:0:0:1::5", "febf::5", "fe80:1::9"]))
             if v == 4 and r.random() < 0.5:
                 others = [x.ue for x in self.sessions if x.ue and x.ue != s.ue]
                 if others:
@@ -694,12 +783,16 @@ class Gen:
         else:
             within = [rule.ue, rule.src] if rule is not None else []
             src = self._ue_addr(s, v, within)
-            if v == 6 and m.NEW["ue6_link_local"] and r.random() < 0.03:
-                src = ipaddress.IPv6Address("fe80::") + r.randrange(1, 1 << 64)
+            if v == 6 and r.random() < 0.04:
+                # the UE's link-local address (fe80::/64)
+                src = ipaddress.IPv6Address("fe80::") + r.choice([1, 2, r.randrange(1, 1 << 64)])
         dst = self._far(rule.dst if rule is not None else None, v)
+        if v == 6 and r.random() < 0.03:
+            dst = ipaddress.IPv6Address(r.choice(LINK_SCOPE6))
         f = self._fields_for(rule, v, "ul")
-        inner = self._inner(i, v, src, dst, payload=payload, uplink=True, **f)
-        return s, self._gtp_ul(s.ul_teid, inner, self._qfi(rule))
+        inner = self._inner(i, v, src, dst, payload=payload, **f)
+        gtp = self._gtp_ul(s.ul_teid, inner, self._qfi(rule))
+        return s, self._padded(gtp) if pad else gtp
 
     def _ul_rule(self, i, kind):
         rule = self.r.choice(self.ul_rules) if self.ul_rules else None
@@ -731,7 +824,7 @@ class Gen:
     def _ul_mtu_edge(self, i, kind):
         """Uplink whose relayed packet is the core port's MTU, or 1 more."""
         r = self.r
-        s, gtp = self._ul(i, kind, None, payload=0)
+        s, gtp = self._ul(i, kind, None, payload=0, pad=False)
         frame = self._n3_frame(s, gtp)
         if s.cloud is None:
             return Packet(i, "n3", frame, kind)
@@ -744,6 +837,23 @@ class Gen:
         s2, gtp2 = self._regrow(i, kind, s, gtp, extra)
         return Packet(i, "n3", self._n3_frame(s2, gtp2), kind)
 
+    def _ul_local_mtu_edge(self, i, kind):
+        """Uplink for a rule that routes to an app, its inner packet of
+        exactly the local port's MTU, or 1 more."""
+        r = self.r
+        rules = [x for x in self.ul_rules if x.action in ("local", "mirror")]
+        rule = r.choice(rules) if rules else None
+        s, gtp = self._ul(i, kind, rule, payload=0, pad=False)
+        mtu = self.model.ports["lan"].mtu
+        off = 12 if gtp[0] & 7 else 8
+        nxt = gtp[11] if gtp[0] & 4 else 0
+        while nxt:
+            nxt, off = gtp[off + 4 * gtp[off] - 1], off + 4 * gtp[off]
+        extra = mtu - (len(gtp) - off) + r.choice([0, 1])
+        if 0 <= extra <= 8000:
+            s, gtp = self._regrow(i, kind, s, gtp, extra)
+        return Packet(i, "n3", self._n3_frame(s, gtp), kind)
+
     def _regrow(self, i, kind, s, gtp, extra):
         """gtp with extra bytes appended to its T-PDU's L4 payload (lengths
         and checksums made right again by re-parsing and rebuilding)."""
@@ -754,7 +864,7 @@ class Gen:
             units = gtp[off]
             nxt, off = gtp[off + 4 * units - 1], off + 4 * units
         tpdu = gtp[off:]
-        inner = mdl._inner(tpdu, exact=True)
+        inner = mdl._inner(m.Outcome(), tpdu, exact=True)
         grown = _grow(tpdu, inner, extra)
         body = gtp[8:off] + grown
         return s, gtp[:2] + struct.pack("!H", len(body)) + gtp[4:8] + body
@@ -817,7 +927,7 @@ class Gen:
         total = (20 if s.gnb.version == 4 else 40) + 8 + 16 + len(inner)
         extra = mtu - total + r.choice([0, 1])
         if 0 <= extra <= 8000:
-            inner = _grow(inner, self.model._inner(inner, exact=True), extra)
+            inner = _grow(inner, self.model._inner(m.Outcome(), inner, exact=True), extra)
         return Packet(i, "lan", self._app_frame(inner), kind)
 
     def _dl_cloud(self, i, kind, edge=False):
@@ -834,15 +944,20 @@ class Gen:
             total = (20 if s.gnb.version == 4 else 40) + 8 + 16 + len(inner)
             extra = self.model.ports["n3"].mtu - total + r.choice([0, 1])
             if 0 <= extra <= 8000:
-                inner = _grow(inner, self.model._inner(inner, exact=True), extra)
-        form = r.choices(["psc", "plain", "seq"], [7, 2, 1])[0]
+                inner = _grow(inner, self.model._inner(m.Outcome(), inner, exact=True), extra)
+        form = r.choices(["psc", "plain", "seq", "chain"], [70, 20, 10, 6])[0]
         if form == "psc":
             gtp = m.gtpu_gpdu(teid, inner, qfi=self._qfi(), pdu_type=0)
         elif form == "plain":
             gtp = m.gtpu_gpdu(teid, inner)
-        else:
+        elif form == "seq":
             body = struct.pack("!HBB", r.randrange(65536), 0, 0) + inner
             gtp = struct.pack("!BBHI", 0x32, 255, len(body), teid) + body
+        else:
+            # nothing of the chain goes on: a new header to the gNB
+            gtp = self._gtp_chain(teid, inner, self._qfi(), 0)
+        if not edge:
+            gtp = self._padded(gtp)
         return Packet(i, "n9", self._n9_frame(gtp), kind)
 
     def _dl_cloud_mtu_edge(self, i, kind):
@@ -865,6 +980,64 @@ class Gen:
         t = r.choice(with_n9).n9_teid if with_n9 else 5
         return Packet(i, "n3", self._n3_frame(None, m.gtpu_gpdu(t, inner, qfi=self._qfi(), pdu_type=0)), kind)
 
+    def _host_echo(self, i, kind):
+        """An ICMP / ICMPv6 echo request to a port address (RFC 792, RFC
+        4443 4.1), its checksum right or wrong, id 0, sequence 0 and no
+        data now and then (the reply's checksum is then 0xffff); other
+        ICMP messages to a port address; an echo to another port's
+        address."""
+        r = self.r
+        pname = r.choice(["n3", "n3", "n9", "lan"])
+        v = r.choice([4, 4, 6])
+        own = {"n3": (N3_4, N3_6), "n9": (N9_4, N9_6), "lan": (LAN_4, LAN_6)}
+        peers = {"n3": [(GNB_4, GNB_6, MAC_GNB), (GNB2_4, GNB2_6, MAC_GNB2),
+                        (GNB3_4, GNB_6, MAC_GW3)],
+                 "n9": [(UPF_4, UPF_6, MAC_UPF), (UPF2_4, UPF3_6, MAC_GW9)],
+                 "lan": [(APP_4, APP_6, MAC_APP), (APP2_4, APP2_6, MAC_APP2),
+                         (APP3_4, APP_6, MAC_GWLAN)]}
+        p4, p6, smac = r.choice(peers[pname])
+        src = p4 if v == 4 else p6
+        dst = own[pname][0 if v == 4 else 1]
+        if r.random() < 0.05:
+            dst = own[r.choice([x for x in own if x != pname])][0 if v == 4 else 1]
+        request = 8 if v == 4 else 128
+        typ, code = request, 0
+        x = r.random()
+        if x < 0.04:
+            code = r.randint(1, 255)
+        elif x < 0.1:
+            typ = r.choice([0, 3, 11, 13] if v == 4 else [129, 1, 3, 135, 136])
+        if r.random() < 0.12:
+            ident, seq, data = 0, 0, b""
+        else:
+            ident, seq = r.randrange(65536), r.randrange(65536)
+            data = TAG_MAGIC + struct.pack("!I", i) + bytes(r.randrange(256) for _ in range(r.choice([0, 1, 7, 56, 200])))
+        icmp = struct.pack("!BBHHH", typ, code, 0, ident, seq) + data
+        start = m.pseudo_sum(src, dst, 58, len(icmp)) if v == 6 else 0
+        c = m.csum(icmp, start)
+        if typ == request and code == 0 and r.random() < 0.2:
+            c = r.choice([0, 0xFFFF, c ^ r.randrange(1, 65536)])
+            if c == m.csum(icmp, start):
+                c ^= 1
+        icmp = icmp[:2] + struct.pack("!H", c) + icmp[4:]
+        if v == 4:
+            ip = m.ip4_header(src, dst, 1, len(icmp), ttl=r.choice([64, 255, 1, 0, 30]),
+                              tos=r.choice([0, 0, 0x28, 0xb8]), ident=r.randrange(65536),
+                              frag=r.choice([0, 0x4000]), options=self._ip4_options()) + icmp
+            et = m.ETH_IP4
+        else:
+            ip = m.ip6_header(src, dst, 58, len(icmp), hlim=r.choice([64, 255, 1, 0]),
+                              tc=r.choice([0, 0, 0x28]), flow=r.choice([0, r.randrange(1 << 20)])) + icmp
+            et = m.ETH_IP6
+        x = r.random()
+        vlans = () if x < 0.9 else ((0x8100, r.randrange(1, 4095)),) if x < 0.97 else (
+            (0x88A8, r.randrange(1, 4095)), (0x8100, r.randrange(1, 4095)))
+        mine = {"n3": MAC_N3, "n9": MAC_N9, "lan": MAC_LAN}[pname]
+        f = m.ether(mine, smac, et, vlans) + ip
+        if len(f) < 60:
+            f += b"\0" * (60 - len(f))          # Ethernet padding
+        return Packet(i, pname, f, kind)
+
     def _end_marker(self, i, kind):
         r = self.r
         if r.random() < 0.5:
@@ -872,6 +1045,8 @@ class Gen:
             if with_n9:
                 s = r.choice(with_n9)
                 em = struct.pack("!BBHI", 0x30, m.MSG_END_MARKER, 0, s.n9_teid)
+                if r.random() < (0.2 if self.padding else 0.03):
+                    em += bytes(r.randint(1, 20))      # padded (open5gs)
                 return Packet(i, "n9", self._n9_frame(em), kind)
         if r.random() < 0.1:
             # for an N9 TEID no session has

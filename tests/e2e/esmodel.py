@@ -1,53 +1,45 @@
 """An independent model of what edgesteer does with one frame.
 
 Written from the documentation (docs/config.md, docs/control.md,
-docs/architecture.md, docs/counters.md, ../shared/BRIEF.md sections 4-5)
-and the protocol specifications (RFC 791, RFC 8200, RFC 768, TS 29.281,
-TS 38.415), not from the C sources. Where the documentation was silent
-the existing end-to-end tests (test_paths.py, test_malformed.py) gave the
-intended behaviour, or the binary's behaviour was checked and then
-documented; each such point is listed below and in docs/reliability.md
-("Differential test").
+docs/architecture.md, in particular "What edgesteer does as a router",
+docs/counters.md, ../shared/BRIEF.md sections 4-5) and the protocol
+specifications (RFC 791, RFC 792, RFC 1812, RFC 8200, RFC 4291, RFC 4443,
+RFC 768, TS 29.281, TS 38.415), not from the C sources. Where the
+documentation was silent the existing end-to-end tests (test_paths.py,
+test_malformed.py, test_router.py) gave the intended behaviour, or the
+binary's behaviour was checked and then documented; each such point is
+listed below and in docs/reliability.md ("Differential test").
 
-Given a configuration (ports, neighbours, apps, sessions, rules) and one
-frame received on one port, Model.predict() returns the frames sent (port
-and exact bytes) and the counters raised. The headers of what is sent are
-built here byte by byte, the way the specifications lay them out;
+Given a configuration (settings, ports, neighbours, apps, sessions, rules)
+and one frame received on one port, Model.predict() returns the frames sent
+(port and exact bytes) and the counters raised. The headers of what is sent
+are built here byte by byte, the way the specifications lay them out;
 tests/e2e/test_differential.py checks a sample of them against scapy,
 an encoder nobody here wrote.
 
 The model covers the packet paths of BRIEF section 4 that carry traffic:
 uplink G-PDUs (local, cloud, forward, drop, mirror, fallback), downlink
 from apps, downlink and End Markers from the cloud, End Markers from a
-gNB, unknown TEIDs, anti-spoofing, MTU, and the drop counters of the
-malformed outer, GTP-U and inner headers it parses. Host traffic (ARP,
-ICMP echo to a port, GTP-U echo), fragments of the outer packet, outer
-IPv6 extension headers, extension headers whose type is not 00xxxxxx
-(other than the container), inner TTL expiry and Error Indications are
+gNB, unknown TEIDs, anti-spoofing (an IPv6 UE's link-local address
+included), MTU, the GTP-U extension header chain (types skipped, required,
+of a fixed length; 01xxxxxx removed on relay), GTP-U and T-PDU padding
+('set gtpu-padding'), what edgesteer does as a router (inner IPv4 header
+checksum, IPv6 link scope, GTP-U in GTP-U, TTL / hop limit and ICMP Time
+Exceeded with 'icmp-rate' 0 or too large to bite), ICMP echo to a port
+address, and the drop counters of the malformed outer, GTP-U and inner
+headers it parses. ARP, GTP-U Echo, fragments of the outer packet, outer
+IPv6 extension headers, Error Indications and an icmp-rate that limits are
 outside it (Model.predict raises NotModelled): other suites cover them,
 and the differential test runs with errind-rate 0.
 """
 import ipaddress
 import struct
 
-# ---- behaviours of edgesteer that changed or are changing -----------------
-# The generator avoids the cases below unless the switch is on; the model
-# follows the documented new behaviour when it is on. Turn a switch on (set
-# it here, or ES_DIFF_NEW=name,name in the environment of the test) once the
-# change is merged.
-NEW = {
-    # drop_gtp_in_gtp only where the inner packet would be decapsulated
-    # (local, mirror copies); relayed GTP-in-GTP goes on as any payload
-    "gtp_in_gtp_only_decap": False,
-    # an uplink inner IPv6 source in fe80::/10 is accepted as the UE's
-    "ue6_link_local": False,
-}
-
 # ---- points where the documentation was silent -----------------------------
 # The model's choice at each, checked against the binary and now written in
-# docs/config.md (rule match words, "What the paths do with the GTP-U
-# message"); docs/reliability.md lists them. Only QFI_WITHOUT_CONTAINER is
-# a value; the others are where the code below says so.
+# docs/config.md and docs/architecture.md; docs/reliability.md lists them.
+# Only QFI_WITHOUT_CONTAINER is a value; the others are where the code
+# below says so.
 #  - a G-PDU without a PDU Session Container matches 'qfi 0'
 #  - uplink without a container is relayed to the cloud without one
 #  - an inner packet without ports (another protocol, a later fragment)
@@ -56,6 +48,16 @@ NEW = {
 #  - downlink from the cloud is not checked against the session's UE
 #  - an End Marker from the cloud for an unknown N9 TEID counts
 #    drop_gtpu_teid_unknown
+#  - a relayed G-PDU whose every extension header was removed keeps its
+#    E flag, with Next Extension Header Type 0
+#  - GTP-U padding and T-PDU padding in one message count gtpu_padding
+#    twice
+#  - an echo reply is written in place: VLAN tags, TOS / traffic class,
+#    identification, flags, options and flow label as they came, TTL /
+#    hop limit 64, Ethernet to the MAC the request came from; an echo
+#    request with a code other than 0 is drop_host_other
+#  - with icmp-rate 0 nothing about a Time Exceeded not sent is counted
+#    (icmp_err_suppressed still is), as with errind-rate 0
 # (A mirror copy to an app that is down is not made: docs/control.md, "App
 # health".)
 QFI_WITHOUT_CONTAINER = 0
@@ -212,9 +214,9 @@ class Session:
             return self.ue is not None and addr == self.ue
         if self.ue6 is None:
             return False
-        if NEW["ue6_link_local"] and addr in LINK_LOCAL6:
-            return True
-        return addr in self.ue6
+        # its link-local address, fe80::/64 (RFC 4291 2.5.6; docs/
+        # architecture.md "An IPv6 UE's link-local address")
+        return addr in self.ue6 or addr in UE_LINK_LOCAL6
 
     def line(self):
         s = f"session add {self.sid}"
@@ -230,7 +232,38 @@ class Session:
         return s + f" qfi {self.qfi}"
 
 
-LINK_LOCAL6 = net("fe80::/10")
+LINK_LOCAL6 = net("fe80::/10")          # link scope (RFC 4291 2.5.6)
+UE_LINK_LOCAL6 = net("fe80::/64")       # the link-local addresses of the format
+
+
+def link_scope6(src, dst):
+    """An IPv6 packet that must stay on its link: from or to fe80::/10,
+    or to a multicast group of interface- or link-local scope (RFC 4291
+    2.7: the scope is the low four bits of the second octet, whatever
+    the flags)."""
+    if src in LINK_LOCAL6 or dst in LINK_LOCAL6:
+        return True
+    p = dst.packed
+    return p[0] == 0xFF and p[1] & 0x0F <= 2
+
+
+def no_error_about(inner):
+    """RFC 1812 4.3.2.7, RFC 4443 2.4(e): no ICMP error about an ICMP
+    error message, a non-initial fragment, a packet from a source that is
+    no single host or to a multicast or broadcast destination (docs/
+    architecture.md "What edgesteer does as a router")."""
+    if inner.later_frag:
+        return True
+    if inner.version == 4:
+        s, d = inner.src.packed[0], inner.dst.packed[0]
+        # 0/8, 127/8, multicast, class E and the limited broadcast as a
+        # source; multicast, class E and broadcast (224/3) as a destination
+        if s == 0 or s == 127 or s >= 224 or d >= 224:
+            return True
+        return inner.l4 is not None and inner.proto == 1 and inner.sport in (3, 4, 5, 11, 12)
+    if int(inner.src) == 0 or inner.src.packed[0] == 0xFF or inner.dst.packed[0] == 0xFF:
+        return True
+    return inner.l4 is not None and inner.proto == 58 and inner.sport < 128
 
 
 class Rule:
@@ -326,6 +359,14 @@ class Config:
         self.rules = sorted(rules, key=lambda r: r.prio)
         self.settings = list(settings)      # (key, value)
 
+    def setting(self, key, default):
+        """The value of 'set KEY' (the last one), or default."""
+        v = default
+        for k, x in self.settings:
+            if k == key:
+                v = x
+        return int(v)
+
     def text(self):
         lines = [f"set {k} {v}" for k, v in self.settings]
         lines += [p.line() for p in self.ports]
@@ -356,7 +397,43 @@ class Outcome:
 class Inner:
     """The inner IP packet of a G-PDU or of a frame from an app."""
     __slots__ = ("raw", "version", "src", "dst", "proto", "sport", "dport",
-                 "dscp", "ttl", "is_gtpu")
+                 "dscp", "ttl", "is_gtpu", "cksum_ok", "later_frag", "l4")
+
+
+class Gtpu:
+    """A parsed GTP-U message: its flags and type, TEID, the optional
+    octets (sequence number, N-PDU number, next type) or None, the
+    extension headers [(type, bytes)], the container's QFI or None, and
+    the T-PDU."""
+    __slots__ = ("flags", "mtype", "teid", "opt", "exts", "qfi", "tpdu")
+
+
+# TS 29.281 5.2.2: the extension header types of a fixed length (in
+# 4-octet units); the containers (RAN 0x81, Xw RAN 0x83, NR RAN 0x84, PDU
+# Session 0x85) vary; 0x01 and 0x02 (TS 29.060) are skipped by their length
+# (docs/architecture.md, "Unknown extension headers")
+EXT_FIXED = {0x40: 1, 0x20: 1, 0xC0: 1, 0x82: 2, 0x03: 2}
+EXT_KNOWN = set(EXT_FIXED) | {0x81, 0x83, 0x84, EXT_PSC, 0x01, 0x02}
+
+# an 'icmp-rate' at least this large never limits a scenario (a token
+# bucket per worker that starts with as many tokens as its rate)
+ICMP_RATE_UNLIMITED = 1000000
+
+
+def time_exceeded(src, dst, quoted, limit):
+    """An ICMP Time Exceeded (RFC 792, type 11 code 0) or ICMPv6 Time
+    Exceeded (RFC 4443 3.3, type 3 code 0) from src to dst quoting as much
+    of quoted as fits in limit bytes of IP packet; precedence 6 (TOS 0xc0,
+    RFC 1812 4.3.2.5), TTL / hop limit 64, identification 0."""
+    if ipaddress.ip_address(src).version == 4:
+        q = quoted[:limit - 28]
+        icmp = bytes([11, 0, 0, 0, 0, 0, 0, 0]) + q
+        icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+        return ip4_header(src, dst, 1, len(icmp), ttl=64, tos=0xC0) + icmp
+    q = quoted[:limit - 48]
+    icmp = bytes([3, 0, 0, 0, 0, 0, 0, 0]) + q
+    icmp = icmp[:2] + struct.pack("!H", csum(icmp, pseudo_sum(src, dst, 58, len(icmp)))) + icmp[4:]
+    return ip6_header(src, dst, 58, len(icmp), hlim=64) + icmp
 
 
 class Model:
@@ -372,6 +449,8 @@ class Model:
         self.by_ue6 = {s.ue6: s for s in cfg.sessions if s.ue6}
         self.rules = {"ul": [r for r in cfg.rules if r.dir == "ul"],
                       "dl": [r for r in cfg.rules if r.dir == "dl"]}
+        self.padding = cfg.setting("gtpu-padding", 0) == 1
+        self.icmp_rate = cfg.setting("icmp-rate", 100)
 
     # -- peers: the port a peer is on and its MAC (docs/config.md port, neigh)
     def peer(self, addr, role):
@@ -408,11 +487,11 @@ class Model:
         return o
 
     def _frame(self, o, port, f):
-        etype, off = self._ethernet(f)
+        etype, off, vlans = self._ethernet(f)
         if etype not in (ETH_IP4, ETH_IP6):
             raise NotModelled(f"ethertype {etype:#x}")
         if port.role == "local":
-            self._from_app(o, port, f, off)
+            self._from_app(o, port, f, off, vlans)
             return
         ip = f[off:]
         if etype == ETH_IP4:
@@ -421,8 +500,11 @@ class Model:
             src, dst, proto, payload = self._outer6(ip)
         if not port.owns(dst):
             raise Drop("drop_dst_not_local")
+        if proto == (1 if etype == ETH_IP4 else 58):
+            self._host_icmp(o, port, f, off, vlans)
+            return
         if proto != 17:
-            raise NotModelled("host traffic")
+            raise Drop("drop_not_udp")
         if len(payload) < 8:
             raise Drop("drop_udp_truncated")
         _, dport, ulen, _ = struct.unpack("!HHHH", payload[:8])
@@ -434,18 +516,19 @@ class Model:
 
     @staticmethod
     def _ethernet(f):
+        """(EtherType, offset of the L3 header, VLAN tags [(TPID, TCI)])."""
         if len(f) < 14:
             raise Drop("drop_l2_truncated")
-        etype, off, tags = struct.unpack("!H", f[12:14])[0], 14, 0
+        etype, off, vlans = struct.unpack("!H", f[12:14])[0], 14, []
         while etype in (ETH_VLAN, ETH_QINQ):
-            tags += 1
-            if tags > 2:
+            if len(vlans) == 2:
                 raise Drop("drop_l2_vlan_depth")
             if len(f) < off + 4:
                 raise Drop("drop_l2_truncated")
+            vlans.append((etype, struct.unpack("!H", f[off:off + 2])[0]))
             etype = struct.unpack("!H", f[off + 2:off + 4])[0]
             off += 4
-        return etype, off
+        return etype, off, vlans
 
     @staticmethod
     def _outer4(ip):
@@ -475,10 +558,52 @@ class Model:
         plen = struct.unpack("!H", ip[4:6])[0]
         if 40 + plen > len(ip):
             raise Drop("drop_ip6_len")
-        if ip[6] != 17:
+        if ip[6] in IP6_EXT or ip[6] == IP6_FRAG:
             raise NotModelled("outer IPv6 extension header")
         return (ipaddress.IPv6Address(ip[8:24]), ipaddress.IPv6Address(ip[24:40]),
-                17, ip[40:40 + plen])
+                ip[6], ip[40:40 + plen])
+
+    # -- ICMP echo to a port address (RFC 792, RFC 4443 4.1; docs/
+    # architecture.md "What edgesteer does as a router")
+    def _host_icmp(self, o, port, f, off, vlans):
+        ip = f[off:]
+        if ip[0] >> 4 == 4:
+            ihl, tot = (ip[0] & 15) * 4, struct.unpack("!H", ip[2:4])[0]
+            hdr, icmp = bytearray(ip[:ihl]), ip[ihl:tot]
+            src, dst = ip[12:16], ip[16:20]
+            request, reply, start = 8, 0, 0
+        else:
+            plen = struct.unpack("!H", ip[4:6])[0]
+            hdr, icmp = bytearray(ip[:40]), ip[40:40 + plen]
+            src, dst = ip[8:24], ip[24:40]
+            request, reply = 128, 129
+            start = pseudo_sum(ipaddress.ip_address(src), ipaddress.ip_address(dst), 58, len(icmp))
+        if len(icmp) < 8:
+            raise NotModelled("a short ICMP message to a port address")
+        if icmp[0] != request or icmp[1] != 0:
+            raise Drop("drop_host_other")
+        if csum(icmp, start) != 0:
+            raise Drop("drop_icmp_cksum")
+        # the reply, in place: the addresses swapped, TTL / hop limit 64,
+        # the rest of the header as it came; the checksum computed over
+        # the whole message (so all zeros but the type give 0xffff)
+        msg = bytes([reply, 0, 0, 0]) + icmp[4:]
+        if ip[0] >> 4 == 4:
+            c = csum(msg)
+            hdr[8] = 64
+            hdr[12:16], hdr[16:20] = dst, src
+            hdr[10:12] = b"\0\0"
+            hdr[10:12] = struct.pack("!H", csum(bytes(hdr)))
+            et = ETH_IP4
+        else:
+            c = csum(msg, start)
+            hdr[7] = 64
+            hdr[8:24], hdr[24:40] = dst, src
+            et = ETH_IP6
+        msg = msg[:2] + struct.pack("!H", c) + msg[4:]
+        smac = ":".join(f"{x:02x}" for x in f[6:12])
+        o.send(port.name, ether(smac, port.mac, et, vlans) + bytes(hdr) + msg)
+        o.count("icmp_echo_reply")
 
     # -- GTP-U (TS 29.281 section 5)
     def _gtpu(self, o, port, g):
@@ -487,12 +612,21 @@ class Model:
         flags, mtype, glen, teid = struct.unpack("!BBHI", g[:8])
         if flags >> 5 != 1 or not flags & 0x10:
             raise Drop("drop_gtpu_version")
-        if glen != len(g) - 8:
+        if glen > len(g) - 8:
             raise Drop("drop_gtpu_len")
-        off, qfi, pdu_type = 8, None, None
+        if glen < len(g) - 8:
+            # bytes after the message: padding with 'set gtpu-padding 1'
+            if not self.padding:
+                raise Drop("drop_gtpu_len")
+            o.count("gtpu_padding")
+            g = g[:8 + glen]
+        m = Gtpu()
+        m.flags, m.mtype, m.teid, m.opt, m.exts, m.qfi = flags, mtype, teid, None, [], None
+        off = 8
         if flags & 0x07:
             if len(g) < 12:
                 raise Drop("drop_gtpu_truncated")
+            m.opt = g[8:12]
             nxt, off = g[11] if flags & 0x04 else 0, 12
             while nxt:
                 if off >= len(g):
@@ -504,36 +638,39 @@ class Model:
                 if end > len(g):
                     raise Drop("drop_gtpu_ext_trunc")
                 if nxt == EXT_PSC:
-                    if qfi is not None:
+                    if m.qfi is not None:
                         raise Drop("drop_gtpu_ext_bad")
-                    pdu_type = g[off + 1] >> 4
-                    if pdu_type > 1:
+                    if g[off + 1] >> 4 > 1:
                         raise Drop("drop_gtpu_ext_bad")
-                    qfi = g[off + 2] & 0x3F
-                elif nxt & 0xC0 == 0x80 or nxt & 0xC0 == 0xC0:
-                    raise NotModelled(f"extension header {nxt:#x}")
-                elif nxt & 0xC0 == 0x40:
-                    raise NotModelled(f"extension header {nxt:#x} (01: changing)")
+                    m.qfi = g[off + 2] & 0x3F
+                elif nxt in EXT_FIXED:
+                    if units != EXT_FIXED[nxt]:
+                        raise Drop("drop_gtpu_ext_bad")
+                elif nxt not in EXT_KNOWN and nxt & 0x80:
+                    # an unknown type whose top bit says comprehension
+                    # required (1x); 0x types are skipped
+                    raise Drop("drop_gtpu_ext_required")
+                m.exts.append((nxt, g[off:end]))
                 nxt, off = g[end - 1], end
         if mtype == MSG_END_MARKER:
             self._end_marker(o, port, teid)
             return
         if mtype != MSG_GPDU:
             raise NotModelled(f"GTP-U message type {mtype}")
-        tpdu = g[off:]
-        if not tpdu:
+        m.tpdu = g[off:]
+        if not m.tpdu:
             raise Drop("drop_gtpu_empty")
-        inner = self._inner(tpdu, exact=True)
+        inner = self._inner(o, m.tpdu, exact=True)
         if port.role == "access":
             s = self.by_ul.get(teid)
             if s is None:
                 raise Drop("drop_gtpu_teid_unknown")
-            self._uplink(o, s, g, qfi, inner)
+            self._uplink(o, port, s, m, inner)
         elif port.role == "core":
             s = self.by_n9.get(teid)
             if s is None:
                 raise Drop("drop_gtpu_teid_unknown")
-            self._dl_cloud(o, s, qfi, inner)
+            self._dl_cloud(o, s, m.qfi, inner)
 
     def _end_marker(self, o, port, teid):
         if port.role == "access":
@@ -546,12 +683,14 @@ class Model:
         o.count("gtpu_end_marker_relay")
 
     # -- the inner packet (the T-PDU, or the IP packet of a frame from an app)
-    def _inner(self, b, exact):
-        """exact: the packet must fill b (a T-PDU); else b may be longer
-        (Ethernet padding after a packet from an app)."""
+    def _inner(self, o, b, exact):
+        """exact: the packet must fill b (a T-PDU; with 'set gtpu-padding
+        1' a longer T-PDU is padding); else b may be longer (Ethernet
+        padding after a packet from an app)."""
         v = b[0] >> 4
         i = Inner()
         i.version, i.sport, i.dport, i.is_gtpu = v, 0, 0, False
+        i.cksum_ok, i.later_frag = True, False
         if v == 4:
             if len(b) < 20:
                 raise Drop("drop_inner_truncated")
@@ -559,20 +698,26 @@ class Model:
             if ihl < 20:
                 raise Drop("drop_inner_ihl")
             tot = struct.unpack("!H", b[2:4])[0]
-            if tot < ihl or tot > len(b) or (exact and tot != len(b)):
+            if tot < ihl or tot > len(b):
                 raise Drop("drop_inner_len")
+            if exact and tot != len(b):
+                self._tpdu_padding(o)
             b = b[:tot]
             i.src = ipaddress.IPv4Address(b[12:16])
             i.dst = ipaddress.IPv4Address(b[16:20])
             i.proto, i.ttl, i.dscp = b[9], b[8], b[1] >> 2
+            i.cksum_ok = csum(b[:ihl]) == 0
             frag = struct.unpack("!H", b[6:8])[0]
-            l4 = b[ihl:] if frag & 0x1FFF == 0 else None
+            i.later_frag = frag & 0x1FFF != 0
+            l4 = b[ihl:] if not i.later_frag else None
         elif v == 6:
             if len(b) < 40:
                 raise Drop("drop_inner_truncated")
             plen = struct.unpack("!H", b[4:6])[0]
-            if 40 + plen > len(b) or (exact and 40 + plen != len(b)):
+            if 40 + plen > len(b):
                 raise Drop("drop_inner_len")
+            if exact and 40 + plen != len(b):
+                self._tpdu_padding(o)
             b = b[:40 + plen]
             i.src = ipaddress.IPv6Address(b[8:24])
             i.dst = ipaddress.IPv6Address(b[24:40])
@@ -595,10 +740,11 @@ class Model:
                 else:
                     break
             i.proto = nh
+            i.later_frag = not first
             l4 = b[off:] if first else None
         else:
             raise Drop("drop_inner_not_ip")
-        i.raw = b
+        i.raw, i.l4 = b, l4
         if l4 is not None:
             need = {6: 20, 17: 8, 132: 12, 1: 8, 58: 8}.get(i.proto)
             if need is not None:
@@ -610,6 +756,13 @@ class Model:
                     i.sport, i.dport = struct.unpack("!HH", l4[:4])
                 i.is_gtpu = i.proto == 17 and i.dport == GTPU_PORT
         return i
+
+    def _tpdu_padding(self, o):
+        """A T-PDU longer than its inner packet: padding with 'set
+        gtpu-padding 1' (not forwarded), else drop_inner_len."""
+        if not self.padding:
+            raise Drop("drop_inner_len")
+        o.count("gtpu_padding")
 
     # -- classification (docs/config.md "rule add")
     def _classify(self, direction, inner, qfi=None, teid=None):
@@ -627,73 +780,150 @@ class Model:
         return None
 
     # -- uplink (BRIEF 4, docs/config.md actions)
-    def _uplink(self, o, s, gtp, qfi, inner):
+    def _uplink(self, o, port, s, gtp, inner):
         if not s.owns_src(inner.src):
             raise Drop("drop_ue_spoof")
-        if inner.is_gtpu and not NEW["gtp_in_gtp_only_decap"]:
-            raise Drop("drop_gtp_in_gtp")
-        r = self._classify("ul", inner, qfi=qfi, teid=s.ul_teid)
+        r = self._classify("ul", inner, qfi=gtp.qfi, teid=s.ul_teid)
         o.rule = r
         if r is None:
-            self._ul_cloud(o, s, gtp)
+            self._ul_cloud(o, s, gtp, inner)
             return
         action, app = r.action, r.app
         if action == "mirror":
             m = self.cfg.apps[r.app]
             if m.up:
-                self._decap_to(o, m, inner, counter="mirror")
+                self._mirror_copy(o, m, inner)
             action, app = r.then or "forward", r.then_app
         if action == "local":
             a = self.cfg.apps[app]
             if a.up:
-                self._decap_to(o, a, inner, counter="ul_local")
+                self._to_app(o, port, s, a, inner)
             elif r.fallback == "drop":
                 o.count("ul_fallback")
                 raise Drop("drop_app_down")
             else:
                 o.count("ul_fallback")
-                self._ul_cloud(o, s, gtp)
+                self._ul_cloud(o, s, gtp, inner)
         elif action in ("cloud", "forward"):
-            self._ul_cloud(o, s, gtp)
+            self._ul_cloud(o, s, gtp, inner)
         elif action == "drop":
             raise Drop("drop_rule")
         else:
             raise AssertionError(action)
 
-    def _decap_to(self, o, app, inner, counter):
-        """The inner packet routed to an app: TTL/hop limit - 1, Ethernet
-        from the local port to the app's next hop."""
+    @staticmethod
+    def _not_routable(inner):
+        """Why an uplink inner packet may not be routed to an app, or None
+        (docs/architecture.md, "What edgesteer does as a router"): a bad
+        IPv4 header checksum (RFC 1812 5.2.2), IPv6 link scope (RFC 4291
+        2.5.6, 2.7), GTP-U inside (BRIEF 4: never decapsulated twice)."""
+        if inner.version == 4 and not inner.cksum_ok:
+            return "drop_inner_ip4_cksum"
+        if inner.version == 6 and link_scope6(inner.src, inner.dst):
+            return "drop_ip6_link_scope"
         if inner.is_gtpu:
-            raise Drop("drop_gtp_in_gtp")
-        if inner.ttl <= 1:
-            raise NotModelled("inner TTL expiry (changing)")
-        port, mac = self.peer(app.via, "local")
-        pkt = routed(inner.raw)
-        et = ETH_IP4 if inner.version == 4 else ETH_IP6
-        o.send(port.name, ether(mac, port.mac, et) + pkt)
-        o.count(counter)
+            return "drop_gtp_in_gtp"
+        return None
 
-    def _ul_cloud(self, o, s, gtp):
+    def _to_app(self, o, port, s, app, inner):
+        """The inner packet routed to an app (RFC 1812 5.2.1.2: the TTL is
+        decremented and checked before the packet meets the link's MTU):
+        TTL / hop limit - 1, Ethernet from the local port to the app's next
+        hop; a TTL that expires sends a Time Exceeded back to the UE."""
+        why = self._not_routable(inner)
+        if why:
+            raise Drop(why)
+        lport, mac = self.peer(app.via, "local")
+        if inner.ttl <= 1:
+            self._time_exceeded_ul(o, port, s, inner, lport)
+            raise Drop("drop_ttl_expired")
+        if len(inner.raw) > lport.mtu:
+            raise Drop("drop_mtu")
+        et = ETH_IP4 if inner.version == 4 else ETH_IP6
+        o.send(lport.name, ether(mac, lport.mac, et) + routed(inner.raw))
+        o.count("ul_local")
+
+    def _mirror_copy(self, o, app, inner):
+        """A mirror copy is routed like a local packet; one that could not
+        be is not made (mirror_not_routed, no ICMP error for a copy)."""
+        lport, mac = self.peer(app.via, "local")
+        if self._not_routable(inner) or inner.ttl <= 1 or len(inner.raw) > lport.mtu:
+            o.count("mirror_not_routed")
+            return
+        et = ETH_IP4 if inner.version == 4 else ETH_IP6
+        o.send(lport.name, ether(mac, lport.mac, et) + routed(inner.raw))
+        o.count("mirror")
+
+    def _icmp_error_allowed(self, o, inner, src):
+        """Whether a Time Exceeded about inner may be sent (counting why
+        not): not about what RFC 1812 4.3.2.7 / RFC 4443 2.4(e) exclude,
+        nor without a source address; 'icmp-rate 0' sends none."""
+        if src is None or no_error_about(inner):
+            o.count("icmp_err_suppressed")
+            return False
+        if self.icmp_rate == 0:
+            return False
+        if self.icmp_rate < ICMP_RATE_UNLIMITED:
+            raise NotModelled("an icmp-rate that may limit")
+        return True
+
+    def _time_exceeded_ul(self, o, port, s, inner, lport):
+        """Back to the UE through its gNB tunnel (a G-PDU with a DL PDU
+        Session Container and the session's QFI), from the N3 port's
+        address of the family (the app port's when it has none), quoting
+        as much of the packet as received as fits in 576 / 1280 bytes and,
+        tunnelled, in the N3 port's MTU."""
+        src = port.source(inner.version) or lport.source(inner.version)
+        if not self._icmp_error_allowed(o, inner, src):
+            return
+        gport, _ = self.peer(s.gnb, "access")
+        room = gport.mtu - (20 if s.gnb.version == 4 else 40) - 8 - 16
+        limit = min(576 if inner.version == 4 else 1280, room)
+        msg = time_exceeded(src, inner.src, inner.raw, limit)
+        self._send_gtp(o, s.gnb, "access", gtpu_gpdu(s.gnb_teid, msg, qfi=s.qfi, pdu_type=0))
+        o.count("icmp_time_exceeded_tx")
+
+    def _ul_cloud(self, o, s, gtp, inner):
         """The G-PDU relayed to the session's cloud F-TEID: the message as
         it came (flags, optional fields, extension headers, T-PDU) with the
-        cloud TEID, under a new outer header to the central UPF."""
+        cloud TEID, under a new outer header to the central UPF; extension
+        headers of type 01xxxxxx removed (TS 29.281 5.2.1), T-PDU padding
+        not forwarded, the Length set to what remains."""
         if s.cloud is None:
             raise Drop("drop_no_cloud_fteid")
-        msg = gtp[:4] + struct.pack("!I", s.cloud_teid) + gtp[8:]
+        kept = [e for e in gtp.exts if e[0] & 0xC0 != 0x40]
+        if len(kept) < len(gtp.exts):
+            o.count("gtpu_ext_stripped", len(gtp.exts) - len(kept))
+        body = b""
+        if gtp.opt is not None:
+            first = (kept[0][0] if kept else 0) if gtp.flags & 0x04 else gtp.opt[3]
+            body = gtp.opt[:3] + bytes([first])
+            for k, (_, e) in enumerate(kept):
+                body += e[:-1] + bytes([kept[k + 1][0] if k + 1 < len(kept) else 0])
+        body += inner.raw
+        msg = struct.pack("!BBHI", gtp.flags, gtp.mtype, len(body), s.cloud_teid) + body
         self._send_gtp(o, s.cloud, "core", msg)
         o.count("ul_cloud")
 
     # -- downlink
-    def _from_app(self, o, port, f, off):
+    def _from_app(self, o, port, f, off, vlans):
         ip = f[off:]
         if not ip:
             raise Drop("drop_inner_truncated")
         v = ip[0] >> 4
-        if v == 4 and len(ip) >= 20 and port.owns(ipaddress.IPv4Address(ip[16:20])):
+        if v == 4 and len(ip) >= 20:
+            # the packet's only IPv4 header: checked by the outer parse
+            ihl = (ip[0] & 15) * 4
+            if ihl >= 20 and len(ip) >= ihl and csum(ip[:ihl]) != 0:
+                raise Drop("drop_ip4_cksum")
+        to_us = ((v == 4 and len(ip) >= 20 and port.owns(ipaddress.IPv4Address(ip[16:20]))) or
+                 (v == 6 and len(ip) >= 40 and port.owns(ipaddress.IPv6Address(ip[24:40]))))
+        if to_us:
+            if (v == 4 and ip[9] == 1) or (v == 6 and ip[6] == 58):
+                self._host_icmp(o, port, f, off, vlans)
+                return
             raise NotModelled("host traffic on a local port")
-        if v == 6 and len(ip) >= 40 and port.owns(ipaddress.IPv6Address(ip[24:40])):
-            raise NotModelled("host traffic on a local port")
-        inner = self._inner(ip, exact=False)
+        inner = self._inner(o, ip, exact=False)
         s = self._session_of_ue(inner.dst)
         if s is None:
             raise Drop("drop_dl_no_session")
@@ -701,11 +931,27 @@ class Model:
         o.rule = r
         if r is not None and r.action == "drop":
             raise Drop("drop_rule")
+        if inner.version == 6 and inner.src in LINK_LOCAL6:
+            # routed off its link (RFC 4291 2.5.6)
+            raise Drop("drop_ip6_link_scope")
         if inner.ttl <= 1:
-            raise NotModelled("inner TTL expiry (changing)")
+            self._time_exceeded_dl(o, port, f, inner)
+            raise Drop("drop_ttl_expired")
         tpdu = routed(inner.raw)
         self._send_gtp(o, s.gnb, "access", gtpu_gpdu(s.gnb_teid, tpdu, qfi=s.qfi, pdu_type=0))
         o.count("dl_encap")
+
+    def _time_exceeded_dl(self, o, port, f, inner):
+        """Back to the app that sent it: on the local port it came from, to
+        the MAC it came from, from that port's address of the family."""
+        src = port.source(inner.version)
+        if not self._icmp_error_allowed(o, inner, src):
+            return
+        msg = time_exceeded(src, inner.src, inner.raw, 576 if inner.version == 4 else 1280)
+        smac = ":".join(f"{x:02x}" for x in f[6:12])
+        et = ETH_IP4 if inner.version == 4 else ETH_IP6
+        o.send(port.name, ether(smac, port.mac, et) + msg)
+        o.count("icmp_time_exceeded_tx")
 
     def _session_of_ue(self, dst):
         if dst.version == 4:
@@ -713,6 +959,8 @@ class Model:
         return self.by_ue6.get(ipaddress.IPv6Network((int(dst) >> 64 << 64, 64)))
 
     def _dl_cloud(self, o, s, qfi, inner):
+        """A GTP-U relay, not a routed hop: the inner packet goes on as it
+        came (its TTL and header unchecked), T-PDU padding excepted."""
         r = self._classify("dl", inner)
         o.rule = r
         if r is not None and r.action == "drop":

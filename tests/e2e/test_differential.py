@@ -4,14 +4,18 @@ through the real binary and through an independent model of the rules
 
 Each scenario (esdiffgen.py, from a seed) is a configuration on the
 standard test topology and a few thousand packets on the n3, n9 and lan
-net_pcap ports. For every packet the model predicts the frames sent (port
+net_pcap ports: uplink, downlink and End Markers, what edgesteer does as
+a router (TTL / hop limit 0-2 and Time Exceeded, inner IPv4 checksums,
+IPv6 link scope, GTP-U in GTP-U), GTP-U extension header chains and
+padding, ICMP echo to the port addresses. For every packet the model predicts the frames sent (port
 and exact bytes) or the drop; the outputs of the binary are matched to
 their input by the tag in their inner payload and compared byte for byte
 (the first differences are given field by field, decoded by scapy), and
 every counter the model predicts is compared with the binary's total.
 Scenarios of even seeds start from a saved state whose journal leads to
 the configuration (rules classified by the update path), and those of
-seeds 3 modulo 4 run three workers.
+seeds 3 modulo 4 run three workers; the seed also picks 'gtpu-padding'
+and whether 'icmp-rate' is 0 (esdiffgen.Gen.scenario).
 
 Size: ES_DIFF_PACKETS (default 100000) packets in ES_DIFF_SCENARIOS
 (default 4) scenarios; ES_DIFF_SEED (default 1) is the seed of the first
@@ -40,17 +44,17 @@ PACKETS = int(os.environ.get("ES_DIFF_PACKETS", "100000"))
 SCENARIOS = int(os.environ.get("ES_DIFF_SCENARIOS", "4"))
 SEED = int(os.environ.get("ES_DIFF_SEED", "1"))
 KEEP = os.environ.get("ES_DIFF_KEEP")        # a directory: keep every run's files there
-for _name in filter(None, os.environ.get("ES_DIFF_NEW", "").split(",")):
-    if _name not in m.NEW:
-        raise ValueError(f"ES_DIFF_NEW: unknown switch {_name!r} (one of {', '.join(m.NEW)})")
-    m.NEW[_name] = True
 PORTS = ("n3", "n9", "lan")
 SHOW_FIRST = 5           # mismatching packets reported in full
 SCAPY_SAMPLE = 300       # expected frames per scenario re-encoded by scapy
 
 # every counter the model can raise, and every DROP counter: compared
+# (icmp_err_limited must stay 0: the scenarios' icmp-rate is 0 or too large
+# to limit)
 PATH_COUNTERS = ("ul_local", "ul_cloud", "ul_fallback", "mirror", "dl_encap",
-                 "dl_relay", "gtpu_end_marker_relay")
+                 "dl_relay", "gtpu_end_marker_relay", "mirror_not_routed",
+                 "icmp_time_exceeded_tx", "icmp_err_suppressed", "icmp_err_limited",
+                 "icmp_echo_reply", "gtpu_ext_stripped", "gtpu_padding")
 
 
 def drop_counters():
@@ -215,28 +219,42 @@ def scapy_recheck(frames):
     """Frames the model built, decoded by scapy with every length and
     checksum of their headers left for scapy to compute again: the bytes
     must be the same. Returns the pairs (frame, scapy's) that differ. Only
-    frames whose inner packet scapy decodes whole (TCP, UDP, ICMP echo;
-    not a fragment)."""
-    from scapy.all import ICMP, IP, TCP, UDP, Ether, IPv6
-    from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest
+    frames whose inner packet scapy decodes whole (TCP, UDP, ICMP echo and
+    Time Exceeded; not a fragment)."""
+    from scapy.all import ICMP, IP, TCP, UDP, Dot1Q, Ether, IPv6, Raw
+    from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6TimeExceeded
     from scapy.contrib.gtp import GTP_U_Header
     bad = []
     for port, fr in frames:
         q = Ether(fr)
-        hdrs = _headers(q, tunnelled=port != "lan")
+        ip = q.payload
+        while isinstance(ip, Dot1Q):
+            ip = ip.payload
+        # GTP-U on N3 and N9; an echo reply there is plain ICMP
+        hdrs = _headers(q, tunnelled=port != "lan" and isinstance(ip.payload, UDP))
         inner, l4 = hdrs[-2], hdrs[-1]
         if not isinstance(inner, (IP, IPv6)) or isinstance(inner, IP) and (inner.flags.MF or inner.frag):
             continue
-        if not isinstance(l4, (TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoReply)):
+        if not isinstance(l4, (TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6TimeExceeded)):
             continue
-        if isinstance(l4, ICMP) and l4.type not in (0, 8):
+        if isinstance(l4, ICMP) and l4.type not in (0, 8, 11):
             continue
+        if isinstance(inner, IP) and m.csum(bytes(inner)[:inner.ihl * 4]) != 0:
+            continue        # relayed with the wrong header checksum it came with
+        if isinstance(l4, (ICMPv6TimeExceeded, ICMP)) and l4.type in (3, 11):
+            # an error's quote as bytes: scapy would decode it as a packet
+            # and fill what the cut-off quote lacks when it encodes it again
+            end = (len(fr) - inner.len + inner.ihl * 4) if isinstance(inner, IP) else len(fr) - inner.plen
+            l4.remove_payload()
+            l4.add_payload(Raw(fr[end + 8:]))
         for la in hdrs:
             for name in ("len", "chksum", "plen", "cksum", "length"):
                 if name not in la.fields:
                     continue
                 if isinstance(la, UDP) and name == "chksum" and la.chksum == 0:
                     continue        # no checksum over IPv4: stays 0
+                if name == "length" and not isinstance(la, GTP_U_Header):
+                    continue        # ICMP's RFC 4884 length: 0 as sent
                 if isinstance(la, GTP_U_Header) and name != "length":
                     continue
                 setattr(la, name, None)
@@ -371,7 +389,8 @@ class Differential(h.TestCase):
         if sorted(want_untagged) != sorted(untagged):
             extra = collections.Counter(untagged) - collections.Counter(want_untagged)
             missing = collections.Counter(want_untagged) - collections.Counter(untagged)
-            lines = [f"frames without a tag (End Markers): {len(want_untagged)} predicted, "
+            lines = [f"frames without a tag (End Markers, replies to empty echo requests): "
+                     f"{len(want_untagged)} predicted, "
                      f"{len(untagged)} sent"]
             for (p, fr), c in list(extra.items())[:SHOW_FIRST]:
                 lines.append(f"  sent, not predicted ({c}x) on {p}: {summary(fr)} {fr.hex()}")
