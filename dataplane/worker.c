@@ -190,6 +190,10 @@ static int reassemble(struct es_worker *w, struct rte_mbuf **mp,
 	if (r == NULL)
 		return CONSUMED;
 	w->cnt[ES_CNT_FRAG_DONE]++;
+	/* one segment per fragment (each was linearised before): what the
+	 * table held for this packet, so that what it still holds is
+	 * frag_rx - frag_merged - drop_frag_failed - drop_frag_timeout */
+	w->cnt[ES_CNT_FRAG_MERGED] += r->nb_segs;
 	if (r->nb_segs > 1 && rte_pktmbuf_linearize(r) != 0) {
 		w->cnt[ES_CNT_FRAG_BIG]++;
 		rte_pktmbuf_free(r);

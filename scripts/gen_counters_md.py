@@ -41,7 +41,16 @@ def render(rows):
            "an End Marker is built by the control thread (`session change`, docs/control.md).",
            "Outer fragments count in `rx` one by one and in",
            "`frag_rx` when the reassembly table takes them; a completed packet counts once in",
-           "`frag_reassembled` and then has one fate like any other.", ""]
+           "`frag_reassembled` and then has one fate like any other, and the fragments it took",
+           "in count in `frag_merged`. With fragments, at any moment the workers are between",
+           "rounds:", "",
+           "`rx + mirror + gtpu_errind_tx + gtpu_end_marker_tx + frag_reassembled =",
+           "tx + (sum of DROP counters) + frag_merged + held`,", "",
+           "where `held = frag_rx - frag_merged - drop_frag_failed - drop_frag_timeout` is the",
+           "number of fragments the reassembly tables hold (a fragment the table refuses or",
+           "times out counts once in `drop_frag_failed` or `drop_frag_timeout`). `held` is also",
+           "the number of mbufs the data plane holds between rounds, besides End Markers queued",
+           "for worker 0: `make soak` checks both at every sample (docs/reliability.md).", ""]
     section = None
     for sec, _id, kind, name, help_ in rows:
         if sec != section:
