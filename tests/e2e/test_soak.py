@@ -133,6 +133,21 @@ class Soak(unittest.TestCase):
             self.assertEqual(soak.memory_flat(grow, 100)["rss_bytes"]["ok"], ok)
 
 
+class LoadgenOptions(unittest.TestCase):
+    def test_loadgen_refuses_bad_sample_and_drain_options(self):
+        suite = perf_module("suite")
+        for args, msg in ((["--sample", "0"], "--sample 0: seconds from 0.01 to 86400"),
+                          (["--sample", "x"], "--sample x: seconds from 0.01 to 86400"),
+                          (["--drain", "-1"], "--drain -1: seconds from 0 to 600"),
+                          (["--sample", "1"], "--sample S and --samples FILE go together"),
+                          (["--samples", "/tmp/x"], "--sample S and --samples FILE go together")):
+            r = subprocess.run([os.path.join(h.BUILD, "es-loadgen")] + suite.EAL_NOHUGE + ["-m", "256", "--",
+                               "-c", "/nonexistent.conf", "--pcap", "n3=/nonexistent.pcap"] + args,
+                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            self.assertNotEqual(r.returncode, 0, args)
+            self.assertIn(msg, r.stdout + r.stderr)
+
+
 @unittest.skipUnless(h.netns_usable(), "needs root and network namespaces (ip netns, veth)")
 class Restart(unittest.TestCase):
     def test_restart_after_sigkill_restores_the_whole_state_and_is_timed(self):
