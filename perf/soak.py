@@ -765,13 +765,14 @@ def main():
     def noise(when):
         # the platform's own gaps on the worker's CPU (perf/jitter.c):
         # what a stall in the latency or a full input ring can come from
+        # on both CPUs at once, both spinning as in the soak (the
+        # generator and the control thread on CPU 0, the worker on 1)
         if q:
             return
-        j = suite.platform_noise(suite.WORKER_CPU, 3)
-        if j is not None:
+        for j in suite.platform_noise_both(3):
             j["when"] = when
             res["platform_noise"].append(j)
-            print(f"soak: platform noise, CPU {suite.WORKER_CPU} ({when}): {j['gaps_per_s']:.0f} gaps a second, "
+            print(f"soak: platform noise, CPU {j['cpu']} ({when}): {j['gaps_per_s']:.0f} gaps a second, "
                   f"{j['lost_pct']:.2f} % of the time lost, longest {j['longest_us']:.0f} us", flush=True)
     noise("before")
     with tempfile.TemporaryDirectory(prefix="es-soak-") as d:
