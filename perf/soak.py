@@ -648,7 +648,7 @@ def plots(res, prefix):
     fig.suptitle("edgesteer soak: memory (dotted: end of the warm-up)")
     fig.tight_layout()
     files.append(prefix + "-memory.png")
-    fig.savefig(files[-1], dpi=80)
+    fig.savefig(files[-1], dpi=64)
     plt.close(fig)
     # latency
     fig, axs = plt.subplots(1, 2, figsize=(13, 3.4), sharey=True)
@@ -666,7 +666,7 @@ def plots(res, prefix):
     axs[0].legend(fontsize=7)
     fig.tight_layout()
     files.append(prefix + "-latency.png")
-    fig.savefig(files[-1], dpi=80)
+    fig.savefig(files[-1], dpi=64)
     plt.close(fig)
     # counters: every counter that moved, as a rate per interval; packet
     # events on the left, drops and the rest on the right
@@ -697,9 +697,65 @@ def plots(res, prefix):
     axs[0].set_ylabel("per second over the interval")
     fig.tight_layout()
     files.append(prefix + "-counters.png")
-    fig.savefig(files[-1], dpi=80)
+    fig.savefig(files[-1], dpi=64)
     plt.close(fig)
     return files
+
+
+def markdown(res):
+    """docs/reliability.md's results of one run, from its JSON."""
+    s = res["samples"]
+    last = s[-1]
+    m, mt, tot = res["memory"], res["method"], res["totals"]
+    dur = last["t"]
+    crit = res["criteria"]
+    names = dict(CRITERIA, memory="memory flat after the warm-up (RSS, DPDK heap)",
+                 changes="every change accepted", duration="ran its whole length")
+    noise = "; ".join(f"CPU {j['cpu']} {j['when']}: {j['lost_pct']:.0f} % of the time taken, longest gap "
+                      f"{j['longest_us'] / 1000:.0f} ms" for j in res.get("platform_noise", []))
+    pk = res.get("peak")
+    out = [f"Run of {res['date'][:16].replace('T', ' ')} UTC, commit {res['commit']}, {res['machine']['cpus']} vCPUs "
+           f"({res['machine']['cpu']}): {dur / 60:.0f} minutes, {mt['sessions']:,} sessions, {mt['rules']:,} rules, "
+           f"{mt['churn_rate']:g} changes a second, a sample every {mt['interval_s']:g} s "
+           f"(`perf/soak.py --seconds {mt['seconds']:g}`). Load average "
+           f"{' / '.join(res['loadavg_start'])} at the start, {' / '.join(res['loadavg_end'])} at the end"
+           + (f"; es-jitter: {noise}" if noise else "") + ".", "",
+           "| criterion | |", "|---|---|"]
+    for k, v in crit.items():
+        out.append(f"| {names[k]} | {'**pass**' if v else '**FAIL**'} |")
+    refused_iv = sum(1 for a, b in zip(s, s[1:]) if b["input_ring_full"] > a["input_ring_full"])
+    iv = s[1:]
+
+    def lat(key, q, div=1e3, unit=""):
+        xs = sorted(x[key][q] for x in iv)
+        return f"{xs[len(xs) // 2] / div:.1f}{' ' + unit if unit else ''} ({xs[-1] / div:.1f}{' ' + unit if unit else ''})"
+    r, h = m.get("rss_bytes", {}), m.get("heap_alloc_bytes", {})
+    ch = res["churn"]["latency"]
+    allv = sorted(v["median_ms"] for v in ch.values())
+    out += ["", "| figure | value |", "|---|---|",
+            (f"| peak at the start (5 s, no changes) | {pk['input_pps'] / 1e6:.3f} Mpps into the data plane |"
+             if pk else f"| offered rate asked | fixed {res['offered_pps'] / 1e3:.0f} kpps |"),
+            f"| offered | {tot['offered_pps_actual'] / 1e6:.3f} Mpps of the {res['offered_pps'] / 1e6:.3f} asked "
+            f"({last['enqueued']:,} frames; {last['generator_late']:,} skipped while the generator's vCPU was taken) |",
+            f"| sent / dropped as the mix means | {tot['tx']:,} / {sum(tot['drops'].values()):,} |",
+            f"| refused by a full input ring | {last['input_ring_full']:,} frames, in {refused_iv} of {len(iv)} intervals |",
+            f"| changes | {res['churn']['requests']:,} accepted, {len(res['churn']['errors'])} refused; medians by kind "
+            f"{allv[0]:.2f}-{allv[-1]:.2f} ms, worst {max(v['max_ms'] for v in ch.values()):.0f} ms |",
+            f"| RSS after the warm-up ({m['warmup_s']:.0f} s) | {r['min'] / 2 ** 20:.1f}-{r['max'] / 2 ** 20:.1f} MiB; growth "
+            f"{r['growth'] / 2 ** 10:+.0f} KiB, trend {r['trend'] / 2 ** 10:+.0f} KiB (bound 4 MiB) |",
+            f"| DPDK heap allocated after the warm-up | {h['min'] / 2 ** 20:.1f}-{h['max'] / 2 ** 20:.1f} MiB; growth "
+            f"{h['growth'] / 2 ** 10:+.0f} KiB, trend {h['trend'] / 2 ** 10:+.0f} KiB (bound 2 MiB) |",
+            f"| mbufs out of the pool | {min(x['mbufs_in_use'] for x in s)}-{max(x['mbufs_in_use'] for x in s)} "
+            f"of {last['mbufs']:,}, each time the fragments held (+ End Markers queued) |",
+            "| latency in the data plane, per interval: median (worst) µs | p50 " + lat("dataplane_latency", "p50_ns")
+            + ", p99 " + lat("dataplane_latency", "p99_ns") + ", p99.9 " + lat("dataplane_latency", "p999_ns")
+            + " |", "| longest time a packet spent in the data plane, per interval: median (worst) | "
+            + lat("dataplane_latency", "max_ns", 1e6, "ms") + " (a stall of the worker's vCPU) |",
+            "| latency end to end (generator to sink), per interval: median (worst) µs | p50 " + lat("e2e_latency", "p50_ns")
+            + ", p99 " + lat("e2e_latency", "p99_ns") + ", p99.9 " + lat("e2e_latency", "p999_ns") + " |",
+            "", "![memory](soak_memory.png)", "", "![latency](soak_latency.png)", "",
+            "![counters](soak_counters.png)"]
+    return "\n".join(out) + "\n"
 
 
 def write_csv(res, path):
@@ -728,7 +784,20 @@ def main():
     ap.add_argument("--quick", action="store_true", help="what make test runs")
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--plots-to", help="also write the plots to this directory as soak_*.png")
+    ap.add_argument("--markdown", metavar="RESULT.json",
+                    help="print docs/reliability.md's results table of a finished run (and with --plots-to, "
+                         "its plots there); runs nothing")
     a = ap.parse_args()
+    if a.markdown:
+        res = json.load(open(a.markdown))
+        if a.plots_to:
+            import shutil
+            for kind in ("memory", "latency", "counters"):
+                src = a.markdown[:-5] + f"-{kind}.png"
+                if os.path.exists(src):
+                    shutil.copy(src, os.path.join(a.plots_to, f"soak_{kind}.png"))
+        print(markdown(res), end="")
+        return 0
     q = a.quick
     a.seconds = a.seconds or (60 if q else 3600)
     a.interval = a.interval or (2 if q else 10)

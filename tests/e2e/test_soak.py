@@ -121,6 +121,14 @@ class Soak(unittest.TestCase):
         self.assertEqual(crit(lambda y: y.__setitem__("mbufs_in_use", y["mbufs_in_use"] + 1)), {"mbufs"})
         self.assertEqual(crit(lambda y: y.__setitem__("input_ring_full", 3)), {"input"})
 
+    def test_markdown_of_a_run_gives_its_verdict_and_figures(self):
+        self.assertIsNotNone(self.res)
+        text = perf_module("soak").markdown(self.res)
+        self.assertIn("| the accounting identity holds at every sample | **pass** |", text)
+        self.assertIn("| offered rate asked | fixed 20 kpps |", text)
+        self.assertIn("![memory](soak_memory.png)", text)
+        self.assertNotIn("**FAIL**", text)
+
     def test_memory_flat_means_no_growth_and_no_trend(self):
         soak = perf_module("soak")
         flat = [{"t": t, "rss_bytes": 400 << 20, "heap_alloc_bytes": 300 << 20} for t in range(0, 100, 2)]
