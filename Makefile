@@ -47,7 +47,7 @@ SAN_BIN     += $(BUILD)/tests-san/test_worker
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 PROBES    := es-jitter es-memlat es-coreprobe
 
-.PHONY: all deps test demo perf perf-ctl clean
+.PHONY: all deps test demo perf perf-ctl soak restart-bench clean
 all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES:%=$(BUILD)/%) $(UNIT_BIN) $(SAN_BIN)
 # the grammar fuzzer (clang, libFuzzer) is part of every build
 .PHONY: fuzz fuzz-long
@@ -166,6 +166,26 @@ perf:
 perf-ctl: deps
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
 	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/ctl_bench.py
+
+# The soak (docs/reliability.md, "Soak"): SOAK_SECONDS (default an hour)
+# under a realistic mix at SOAK_FRACTION (default 0.9) of the peak measured at
+# its start, while rules, apps and sessions change; a sample every
+# SOAK_INTERVAL s. Verdict printed; results and plots under perf/results/soak/.
+SOAK_SECONDS  ?= 3600
+SOAK_FRACTION ?= 0.9
+SOAK_INTERVAL ?= 10
+soak:
+	@scripts/deps.sh perf
+	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/es-jitter
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/soak.py --seconds $(SOAK_SECONDS) \
+		--fraction $(SOAK_FRACTION) --interval $(SOAK_INTERVAL)
+
+# SIGKILL under traffic and restart with --state at 100k sessions and 10k
+# rules (docs/reliability.md, "Restart timing"): 2-4 minutes, as root;
+# results under perf/results/restart/.
+restart-bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/restart.py
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer

@@ -515,6 +515,50 @@ class Accounting(h.TestCase):
         self.assertTrue(0 < lat["p50_ns"] <= lat["p99_ns"] <= lat["max_ns"])
         self.assertEqual(sum(res.stats["stage_cycles"].values()), 0)  # not asked for
 
+    def test_fragments_merged_and_held_are_accounted_for(self):
+        """With outer fragments: rx + mirror + gtpu_errind_tx +
+        gtpu_end_marker_tx + frag_reassembled = tx + the DROP counters +
+        frag_merged + held, where held = frag_rx - frag_merged -
+        drop_frag_failed - drop_frag_timeout (docs/counters.md): every
+        fragment is either in a reassembled packet, dropped, or still in
+        the table."""
+        kinds = {}
+        for line in open(h.ROOT + "/dataplane/counters.def"):
+            if line.startswith("ES_CNT("):
+                parts = [x.strip() for x in line[7:].split(",")]
+                kinds[parts[2].strip('"')] = parts[1]
+        v4 = fragment(gtpu_ul(inner4("10.200.1.1", payload=b"z" * 1200), 0x100)[IP], fragsize=400)
+        self.assertEqual(len(v4), 4)
+        full6 = gtpu_ul(inner6("2001:db8:200::9") / Raw(b"k" * 1200), 0x102,
+                        outer_src=GNB_6, outer_dst=N3_6, v6=True)
+        v6 = fragment6(IPv6(src=GNB_6, dst=N3_6) / IPv6ExtHdrFragment() / full6[UDP], 700)
+        self.assertEqual(len(v6), 2)
+        lone = fragment(gtpu_ul(inner4("8.8.8.8", payload=b"y" * 1200), 0x100)[IP].copy(),
+                        fragsize=600)[0]
+        lone.id = 4242
+        dup = fragment(gtpu_ul(inner4("8.8.8.8", payload=b"w" * 1200), 0x100)[IP].copy(),
+                       fragsize=600)[0]
+        dup.id = 4343
+        eth = Ether(src=MAC_GNB, dst=MAC_N3)
+        pk = ([eth / f for f in v4] + [eth / f for f in v6] + [eth / lone] + [eth / dup, eth / dup]
+              + [gtpu_ul(inner4("8.8.8.8"), 0x100)])
+        res = h.run(cfg(), {"n3": pk})
+        c = res.counters
+        drops = sum(v for k, v in c.items() if kinds[k] == "DROP")
+        self.assertEqual(c["frag_rx"], 9)
+        self.assertEqual(c["frag_reassembled"], 2)
+        # the fragments the two whole packets took in
+        self.assertEqual(c["frag_merged"], 6)
+        # the duplicate first fragment: both copies refused
+        self.assertEqual(c["drop_frag_failed"], 2)
+        held = c["frag_rx"] - c["frag_merged"] - c["drop_frag_failed"] - c["drop_frag_timeout"]
+        self.assertEqual(held, 1)   # the lone fragment, still waiting at exit
+        self.assertEqual(held, res.stats["pool"]["frag_held"])
+        self.assertEqual(c["rx"], 10)
+        self.assertEqual(c["rx"] + c["mirror"] + c["gtpu_errind_tx"] + c["gtpu_end_marker_tx"]
+                         + c["frag_reassembled"], c["tx"] + drops + c["frag_merged"] + held)
+        self.assertEqual(c["tx"], 3)
+
     def test_stage_cycles_are_counted_when_asked(self):
         res = h.run(cfg(), {"n3": [gtpu_ul(inner4("10.200.1.1"), 0x100)] * 40},
                     extra_args=["--stage-cycles"])
