@@ -636,7 +636,7 @@ int main(int argc, char **argv)
 			rte_exit(EXIT_FAILURE, "state not restored: %s\n", err);
 	}
 	if (ctl_path) {
-		if (es_ctl_open(ctl_path, err) != 0)
+		if (es_ctl_open(ctl_path, ES_CTL_IDLE_MS_DEF, ES_CTL_SEND_MS_DEF, err) != 0)
 			rte_exit(EXIT_FAILURE, "%s\n", err);
 		if (rte_ctrl_thread_create(&ctl_th, "es-ctl", NULL, ctl_main, NULL) != 0)
 			rte_exit(EXIT_FAILURE, "cannot start the control thread\n");
