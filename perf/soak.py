@@ -125,7 +125,9 @@ def malformed(kind, s):
     if kind == "drop_l2_ethertype":
         return bytes(Ether(src=MAC_GNB, dst=MAC_N3, type=0x88b5) / Raw(bytes(base[IP])))
     if kind == "drop_gtp_in_gtp":
-        inner = IP(src=ue(s), dst=CLOUD_DST) / UDP(sport=2152, dport=2152) / GTP_U_Header(teid=7) / Raw(b"g" * 20)
+        # to a local app (rule 20): only a packet to be decapsulated may
+        # not carry GTP-U inside; one relayed to the cloud may
+        inner = IP(src=ue(s), dst=CACHE_DST) / UDP(sport=2152, dport=2152) / GTP_U_Header(teid=7) / Raw(b"g" * 20)
         return bytes(Ether(src=MAC_GNB, dst=MAC_N3) / IP(src=GNB, dst=N3) / UDP(sport=2152, dport=2152) /
                      _gpdu(s + 1, inner))
     if kind == "drop_ue_spoof":
