@@ -13,8 +13,8 @@ state journal on (--state). This script:
      downlink from the apps on lan, downlink from the cloud on n9; every
      frame of a known class, see MIX) and the config;
   2. finds the peak: es-loadgen offering as fast as the worker takes the
-     mix (--rate 0) for --peak-seconds, no changes; the peak is the data
-     plane's rx rate;
+     mix (--rate 0) for --peak-seconds while the same changes as in the
+     soak go in (--churn-rate); the peak is the data plane's rx rate;
   3. runs es-loadgen at --fraction of that peak for --seconds with
      --sample: every --interval s the generator stops offering, lets
      everything in flight end, and writes the counters, the mbufs out of the
@@ -590,14 +590,57 @@ def loadgen_cmd(cfg, pcaps, rate, seconds, out, extra=()):
     return cmd + ["--rate", str(int(rate)), "--seconds", "%g" % seconds, "--out", out] + list(extra)
 
 
-def measure_peak(d, cfg, pcaps, seconds):
+def measure_peak(d, cfg, pcaps, seconds, churn_args=None):
+    """The worker's rate on the mix, offered as fast as it takes it, for
+    seconds after a 2-s warm-up. With churn_args (Churn's arguments less
+    the socket) the changes run through the peak run too, as they will
+    through the soak: the rule engine's delta costs the worker cycles a
+    packet, and 90 % of a peak measured without it is a rate the worker
+    cannot take while rules change."""
     out = os.path.join(d, "peak.json")
-    cmd = loadgen_cmd(cfg, pcaps, 0, seconds, out, ["--warmup", "1"])
-    pr = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300 + seconds)
+    extra = ["--warmup", "2"]
+    sock = os.path.join(d, "peak.sock")
+    if churn_args:
+        extra += ["--ctl", sock, "--state", os.path.join(d, "peak-state")]
+    log = open(os.path.join(d, "peak.log"), "w")
+    pr = subprocess.Popen(loadgen_cmd(cfg, pcaps, 0, seconds, out, extra), stdout=log,
+                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    churn = None
+    try:
+        if churn_args:
+            deadline = time.monotonic() + 120
+            while not os.path.exists(sock):
+                if pr.poll() is not None or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            if os.path.exists(sock):
+                churn = Churn(sock, *churn_args)
+                churn.start()
+                # the changes stop a second before the measured window
+                # ends (the socket opens as the warm-up starts), so that
+                # no request is cut by es-loadgen's exit
+                stop_at = time.monotonic() + 2 + seconds - 1
+                while pr.poll() is None and time.monotonic() < stop_at:
+                    time.sleep(0.05)
+                churn.stop.set()
+                churn.join(60)
+        pr.wait(300 + seconds)
+    finally:
+        if churn:
+            churn.stop.set()
+            churn.join(60)
+        if pr.poll() is None:
+            pr.kill()
+            pr.wait(30)
+        log.close()
     if pr.returncode != 0 or not os.path.exists(out):
-        raise RuntimeError(f"es-loadgen (peak) failed ({pr.returncode}):\n{pr.stdout}\n{pr.stderr}")
+        raise RuntimeError(f"es-loadgen (peak) failed ({pr.returncode}):\n" + open(log.name).read()[-3000:])
+    if churn_args and (churn is None or churn.errors or churn.ops == 0):
+        raise RuntimeError("the changes during the peak run failed: "
+                           + (str(churn.errors[:3]) if churn else "no control socket"))
     r = json.load(open(out))
     r["input_pps"] = r["dataplane_rx"] / r["seconds"]
+    r["changes"] = churn.ops if churn else 0
     return r
 
 
@@ -738,7 +781,9 @@ def markdown(res):
     ch = res["churn"]["latency"]
     allv = sorted(v["median_ms"] for v in ch.values())
     out += ["", "| figure | value |", "|---|---|",
-            (f"| peak at the start (5 s, no changes) | {pk['input_pps'] / 1e6:.3f} Mpps into the data plane |"
+            (f"| peak at the start ({pk['seconds']:.0f} s, "
+             + (f"{pk['changes']:,} changes" if pk.get("changes") else "no changes")
+             + f") | {pk['input_pps'] / 1e6:.3f} Mpps into the data plane |"
              if pk else f"| offered rate asked | fixed {res['offered_pps'] / 1e3:.0f} kpps |"),
             f"| offered | {tot['offered_pps_actual'] / 1e6:.3f} Mpps of the {res['offered_pps'] / 1e6:.3f} asked "
             f"({last['enqueued']:,} frames; {last['generator_late']:,} skipped while the generator's vCPU was taken) |",
@@ -785,7 +830,7 @@ def main():
     ap.add_argument("--sessions", type=int, help="sessions (default 10000; --quick 256)")
     ap.add_argument("--rules", type=int, help="rules (default 1000; --quick 64)")
     ap.add_argument("--churn-rate", type=float, default=20.0, help="changes a second (default 20; 0: none)")
-    ap.add_argument("--peak-seconds", type=float, help="length of the peak run (default 5; --quick 1)")
+    ap.add_argument("--peak-seconds", type=float, help="length of the peak run (default 10; --quick 1)")
     ap.add_argument("--quick", action="store_true", help="what make test runs")
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--plots-to", help="also write the plots to this directory as soak_*.png")
@@ -808,7 +853,7 @@ def main():
     a.interval = a.interval or (2 if q else 10)
     a.sessions = a.sessions or (256 if q else 10000)
     a.rules = a.rules or (64 if q else 1000)
-    a.peak_seconds = a.peak_seconds or (1 if q else 5)
+    a.peak_seconds = a.peak_seconds or (1 if q else 10)
     if q and a.rate is None:
         a.rate = 20000
     if a.seconds < 4 * a.interval or not 0 < a.fraction <= 1.0 or a.sessions < 16 or a.rules < 2:
@@ -874,11 +919,13 @@ def main():
             res["peak"] = None
             print(f"soak: offering a fixed {rate / 1e3:.0f} kpps", flush=True)
         else:
-            pk = measure_peak(d, cfg, pcaps, a.peak_seconds)
+            pk = measure_peak(d, cfg, pcaps, a.peak_seconds,
+                              (a.churn_rate, a.sessions, a.rules, pool_rules, pool_sessions, n_ul)
+                              if a.churn_rate > 0 else None)
             res["peak"] = pk
             rate = a.fraction * pk["input_pps"]
             print(f"soak: peak {pk['input_pps'] / 1e6:.3f} Mpps into the data plane "
-                  f"({a.peak_seconds:g} s, no changes); offering {a.fraction:.0%}: {rate / 1e6:.3f} Mpps", flush=True)
+                  f"({a.peak_seconds:g} s, {pk['changes']} changes); offering {a.fraction:.0%}: {rate / 1e6:.3f} Mpps", flush=True)
         res["offered_pps"] = rate
         sock = os.path.join(d, "ctl.sock")
         samples_path = os.path.join(d, "samples.jsonl")
