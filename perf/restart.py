@@ -39,7 +39,6 @@ Usage: perf/restart.py [--sessions N] [--rules N] [--trials K] [--rate PPS]
 Needs root (a network namespace and veth pairs).
 """
 import argparse
-import ctypes
 import datetime
 import json
 import os
@@ -59,6 +58,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ctl_bench  # noqa: E402  (Ctl, the control socket protocol)
 import suite  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from esharness import Netns  # noqa: E402
 
 ROOT = suite.ROOT
 BUILD = os.environ.get("ES_BUILD", os.path.join(ROOT, "build"))
@@ -74,7 +75,6 @@ N9_TEID0 = 0x100000
 NEW_CLOUD_TEID, NEW_GNB_TEID = 0xabcde, 0x7777
 MAGIC = b"ESRS"
 PORTS = ("n3", "n9", "lan")
-CLONE_NEWNET = 0x40000000
 
 
 def mac(s):
@@ -85,58 +85,7 @@ def ip4(s):
     return socket.inet_aton(s)
 
 
-# ---- network namespace ---------------------------------------------------------
-
-class Netns:
-    def __init__(self, name):
-        self.name = name
-        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
-        self._ip("netns", "add", name)
-        self.exec("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-
-    @staticmethod
-    def _ip(*args):
-        r = subprocess.run(["ip"] + list(args), capture_output=True, text=True, timeout=10)
-        if r.returncode != 0:
-            raise OSError(f"ip {' '.join(args)}: {r.stderr.strip()}")
-
-    def exec(self, *args):
-        self._ip("netns", "exec", self.name, *args)
-
-    def veth(self, a, b):
-        self.exec("ip", "link", "add", a, "type", "veth", "peer", "name", b)
-        for x in (a, b):
-            self.exec("ip", "link", "set", x, "up")
-
-    def packet_socket(self, iface):
-        """An AF_PACKET socket on iface inside the namespace (made by a
-        thread that entered it)."""
-        box = {}
-
-        def make():
-            try:
-                libc = ctypes.CDLL(None, use_errno=True)
-                with open(f"/run/netns/{self.name}") as f:
-                    if libc.setns(f.fileno(), CLONE_NEWNET) != 0:
-                        raise OSError(ctypes.get_errno(), "setns")
-                s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-                s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)   # SO_RCVBUFFORCE
-                s.bind((iface, 0))
-                box["s"] = s
-            except Exception as e:  # handed to the caller
-                box["e"] = e
-        t = threading.Thread(target=make)
-        t.start()
-        t.join(10)
-        if "e" in box:
-            raise box["e"]
-        return box["s"]
-
-    def close(self):
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=10)
-
-
-# ---- config and flows --------------------------------------------------------------
+# ---- network namespace: the tests' own (tests/e2e/esharness.py Netns) ------
 
 def ue(i):
     return suite.ue(i)
