@@ -43,7 +43,6 @@ import datetime
 import json
 import os
 import platform
-import random
 import select
 import shutil
 import socket
@@ -107,13 +106,7 @@ def config(sessions, rules):
         lines.append(f"session add {s + 1} ue {ue(s)} ul-teid {s + 1} gnb {GNB} gnb-teid {s + 1} "
                      f"cloud {UPF} cloud-teid {s + 1} n9-teid {N9_TEID0 + s} qfi 9")
     lines.append("rule add 10 dst 10.200.0.0/16 proto udp dport 4000-4999 action local xr")
-    rnd = random.Random(rules)
-    for k in range(rules - 2):
-        a = rnd.randrange(1 << 24)
-        first = rnd.choice([100 + (a % 90), 172, 198])
-        lines.append(f"rule add {k + 100} dst {first}.{(a >> 8) & 255}.{a & 255}.0/24 "
-                     f"proto {rnd.choice(['tcp', 'udp'])} dport {rnd.randrange(1, 30000)}-{rnd.randrange(30000, 65536)} "
-                     f"action {rnd.choice(['local xr', 'drop', 'cloud'])}")
+    lines += suite.mec_filter_rules(rules - 2, rules)
     # the last rule: the lowest precedence of all
     lines.append("rule add 9999999 dst 10.250.0.0/16 action local xr2")
     return "\n".join(lines) + "\n"

@@ -43,7 +43,6 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -277,14 +276,8 @@ def config(sessions, rules, pool_sessions, pool_rules):
                      f"cloud {UPF} cloud-teid {s + 1} n9-teid {N9_TEID0 + s} qfi 9")
     lines.append("rule add 10 dst 10.200.0.0/16 proto udp dport 4000-4999 action local xr")
     lines.append("rule add 20 dst 10.201.0.0/16 action local cache")
-    rnd = random.Random(rules)
-    for k in range(max(rules - 2, 0)):
-        # MEC-like filters elsewhere: in the classifier, never hit
-        a = rnd.randrange(1 << 24)
-        first = rnd.choice([100 + (a % 90), 172, 198])
-        lines.append(f"rule add {k + 100} dst {first}.{(a >> 8) & 255}.{a & 255}.0/24 "
-                     f"proto {rnd.choice(['tcp', 'udp'])} dport {rnd.randrange(1, 30000)}-{rnd.randrange(30000, 65536)} "
-                     f"action {rnd.choice(['local xr', 'drop', 'cloud'])}")
+    # MEC-like filters elsewhere: in the classifier, never hit
+    lines += suite.mec_filter_rules(rules - 2, rules)
     return "\n".join(lines) + "\n"
 
 
@@ -1024,7 +1017,7 @@ def main():
     res["pass"] = all(crit.values())
     # ---- figures
     iv = samples[1:]
-    c0, c1 = samples[0]["counters"], last["counters"]
+    c1 = last["counters"]
     res["totals"] = {"packets_offered": last["enqueued"], "rx": c1["rx"], "tx": c1["tx"],
                      "received": last["received"],
                      "drops": {k: v for k, v in c1.items() if kinds.get(k) == "DROP" and v},

@@ -165,6 +165,23 @@ STAGE_EVERY = 16
 ACL_SIMD = None   # --acl-simd: 'set acl-simd' in every config (None: the data plane's default)
 
 
+def mec_filter_rules(n, seed):
+    """n 'rule add' lines (priorities from 100) of MEC-like filters: a /24
+    destination in 100-189.x.x, 172.x.x or 198.x.x, TCP or UDP, a port
+    range, action local xr, drop or cloud; the same lines for the same
+    seed. make perf, make soak and make restart-bench put them in the
+    classifier beside the rules their traffic hits."""
+    rnd = random.Random(seed)
+    out = []
+    for k in range(max(n, 0)):
+        a = rnd.randrange(1 << 24)
+        first = rnd.choice([100 + (a % 90), 172, 198])
+        out.append(f"rule add {k + 100} dst {first}.{(a >> 8) & 255}.{a & 255}.0/24 "
+                   f"proto {rnd.choice(['tcp', 'udp'])} dport {rnd.randrange(1, 30000)}-{rnd.randrange(30000, 65536)} "
+                   f"action {rnd.choice(['local xr', 'drop', 'cloud'])}")
+    return out
+
+
 def config(mix, sessions, rules, mbufs, rings=False):
     src = "net_pcap0"
     if rings:  # es-loadgen's ring ports
@@ -187,15 +204,9 @@ def config(mix, sessions, rules, mbufs, rings=False):
         lines.append(f"session add {s + 1} ue {ue(s)} ul-teid {s + 1} gnb {GNB} gnb-teid {s + 1} "
                      f"cloud {UPF} cloud-teid {s + 1} qfi 9")
     lines.append("rule add 10 dst 10.200.0.0/16 proto udp dport 4000-4999 action local xr")
-    rnd = random.Random(rules)
-    for k in range(rules - 1):
-        # MEC-like filters elsewhere in the address space: never hit here,
-        # but every one is in the classifier the packets go through
-        a = rnd.randrange(1 << 24)
-        first = rnd.choice([100 + (a % 90), 172, 198])
-        lines.append(f"rule add {k + 100} dst {first}.{(a >> 8) & 255}.{a & 255}.0/24 "
-                     f"proto {rnd.choice(['tcp', 'udp'])} dport {rnd.randrange(1, 30000)}-{rnd.randrange(30000, 65536)} "
-                     f"action {rnd.choice(['local xr', 'drop', 'cloud'])}")
+    # MEC-like filters elsewhere in the address space: never hit here,
+    # but every one is in the classifier the packets go through
+    lines += mec_filter_rules(rules - 1, rules)
     return "\n".join(lines) + "\n"
 
 
