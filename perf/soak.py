@@ -14,8 +14,12 @@ state journal on (--state). This script:
      frame of a known class, see MIX) and the config;
   2. finds the peak: es-loadgen offering as fast as the worker takes the
      mix (--rate 0) for --peak-seconds while the same changes as in the
-     soak go in (--churn-rate); the peak is the data plane's rx rate;
-  3. runs es-loadgen at --fraction of that peak for --seconds with
+     soak go in (--churn-rate); the maximum is the data plane's rx rate;
+     then (--peak throughput, the default) the RFC 2544 throughput below
+     it: a binary search of paced trials (--trial-seconds, the changes
+     going in) for the highest rate at which no frame is refused;
+  3. runs es-loadgen at --fraction of that throughput (or with --peak max
+     of the maximum) for --seconds with
      --sample: every --interval s the generator stops offering, lets
      everything in flight end, and writes the counters, the mbufs out of the
      pool, the DPDK heap, the RSS and the interval's latency (perf/loadgen.c);
@@ -32,7 +36,8 @@ state journal on (--state). This script:
 
 Usage: perf/soak.py [--seconds S] [--fraction F] [--interval S] [--quick]
                     [--sessions N] [--rules N] [--churn-rate R] [--out DIR]
-                    [--rate PPS] [--peak-seconds S] [--plots-to DIR]
+                    [--rate PPS] [--peak-seconds S] [--peak throughput|max]
+                    [--trial-seconds S] [--plots-to DIR]
   --quick  what make test runs: 60 s at a fixed 20 kpps (a peak measured on
            a loaded 2-vCPU machine is not a steady reference), small tables
 """
@@ -583,20 +588,19 @@ def loadgen_cmd(cfg, pcaps, rate, seconds, out, extra=()):
     return cmd + ["--rate", str(int(rate)), "--seconds", "%g" % seconds, "--out", out] + list(extra)
 
 
-def measure_peak(d, cfg, pcaps, seconds, churn_args=None):
-    """The worker's rate on the mix, offered as fast as it takes it, for
-    seconds after a 2-s warm-up. With churn_args (Churn's arguments less
-    the socket) the changes run through the peak run too, as they will
-    through the soak: the rule engine's delta costs the worker cycles a
-    packet, and 90 % of a peak measured without it is a rate the worker
-    cannot take while rules change."""
-    out = os.path.join(d, "peak.json")
+def loadgen_trial(d, cfg, pcaps, rate, seconds, churn_args=None, tag="peak"):
+    """One es-loadgen run on the mix at rate (0: as fast as the worker
+    takes it) for seconds after a 2-s warm-up, with churn_args (Churn's
+    arguments less the socket) the same changes as in the soak going in
+    through its control socket. Returns es-loadgen's JSON with input_pps
+    (the data plane's rx rate) and changes added."""
+    out = os.path.join(d, f"{tag}.json")
     extra = ["--warmup", "2"]
-    sock = os.path.join(d, "peak.sock")
+    sock = os.path.join(d, f"{tag}.sock")
     if churn_args:
-        extra += ["--ctl", sock, "--state", os.path.join(d, "peak-state")]
-    log = open(os.path.join(d, "peak.log"), "w")
-    pr = subprocess.Popen(loadgen_cmd(cfg, pcaps, 0, seconds, out, extra), stdout=log,
+        extra += ["--ctl", sock, "--state", os.path.join(d, f"{tag}-state")]
+    log = open(os.path.join(d, f"{tag}.log"), "w")
+    pr = subprocess.Popen(loadgen_cmd(cfg, pcaps, rate, seconds, out, extra), stdout=log,
                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     churn = None
     try:
@@ -627,14 +631,51 @@ def measure_peak(d, cfg, pcaps, seconds, churn_args=None):
             pr.wait(30)
         log.close()
     if pr.returncode != 0 or not os.path.exists(out):
-        raise RuntimeError(f"es-loadgen (peak) failed ({pr.returncode}):\n" + open(log.name).read()[-3000:])
+        raise RuntimeError(f"es-loadgen ({tag}) failed ({pr.returncode}):\n" + open(log.name).read()[-3000:])
     if churn_args and (churn is None or churn.errors or churn.ops == 0):
-        raise RuntimeError("the changes during the peak run failed: "
+        raise RuntimeError(f"the changes during the {tag} run failed: "
                            + (str(churn.errors[:3]) if churn else "no control socket"))
     r = json.load(open(out))
     r["input_pps"] = r["dataplane_rx"] / r["seconds"]
     r["changes"] = churn.ops if churn else 0
     return r
+
+
+def measure_peak(d, cfg, pcaps, seconds, churn_args=None):
+    """The worker's rate on the mix, offered as fast as it takes it, for
+    seconds after a 2-s warm-up. With churn_args the changes run through
+    the peak run too, as they will through the soak: the rule engine's
+    delta costs the worker cycles a packet, and 90 % of a peak measured
+    without it is a rate the worker cannot take while rules change."""
+    return loadgen_trial(d, cfg, pcaps, 0, seconds, churn_args, "peak")
+
+
+def measure_throughput(d, cfg, pcaps, peak_pps, trial_s, churn_args=None, resolution=0.05, max_trials=7):
+    """RFC 2544 throughput (section 26.1): the highest offered rate at
+    which the data plane refuses nothing, by a binary search between 0 and
+    the peak, each trial paced for trial_s after a 2-s warm-up with the
+    soak's changes going in. A trial fails on any frame refused by a full
+    input ring. Stops when the bracket is narrower than resolution x the
+    peak or after max_trials. Returns the passing rate and the trials."""
+    lo, hi = 0.0, peak_pps
+    trials = []
+    rate = peak_pps / 2
+    for i in range(max_trials):
+        r = loadgen_trial(d, cfg, pcaps, rate, trial_s, churn_args, f"trial{i}")
+        refused = r["input_ring_full"]
+        trials.append({"asked_pps": rate, "offered_pps": r["enqueued"] / r["seconds"],
+                       "refused": refused, "changes": r["changes"], "seconds": r["seconds"]})
+        print(f"soak: trial {i + 1}: {rate / 1e6:.3f} Mpps asked, {trials[-1]['offered_pps'] / 1e6:.3f} offered, "
+              f"{refused:,} refused by a full input ring ({r['changes']} changes): "
+              f"{'pass' if not refused else 'fail'}", flush=True)
+        if refused:
+            hi = rate
+        else:
+            lo = rate
+        if hi - lo < resolution * peak_pps:
+            break
+        rate = (lo + hi) / 2
+    return {"pps": lo, "trials": trials, "trial_s": trial_s, "resolution": resolution}
 
 
 def read_samples(path):
@@ -774,10 +815,13 @@ def markdown(res):
     ch = res["churn"]["latency"]
     allv = sorted(v["median_ms"] for v in ch.values())
     out += ["", "| figure | value |", "|---|---|",
-            (f"| peak at the start ({pk['seconds']:.0f} s, "
+            (f"| maximum forwarding rate at the start ({pk['seconds']:.0f} s, "
              + (f"{pk['changes']:,} changes" if pk.get("changes") else "no changes")
              + f") | {pk['input_pps'] / 1e6:.3f} Mpps into the data plane |"
              if pk else f"| offered rate asked | fixed {res['offered_pps'] / 1e3:.0f} kpps |"),
+            *([f"| throughput (RFC 2544: nothing refused; {len(tp['trials'])} trials of {tp['trial_s']:g} s "
+               f"with the changes) | {tp['pps'] / 1e6:.3f} Mpps; the soak offers {mt['fraction']:.0%} of it |"]
+              if (tp := res.get("throughput")) else []),
             f"| offered | {tot['offered_pps_actual'] / 1e6:.3f} Mpps of the {res['offered_pps'] / 1e6:.3f} asked "
             f"({last['enqueued']:,} frames; {last['generator_late']:,} skipped while the generator's vCPU was taken) |",
             f"| sent / dropped as the mix means | {tot['tx']:,} / {sum(tot['drops'].values()):,} |",
@@ -824,6 +868,12 @@ def main():
     ap.add_argument("--rules", type=int, help="rules (default 1000; --quick 64)")
     ap.add_argument("--churn-rate", type=float, default=20.0, help="changes a second (default 20; 0: none)")
     ap.add_argument("--peak-seconds", type=float, help="length of the peak run (default 10; --quick 1)")
+    ap.add_argument("--peak", choices=("throughput", "max"), default="throughput",
+                    help="what --fraction is a share of: 'throughput' (default), the RFC 2544 zero-loss "
+                         "rate found by a binary search of paced trials below the maximum; 'max', the "
+                         "maximum forwarding rate (offered as fast as the worker takes it)")
+    ap.add_argument("--trial-seconds", type=float, default=30.0,
+                    help="length of each throughput trial (default 30)")
     ap.add_argument("--quick", action="store_true", help="what make test runs")
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--plots-to", help="also write the plots to this directory as soak_*.png")
@@ -867,7 +917,8 @@ def main():
     res = {"commit": commit, "date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
            "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": suite._cpu_model()},
            "method": {"seconds": a.seconds, "interval_s": a.interval, "fraction": a.fraction,
-                      "fixed_rate": a.rate, "sessions": a.sessions, "rules": a.rules,
+                      "fixed_rate": a.rate, "peak": None if a.rate else a.peak,
+                      "trial_s": a.trial_seconds, "sessions": a.sessions, "rules": a.rules,
                       "churn_rate": a.churn_rate, "quick": q, "frag_timeout_ms": FRAG_TIMEOUT_MS,
                       "memory_bounds": MEM_BOUNDS},
            "loadavg_start": ctl_bench.loadavg()}
@@ -916,9 +967,22 @@ def main():
                               (a.churn_rate, a.sessions, a.rules, pool_rules, pool_sessions, n_ul)
                               if a.churn_rate > 0 else None)
             res["peak"] = pk
-            rate = a.fraction * pk["input_pps"]
-            print(f"soak: peak {pk['input_pps'] / 1e6:.3f} Mpps into the data plane "
-                  f"({a.peak_seconds:g} s, {pk['changes']} changes); offering {a.fraction:.0%}: {rate / 1e6:.3f} Mpps", flush=True)
+            print(f"soak: maximum forwarding rate {pk['input_pps'] / 1e6:.3f} Mpps into the data plane "
+                  f"({a.peak_seconds:g} s, {pk['changes']} changes)", flush=True)
+            base = pk["input_pps"]
+            if a.peak == "throughput":
+                tp = measure_throughput(d, cfg, pcaps, pk["input_pps"], a.trial_seconds,
+                                        (a.churn_rate, a.sessions, a.rules, pool_rules, pool_sessions, n_ul)
+                                        if a.churn_rate > 0 else None)
+                res["throughput"] = tp
+                if tp["pps"] <= 0:
+                    raise RuntimeError("no trial passed: the data plane refused frames at every rate tried "
+                                       f"down to {min(t['asked_pps'] for t in tp['trials']) / 1e6:.3f} Mpps")
+                base = tp["pps"]
+                print(f"soak: throughput (zero loss, trials of {a.trial_seconds:g} s) {base / 1e6:.3f} Mpps",
+                      flush=True)
+            rate = a.fraction * base
+            print(f"soak: offering {a.fraction:.0%} of the {a.peak}: {rate / 1e6:.3f} Mpps", flush=True)
         res["offered_pps"] = rate
         sock = os.path.join(d, "ctl.sock")
         samples_path = os.path.join(d, "samples.jsonl")
