@@ -159,7 +159,7 @@ def _alone(res):
     out = ["", "### The target point on a core of its own", "",
            f"`build/es-coreprobe` before and after each run: the runs whose ALU figure was within "
            f"{ALONE:.2f} times the suite's lowest ({ref:.2f} TSC cycles per 8 adds) both times, taken as runs on",
-           "a physical core no other thread shared (docs/perf.md, Method, \"Core sharing\"; the probe cannot see",
+           "a physical core no other thread shared (docs/perf-notes.md, Method, \"Core sharing\"; the probe cannot see",
            "what happened during the run), and their own stages: median and range.", "",
            "| mix | runs alone | own stages (range) | target |", "|---|---|---|---|"]
     for mix, rs in runs.items():

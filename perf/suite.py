@@ -55,7 +55,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import report  # noqa: E402  (the results section of docs/perf.md)
+import report  # noqa: E402  (the report of a run: build/perf/RESULT.md)
 from report import own  # noqa: E402  (own stages: one definition)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -164,7 +164,7 @@ def write_pcap(path, frs):
 # round takes ~8 TSC reads, which timing every round added to the very
 # runs they measured (A/B on ul_local at the target point, three runs
 # each: 220 cycles a packet timed every round, 213 untimed, 213 one in 16;
-# docs/perf.md). One in 16 leaves well under a cycle.
+# docs/perf-notes.md). One in 16 leaves well under a cycle.
 STAGE_EVERY = 16
 
 ACL_SIMD = None   # --acl-simd: 'set acl-simd' in every config (None: the data plane's default)
@@ -698,7 +698,7 @@ def _run(a, p, mem, pages):
             print(f"platform noise, CPU {j['cpu']} (both CPUs spinning): {j['gaps_per_s']:.0f} gaps a second, "
                   f"{j['lost_pct']:.2f} % of the time lost, longest {j['longest_us']:.0f} us", flush=True)
     # where the caches the worker's CPU gets end (the session tables'
-    # working set against them: docs/perf.md, "Memory latency")
+    # working set against them: docs/perf-notes.md, "Memory latency")
     results["platform_memory"] = platform_memory(WORKER_CPU, a.quick)
     if results["platform_memory"]:
         print("memory latency, CPU %d: " % WORKER_CPU + ", ".join(
@@ -865,7 +865,7 @@ def _run(a, p, mem, pages):
                 results["scaling"]["sessions"].append(es("ul_local", 64, s, R, F))
             for f in p["flows"]:
                 # past the reservation: a run of its own on THP
-                # (docs/perf.md: within noise of huge pages)
+                # (docs/perf-notes.md: within noise of huge pages)
                 big = f > HUGE_MAX_FLOWS and mem == "huge"
                 results["scaling"]["flows"].append(
                     es("ul_local", 64, S, R, f, runner=Runner(d, seconds, "thp", a.rt) if big else None))
