@@ -47,11 +47,15 @@ SAN_BIN     += $(BUILD)/tests-san/test_worker
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 PROBES    := es-jitter es-memlat es-coreprobe
 
-.PHONY: all deps test demo perf perf-ctl soak restart-bench clean
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES:%=$(BUILD)/%) $(UNIT_BIN) $(SAN_BIN)
-# the grammar fuzzer (clang, libFuzzer) is part of every build
+# `make` (all): the product and its tests. The benchmarks and the platform
+# probes: make bench; the fuzzers: make fuzz (make test builds what its
+# suites run: all, the grammar fuzzer and the rules/acl benches' smoke runs).
+BENCH_BIN := $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES:%=$(BUILD)/%)
+
+.PHONY: all bench bench-test deps test demo perf perf-report perf-ctl soak restart-bench clean
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(UNIT_BIN) $(SAN_BIN)
+bench: $(BENCH_BIN)
 .PHONY: fuzz fuzz-long
-all: $(BUILD)/fuzz/fuzz_cmd
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,8 +74,8 @@ $(BUILD)/steerctl: control/steerctl.c control/ctl_proto.h
 $(BUILD)/es-loadgen: $(BUILD)/perf/loadgen.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lpcap -lm
 
-# rule update benchmark (perf/rules_update.c): not part of make test but
-# for a smoke run in tests/run_all.sh
+# rule update benchmark (perf/rules_update.c): make bench; make test builds
+# it for a smoke run in tests/run_all.sh
 $(BUILD)/rules-bench: $(BUILD)/perf/rules_update.o $(BUILD)/perf/mec_rules.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
 
@@ -147,25 +151,40 @@ fuzz-long: deps $(FUZZ_BIN)
 deps:
 	@scripts/deps.sh
 
-# One summary line over every suite: "N passed, N failed".
+# One summary line over every suite: "N passed, N failed". The platform
+# probes are not among them (make bench-test).
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(FUZZ_BIN) $(BUILD)/rules-bench $(BUILD)/acl-bench
 	@tests/run_all.sh $(BUILD)
 
-# The benchmark suite: 6-9 minutes on a 2-vCPU VM; results under perf/results/, report in docs/perf.md.
-# On 2 MiB huge pages when it can reserve them, the worker under SCHED_FIFO (docs/perf.md, method).
+# the platform probes' and the report's own checks (perf/test_probes.py)
+bench-test: $(PROBES:%=$(BUILD)/%)
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/test_probes.py
+
+# The benchmark suite: 6-9 minutes on a 2-vCPU VM (docs/perf.md, method).
+# Writes its result file, report and plots under $(BUILD)/perf/ and changes
+# no committed file. `perf/suite.py --quick` is the short run make test does.
+PERF_OUT ?= $(BUILD)/perf
 perf:
 	@scripts/deps.sh perf
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
 	@$(MAKE) --no-print-directory $(BUILD)/es-loadgen
 	@$(MAKE) --no-print-directory $(PROBES:%=$(BUILD)/%)
-	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/suite.py --out $(abspath $(PERF_OUT))
+
+# docs/perf.md's headline table of a run (RESULT=, default the newest
+# under $(BUILD)/perf/), printed: to quote a run, paste it into docs/perf.md
+# and copy its file to perf/baseline.json (the one result file in git).
+RESULT ?= $(lastword $(sort $(wildcard $(PERF_OUT)/20*.json)))
+perf-report:
+	@test -n "$(RESULT)" || { echo "perf-report: no result under $(PERF_OUT)/ (make perf, or RESULT=FILE)"; exit 1; }
+	@/usr/bin/python3 perf/report.py --headline $(RESULT)
 
 # Rule updates through the control socket at 1k, 10k, 100k rules with traffic
-# flowing: a few minutes; results under perf/results/ctl-*.json (docs/perf.md).
+# flowing: a few minutes; results under $(BUILD)/perf/ctl-*.json (docs/perf-notes.md).
 perf-ctl: deps
 	@$(MAKE) --no-print-directory $(BUILD)/edgesteer
-	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/ctl_bench.py
+	@ES_BUILD=$(abspath $(BUILD)) /usr/bin/python3 perf/ctl_bench.py --out $(abspath $(PERF_OUT))
 
 # The soak (docs/reliability.md, "Soak"): SOAK_SECONDS (default an hour)
 # under a realistic mix at SOAK_FRACTION (default 0.9) of the peak measured at

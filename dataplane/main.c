@@ -103,19 +103,6 @@ static void write_stages(FILE *f)
 			(unsigned long long)es_stage_sum(s));
 	fprintf(f, "},\n  \"stage_packets\": %llu,\n",
 		(unsigned long long)es_stage_pkts_sum());
-	/* the timed rounds the platform disturbed (worker.h) */
-	{
-		struct es_stage_dist sd;
-		es_stage_disturbed(&sd);
-		fprintf(f, "  \"stage_disturbed\": {\"rounds\": %llu, \"disturbed_rounds\": %llu, "
-			"\"packets\": %llu, \"cycles\": {",
-			(unsigned long long)sd.rounds, (unsigned long long)sd.dist_rounds,
-			(unsigned long long)sd.pkts);
-		for (int s = 0; s < ES_ST_MAX; s++)
-			fprintf(f, "%s\"%s\": %llu", s ? ", " : "", es_stage_names[s],
-				(unsigned long long)sd.cycles[s]);
-		fprintf(f, "}},\n");
-	}
 }
 
 static int write_stats(const char *path)

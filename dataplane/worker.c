@@ -97,19 +97,6 @@ uint64_t es_stage_sum(enum es_stage s)
 	return c;
 }
 
-void es_stage_disturbed(struct es_stage_dist *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (unsigned int i = 0; i < es_n_workers; i++) {
-		const struct es_worker *w = &es_workers[i];
-		for (int s = 0; s < ES_ST_MAX; s++)
-			out->cycles[s] += w->stage_dist[s];
-		out->pkts += w->stage_dist_pkts;
-		out->rounds += w->stage_rounds;
-		out->dist_rounds += w->stage_dist_rounds;
-	}
-}
-
 static uint32_t pool_min = UINT32_MAX;
 static uint64_t pool_samples, pool_empty;
 
@@ -141,33 +128,6 @@ void es_pool_stats_get(struct es_pool_stats *s)
 		s->frag_held += es_workers[i].frag.held;
 	s->frag_mbufs = es_frag_mbufs();
 	s->frag_source_mbufs = es_frag_source_max(s->frag_mbufs);
-}
-
-/* The end of a timed round that received packets: was it disturbed
- * (es_stage_disturbed in worker.h)? before: stage[] and stage_pkts at
- * the round's start. */
-static void stage_round_end(struct es_worker *w, const uint64_t before[ES_ST_MAX + 1])
-{
-	uint64_t d[ES_ST_MAX], round = 0, all = 0;
-	uint64_t pk = w->stage_pkts - before[ES_ST_MAX];
-	for (int s = 0; s < ES_ST_MAX; s++) {
-		d[s] = w->stage[s] - before[s];
-		round += d[s];
-		all += w->stage[s];
-	}
-	w->stage_rounds++;
-	/* the average so far includes this round: a disturbed round
-	 * raises it a little, which only makes it harder to count as one.
-	 * In doubles: the products of 64-bit sums overflow in a long run
-	 * (timed rounds only: one in es_stage_every) */
-	if (w->stage_pkts < 1024 ||
-	    (double)round * (double)w->stage_pkts <=
-	    (double)ES_STAGE_DISTURBED * (double)all * (double)pk)
-		return;
-	for (int s = 0; s < ES_ST_MAX; s++)
-		w->stage_dist[s] += d[s];
-	w->stage_dist_pkts += pk;
-	w->stage_dist_rounds++;
 }
 
 /* A tunnel inside the tunnel: UDP to the GTP-U port (TS 29.281 §4.4.2.3:
@@ -1068,15 +1028,12 @@ int es_worker_main(void *arg)
 		const struct es_tables *t =
 			__atomic_load_n(&es_tables_live, __ATOMIC_ACQUIRE);
 		uint64_t t_rx[ES_MAX_PORTS], tsc, t0 = 0;
-		uint64_t snap[ES_ST_MAX + 1];
 		uint32_t n_tx[ES_MAX_PORTS];
 		uint16_t nb = 0;
 		/* --stage-cycles[=N]: this round timed or not */
 		if (es_stage_cycles && ++w->stage_seq >= es_stage_every) {
 			w->stage_seq = 0;
 			w->timing = 1;
-			memcpy(snap, w->stage, sizeof(w->stage));
-			snap[ES_ST_MAX] = w->stage_pkts;
 		} else {
 			w->timing = 0;
 		}
@@ -1127,10 +1084,8 @@ int es_worker_main(void *arg)
 			/* rx -> tx of every packet sent this round: from the
 			 * return of its rx burst to the return of the flush (an
 			 * upper bound for packets a full buffer sent earlier) */
-			if (w->timing) {
+			if (w->timing)
 				w->stage[ES_ST_TX] += tsc - t0;
-				stage_round_end(w, snap);
-			}
 			for (uint16_t b = 0; b < nb; b++)
 				if (n_tx[b])
 					es_lat_add(&w->lat, tsc - t_rx[b], n_tx[b]);

@@ -39,11 +39,6 @@ struct es_worker {
 	uint64_t last_rx_tsc;                /* for --idle-exit */
 	uint64_t stage[ES_ST_MAX];           /* TSC cycles per stage (--stage-cycles) */
 	uint64_t stage_pkts;                 /* packets received in timed rounds */
-	/* the timed rounds the platform disturbed (es_stage_disturbed):
-	 * their share of stage[] and stage_pkts, and their count */
-	uint64_t stage_dist[ES_ST_MAX];
-	uint64_t stage_dist_pkts;
-	uint64_t stage_rounds, stage_dist_rounds;  /* timed rounds with packets */
 	uint32_t stage_seq;                  /* rounds since the last timed one */
 	uint8_t timing;                      /* this round is timed */
 	struct es_lat_hist lat;              /* rx -> tx latency of sent packets */
@@ -88,26 +83,6 @@ void es_lat_sum(struct es_lat_hist *out);
 /* TSC cycles spent in stage s summed over workers (0 unless
  * --stage-cycles). Any thread, no lock. */
 uint64_t es_stage_sum(enum es_stage s);
-
-/*
- * A timed round counts as disturbed when its stages took more than
- * ES_STAGE_DISTURBED times the packets' share of the average so far (over
- * the timed rounds, from the first 1,024 packets on): a 32-packet round
- * of the 64-byte mixes takes ~3 us, and nothing in the data plane makes
- * one take four times as long in steady state, but the platform does (a
- * tick, a hypervisor taking the CPU away for 8-64 us: perf/jitter.c).
- * Such rounds stay in stage[] and are also summed in stage_dist[], so
- * that a report can give both the figure with every round and the one
- * of the undisturbed rounds, with the share left out.
- */
-#define ES_STAGE_DISTURBED 4
-struct es_stage_dist {
-	uint64_t cycles[ES_ST_MAX];   /* of the disturbed rounds */
-	uint64_t pkts;
-	uint64_t rounds, dist_rounds; /* timed rounds with packets; disturbed */
-};
-/* The disturbed rounds summed over workers. Any thread, no lock. */
-void es_stage_disturbed(struct es_stage_dist *out);
 
 /*
  * The mbuf pool every port receives into, and reassembly's part of it.

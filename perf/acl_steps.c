@@ -2,7 +2,7 @@
 /*
  * rte_acl's cost per packet against the key groups its rules use
  * (build/acl-bench): the measurement behind classify.c's layout choices
- * (docs/perf.md "rte_acl: a step per key group").
+ * (docs/perf-notes.md "rte_acl: a step per key group").
  *
  * A key of a 1-byte first field and six 4-byte groups; a rule that uses
  * the first field and/or some groups (a /16 prefix each), classified in

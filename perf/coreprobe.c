@@ -13,7 +13,7 @@
  * median of the samples is printed with its range.
  *
  * perf/suite.py runs it next to every testpmd floor check, so that the
- * report can say why the floor moved (docs/perf.md, "Core sharing").
+ * report can say why the floor moved (docs/perf-notes.md, "Core sharing").
  *
  * Usage: es-coreprobe [--cpu N] [--samples N] [--json FILE]
  *   --cpu N      pin to CPU N (default: where it runs)

@@ -454,7 +454,7 @@ def main():
     ap.add_argument("--batch", type=int, default=100, help="updates per request in the batch window")
     ap.add_argument("--state", action="store_true",
                     help="run the daemon with --state (each change also written to the journal)")
-    ap.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
+    ap.add_argument("--out", default=os.path.join(BUILD, "perf"))
     a = ap.parse_args()
     q = a.quick
     sizes = [int(x) for x in a.rules.split(",")] if a.rules else ([16, 200] if q else [1000, 10000, 100000])

@@ -11,7 +11,7 @@
  * a burst's rx and its tx shows in every packet of the burst's latency,
  * and the gaps' share of the time inflates cycles per packet by as much.
  * perf/suite.py runs it on the worker's CPU before and after the data-plane
- * runs (docs/perf.md, "Platform noise").
+ * runs (docs/perf-notes.md, "Platform noise").
  *
  * Usage: es-jitter [--cpu N] [--seconds S] [--threshold-us T]
  *                  [--inject N:US] [--json FILE]

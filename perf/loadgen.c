@@ -28,7 +28,7 @@
  * packets). --burst N (1 to 32, default BURST): at a paced rate the
  * packets are offered once N are due, N at a time, each stamped as it is
  * offered; with 1 every packet goes alone, the smoothest arrival (and the
- * costliest for the worker on ring ports: docs/perf.md, "Prefetching the
+ * costliest for the worker on ring ports: docs/perf-notes.md, "Prefetching the
  * burst").
  *
  * Output (JSON): offered and achieved rates, generated / received / lost
@@ -99,7 +99,7 @@
 /* Input/output ring depth: rides out a stall of the worker's vCPU of
  * several milliseconds at ~10 Mpps (the Zen 5 VM stalled it for up to
  * 2.5-3 ms within 4 s: at 90 % of the peak rings of 16k lost 25-42k
- * packets a run, rings of 64k none; docs/perf.md). */
+ * packets a run, rings of 64k none; docs/perf-notes.md). */
 #define RING_SZ 65536
 static unsigned int ring_sz = RING_SZ;   /* --ring */
 /* As fast as possible (--rate 0), the input ring is kept at most this

@@ -13,7 +13,7 @@
  * sessions the uplink TEID index and the sessions (2 MiB + 4 MB) take one
  * random line each a packet, and whether those come from the last-level
  * cache or from DRAM is the cost of a session lookup the prefetches must
- * hide. perf/suite.py runs it on the worker's CPU (docs/perf.md,
+ * hide. perf/suite.py runs it on the worker's CPU (docs/perf-notes.md,
  * "Memory latency").
  *
  * Usage: es-memlat [--cpu N] [--sizes KIB[,KIB...]] [--loads N]

@@ -1,17 +1,22 @@
 #!/usr/bin/python3
 """make perf: throughput, cycles per packet per stage, in-data-plane latency
 and memory of edgesteer on one worker core, next to dpdk-testpmd on the same
-virtual ports in the same run. Writes a JSON result file, docs/perf.md's
-results section and plots.
+virtual ports in the same run. Writes a JSON result file, its report
+(RESULT.md) and plots under --out (build/perf/ by default); no committed
+file changes (docs/perf.md's headline table: make perf-report).
 
 Source: net_pcap with infinite_rx (a pcap synthesised here, loaded once into
 mbufs and replayed from memory); sink: net_null with no-rx. Every edgesteer
 run uses --stage-cycles=16 (one round in 16 timed). See docs/perf.md for the method.
 
-Usage: perf/suite.py [--quick] [--seconds S] [--out DIR] [--no-report]
+Usage: perf/suite.py [--quick] [--seconds S] [--out DIR] [--no-report] [--no-probes]
                      [--mem auto|huge|thp|4k | --huge] [--only MIX[,MIX...]]
                      [--repeat N] [--rt] [--acl-simd BITS]
-  --quick   a tiny load of every kind of run (what make test runs)
+  --quick   a tiny load of every kind of run (what make test runs), no
+            platform probes
+  --out     where the result file, its report and plots go (build/perf/)
+  --no-probes  no platform probes (es-jitter, es-memlat, es-coreprobe:
+            make bench builds them; the suite skips one not built)
   --mem     DPDK memory of every run (docs/perf.md, method):
             huge  2 MiB hugetlbfs pages the suite reserves (root: it writes
                   /proc/sys/vm/nr_hugepages and restores it at the end)
@@ -50,8 +55,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import report  # noqa: E402  (the results section of docs/perf.md)
-from report import own  # noqa: E402  (own stages, all or undisturbed rounds: one definition)
+import report  # noqa: E402  (the report of a run: build/perf/RESULT.md)
+from report import own  # noqa: E402  (own stages: one definition)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.environ.get("ES_BUILD", os.path.join(ROOT, "build"))
@@ -159,7 +164,7 @@ def write_pcap(path, frs):
 # round takes ~8 TSC reads, which timing every round added to the very
 # runs they measured (A/B on ul_local at the target point, three runs
 # each: 220 cycles a packet timed every round, 213 untimed, 213 one in 16;
-# docs/perf.md). One in 16 leaves well under a cycle.
+# docs/perf-notes.md). One in 16 leaves well under a cycle.
 STAGE_EVERY = 16
 
 ACL_SIMD = None   # --acl-simd: 'set acl-simd' in every config (None: the data plane's default)
@@ -343,31 +348,20 @@ def run_cmd(cmd, rt=False):
     return subprocess.CompletedProcess(cmd, pr.returncode, out, err)
 
 
-def undisturbed(st):
-    """The stage figures of the timed rounds the platform did not disturb
-    (dataplane/worker.h, ES_STAGE_DISTURBED: a round whose stages took
-    more than four times its packets' share of the average), and how much
-    was left out; {} when the data plane did not report them."""
-    sd, pk = st.get("stage_disturbed"), st.get("stage_packets", 0)
-    if not sd or not pk or sd["packets"] >= pk:
-        return {}
-    all_cyc = sum(st["stage_cycles"].values())
-    dist_cyc = sum(sd["cycles"].values())
-    return {"stage_cycles_per_pkt_undisturbed": {k: (v - sd["cycles"][k]) / (pk - sd["packets"])
-                                                 for k, v in st["stage_cycles"].items()},
-            "stage_disturbed": {"rounds": sd["rounds"], "disturbed_rounds": sd["disturbed_rounds"],
-                                "rounds_pct": 100 * sd["disturbed_rounds"] / sd["rounds"] if sd["rounds"] else 0,
-                                "packets_pct": 100 * sd["packets"] / pk,
-                                "cycles_pct": 100 * dist_cyc / all_cyc if all_cyc else 0}}
+# the platform probes run (make perf); not with --quick or --no-probes
+PROBES = True
 
 
 def _probes(tool, arg_lists, timeout):
     """Run a platform probe of perf/ (es-jitter, es-memlat, es-coreprobe)
     once per argument list, all at the same time, each with --json, and
-    return what each wrote (in order); None when the tool is not built."""
+    return what each wrote (in order); None when the tool is not built
+    or the probes are off (PROBES)."""
+    if not PROBES:
+        return None
     exe = os.path.join(BUILD, tool)
     if not os.path.exists(exe):
-        print(f"{tool}: {exe} not built (make {os.path.relpath(exe, ROOT)}); skipped", flush=True)
+        print(f"{tool}: {exe} not built (make bench); skipped", flush=True)
         return None
     with tempfile.TemporaryDirectory(prefix=tool + "-") as d:
         outs = [os.path.join(d, f"p{i}.json") for i in range(len(arg_lists))]
@@ -519,7 +513,6 @@ class Runner:
                "latency_buckets": st["latency"]["buckets"],
                "memory": st["memory"], "drops": drops, "wall_s": time.time() - t0}
         res["sent"] = c["tx"]
-        res.update(undisturbed(st))
         m = re.search(r"rte_acl, method (\w+)(?:, the fastest here \(cycles a packet on a probe rule set: ([^)]*)\))?",
                       pr.stdout)
         if m:
@@ -609,8 +602,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seconds", type=float, default=None)
-    ap.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
+    ap.add_argument("--out", default=os.path.join(BUILD, "perf"))
     ap.add_argument("--no-report", action="store_true")
+    ap.add_argument("--no-probes", action="store_true",
+                    help="no platform probes (es-jitter, es-memlat, es-coreprobe); always so with --quick")
     ap.add_argument("--reuse", help="take everything but the latency-at-load runs from this result file")
     ap.add_argument("--mem", choices=["auto"] + list(MEM_MODES), default="auto")
     ap.add_argument("--huge", action="store_true", help="the same as --mem huge")
@@ -622,8 +617,9 @@ def main():
                     help="runs of each mix at the target point, 64-byte inner (the median is "
                          "reported; default 5 for the full suite, 1 with --quick or --only)")
     a = ap.parse_args()
-    global ACL_SIMD
+    global ACL_SIMD, PROBES
     ACL_SIMD = a.acl_simd
+    PROBES = not (a.no_probes or a.quick)
     if a.huge:
         a.mem = "huge"
     only = a.only.split(",") if a.only else None
@@ -702,7 +698,7 @@ def _run(a, p, mem, pages):
             print(f"platform noise, CPU {j['cpu']} (both CPUs spinning): {j['gaps_per_s']:.0f} gaps a second, "
                   f"{j['lost_pct']:.2f} % of the time lost, longest {j['longest_us']:.0f} us", flush=True)
     # where the caches the worker's CPU gets end (the session tables'
-    # working set against them: docs/perf.md, "Memory latency")
+    # working set against them: docs/perf-notes.md, "Memory latency")
     results["platform_memory"] = platform_memory(WORKER_CPU, a.quick)
     if results["platform_memory"]:
         print("memory latency, CPU %d: " % WORKER_CPU + ", ".join(
@@ -760,9 +756,7 @@ def _run(a, p, mem, pages):
                       f"{x['cycles_per_pkt']:6.1f} cyc/pkt  (rx {st.get('rx', 0):.0f} parse {st.get('parse', 0):.0f} "
                       f"classify {st.get('classify', 0):.0f} action {st.get('action', 0):.0f} tx {st.get('tx', 0):.0f})"
                       f"  p50 {x['latency_ns']['p50_ns'] / 1000:.1f} us p99 {x['latency_ns']['p99_ns'] / 1000:.1f} us"
-                      + (f"  own {own(x):.0f}, undisturbed {own(x, True):.0f} "
-                         f"({x['stage_disturbed']['rounds_pct']:.1f} % of rounds left out)"
-                         if x.get("stage_disturbed") else "")
+                      + (f"  own {own(x):.0f}" if x.get("stage_cycles_per_pkt") else "")
                       + (f"  [{runner.mem.upper()}]" if other else "")
                       + ("  [shuffled]" if order != "seq" else "")
                       + (f"  DROPS {x['drops']}" if x["drops"] else ""), flush=True)
@@ -792,7 +786,6 @@ def _run(a, p, mem, pages):
                 x = dict(xs[len(xs) // 2])
                 if reps > 1:
                     x["repeats"] = [{k: y[k] for k in ("mpps", "cycles_per_pkt", "stage_cycles_per_pkt",
-                                                       "stage_cycles_per_pkt_undisturbed", "stage_disturbed",
                                                        "core_alu")
                                      if k in y}
                                     for y in runs[mix]]
@@ -872,7 +865,7 @@ def _run(a, p, mem, pages):
                 results["scaling"]["sessions"].append(es("ul_local", 64, s, R, F))
             for f in p["flows"]:
                 # past the reservation: a run of its own on THP
-                # (docs/perf.md: within noise of huge pages)
+                # (docs/perf-notes.md: within noise of huge pages)
                 big = f > HUGE_MAX_FLOWS and mem == "huge"
                 results["scaling"]["flows"].append(
                     es("ul_local", 64, S, R, f, runner=Runner(d, seconds, "thp", a.rt) if big else None))
