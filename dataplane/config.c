@@ -534,7 +534,8 @@ int es_config_load(const char *path, struct es_tables **out)
 		}
 		free(cp);
 		free(line);
-		/* the config's rules as the first base, as before workers run */
+		/* 32 or more rules started a merge: their base is installed
+		 * before the workers run (fewer wait for a quiet period) */
 		es_rules_settle();
 		t = es_tables_live;
 		t->mem_rules = es_heap_used() - before;
