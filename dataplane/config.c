@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The config file: a list of commands in the grammar of control/cmd.h.
- * Loading is order-independent: 'set' lines apply first, then ports and
- * neighbours, then apps, then sessions and rules, so a rule may name an
- * app defined further down. The first error stops start-up with
- * "FILE:LINE: reason".
+ * Loading is order-independent: 'set' lines apply first, then ports
+ * (both start-up only); the rest (neighbours, apps, sessions, rules) is
+ * one batch through the engine steerctl uses (ctl.c es_ctl_apply), which
+ * applies neighbours, then apps, then sessions and rules, so a rule may
+ * name an app defined further down, and a mistake gets steerctl's
+ * message. The first error stops start-up with "FILE:LINE: reason".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include "classify.h"
+#include "ctl.h"
 #include "es.h"
 #include "encap.h"
 #include "frag.h"
@@ -220,6 +223,15 @@ static int apply_neigh(const struct es_cmd_neigh *c, char err[ES_ERR_MAX])
 	return 0;
 }
 
+/* The start-up only lines; the rest go through the batch engine
+ * (es_ctl_apply), as from steerctl. */
+static int apply_static(const struct es_cmd *c, char err[ES_ERR_MAX])
+{
+	if (c->obj == ES_OBJ_SET)
+		return apply_set(&c->u.set, err);
+	return apply_port(&c->u.port, err);
+}
+
 static int addr_eq(const struct es_addr *a, const struct es_addr *b)
 {
 	return a->v6 == b->v6 && memcmp(a->a, b->a, a->v6 ? 16 : 4) == 0;
@@ -297,29 +309,6 @@ static int app_by_name(const struct es_tables *t, const char *name)
 	return -1;
 }
 
-static int apply_app(struct es_tables *t, const struct es_cmd_app *c,
-		     char err[ES_ERR_MAX])
-{
-	struct es_app *a;
-	if (app_by_name(t, c->name) >= 0) {
-		snprintf(err, ES_ERR_MAX, "app '%s' already defined", c->name);
-		return -1;
-	}
-	if (t->n_apps == ES_MAX_APPS) {
-		snprintf(err, ES_ERR_MAX, "more than %d apps", ES_MAX_APPS);
-		return -1;
-	}
-	a = &t->apps[t->n_apps];
-	memset(a, 0, sizeof(*a));
-	snprintf(a->name, sizeof(a->name), "%s", c->name);
-	a->via = c->via;
-	a->down = c->down;
-	if (es_resolve_peer(&c->via, ES_ROLE_LOCAL, &a->hop, err))
-		return -1;
-	t->n_apps++;
-	return 0;
-}
-
 /* The index of the peer for addr on a port of role: an existing entry
  * or a new one. */
 static int peer_index(struct es_tables *t, const struct es_addr *addr,
@@ -338,15 +327,6 @@ static int peer_index(struct es_tables *t, const struct es_addr *addr,
 	t->peers[t->n_peers] = p;
 	es_tpl_build(&t->tpls[t->n_peers], &es_ports[p.port], &p);
 	return t->n_peers++;
-}
-
-static int apply_session(struct es_tables *t, const struct es_cmd_session *c,
-			 char err[ES_ERR_MAX])
-{
-	struct es_session s;
-	if (es_session_from_cmd(t, c, &s, err))
-		return -1;
-	return es_session_add(t, &s, err);
 }
 
 int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
@@ -371,43 +351,6 @@ int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
 		r->then_app = (uint16_t)a;
 	}
 	return 0;
-}
-
-static int apply_rule(struct es_tables *t, const struct es_cmd_rule *c,
-		      char err[ES_ERR_MAX])
-{
-	struct es_rule *r;
-	for (uint32_t i = 0; i < t->n_rules; i++) {
-		if (t->rules[i].c.prio == c->prio) {
-			snprintf(err, ES_ERR_MAX, "rule %u already exists", c->prio);
-			return -1;
-		}
-	}
-	if (t->n_rules == t->max_rules) {
-		snprintf(err, ES_ERR_MAX, "rule %u: table full (%u rules; raise 'set rules-max')",
-			 c->prio, t->max_rules);
-		return -1;
-	}
-	r = &t->rules[t->n_rules];
-	if (es_rule_from_cmd(t, c, r, err))
-		return -1;
-	t->n_rules++;
-	return 0;
-}
-
-int es_config_apply(struct es_tables *t, const struct es_cmd *c,
-		    char err[ES_ERR_MAX])
-{
-	switch (c->obj) {
-	case ES_OBJ_SET:     return apply_set(&c->u.set, err);
-	case ES_OBJ_PORT:    return apply_port(&c->u.port, err);
-	case ES_OBJ_NEIGH:   return apply_neigh(&c->u.neigh, err);
-	case ES_OBJ_APP:     return apply_app(t, &c->u.app, err);
-	case ES_OBJ_SESSION: return apply_session(t, &c->u.session, err);
-	case ES_OBJ_RULE:    return apply_rule(t, &c->u.rule, err);
-	}
-	snprintf(err, ES_ERR_MAX, "internal: unknown object %u", c->obj);
-	return -1;
 }
 
 uint64_t es_heap_used(void)
@@ -510,13 +453,8 @@ int es_config_load(const char *path, struct es_tables **out)
 		if (r == 1)
 			cmds[n++].line = lineno;
 	}
-	/* pass 1: settings; 2: ports and neighbours; 3: apps; 4: sessions
-	 * and rules (which may name any app) */
-	for (int pass = 1; pass <= 4; pass++) {
-		if (pass == 3 && es_n_ports == 0) {
-			fprintf(stderr, "%s: no 'port add' line: nothing to do\n", path);
-			goto out;
-		}
+	/* pass 1: settings; 2: ports */
+	for (int pass = 1; pass <= 2; pass++) {
 		/* no 'set acl-simd' line: the fastest method here, timed */
 		if (pass == 2 && es_set.acl_simd == ES_ACL_SIMD_AUTO &&
 		    es_acl_setup(ES_ACL_SIMD_AUTO, err)) {
@@ -536,41 +474,81 @@ int es_config_load(const char *path, struct es_tables **out)
 				fprintf(stderr, "%s: %s\n", path, err);
 			goto out;
 		}
-		if (pass == 3 && (t = tables_new(err)) == NULL) {
-			fprintf(stderr, "%s: %s\n", path, err);
-			goto out;
-		}
 		for (size_t i = 0; i < n; i++) {
 			uint8_t o = cmds[i].cmd.obj;
-			int want = o == ES_OBJ_SET ? 1 :
-				   (o == ES_OBJ_PORT || o == ES_OBJ_NEIGH) ? 2 :
-				   o == ES_OBJ_APP ? 3 : 4;
+			int want = o == ES_OBJ_SET ? 1 : o == ES_OBJ_PORT ? 2 : 0;
 			if (want != pass)
 				continue;
-			/* a saved state replaces the config's apps, sessions
-			 * and rules (es_state_restore) */
-			if (es_config_skip_state && o != ES_OBJ_SET && o != ES_OBJ_PORT &&
-			    o != ES_OBJ_NEIGH)
-				continue;
-			if (es_config_apply(t, &cmds[i].cmd, err)) {
+			if (apply_static(&cmds[i].cmd, err)) {
 				fprintf(stderr, "%s:%u: %s\n", path, cmds[i].line, err);
 				goto out;
 			}
 		}
 	}
+	if (es_n_ports == 0) {
+		fprintf(stderr, "%s: no 'port add' line: nothing to do\n", path);
+		goto out;
+	}
+	if ((t = tables_new(err)) == NULL) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		goto out;
+	}
 	{
 		uint64_t before = es_heap_used();
-		/* the one build path for rules: the loader's set is the
-		 * first base of rules.c */
+		const struct es_cmd **cp;
+		unsigned int *line, nc = 0, failed = 0;
+		/* the rule update engine starts empty: the config's rules
+		 * come in below, as from steerctl */
 		if (es_rules_init(t, err)) {
 			fprintf(stderr, "%s: %s\n", path, err);
 			goto out;
 		}
+		es_tables_live = t;
+		cp = malloc((n + 1) * sizeof(*cp));
+		line = malloc((n + 1) * sizeof(*line));
+		if (cp == NULL || line == NULL) {
+			fprintf(stderr, "%s: out of memory\n", path);
+			free(cp);
+			free(line);
+			goto out_live;
+		}
+		/* neighbours, apps, sessions and rules: one batch through the
+		 * engine of steerctl and the state journal (ctl.c), so that
+		 * any order works and a mistake gets steerctl's message. A
+		 * saved state replaces the config's apps, sessions and rules
+		 * (es_state_restore). */
+		for (size_t i = 0; i < n; i++) {
+			uint8_t o = cmds[i].cmd.obj;
+			if (o == ES_OBJ_SET || o == ES_OBJ_PORT)
+				continue;
+			if (es_config_skip_state && o != ES_OBJ_NEIGH)
+				continue;
+			line[nc] = cmds[i].line;
+			cp[nc++] = &cmds[i].cmd;
+		}
+		if (es_ctl_apply(cp, nc, &failed, err)) {
+			fprintf(stderr, "%s:%u: %s\n", path, line[failed], err);
+			free(cp);
+			free(line);
+			goto out_live;
+		}
+		free(cp);
+		free(line);
+		/* 32 or more rules started a merge: their base is installed
+		 * before the workers run (fewer wait for a quiet period) */
+		es_rules_settle();
+		t = es_tables_live;
 		t->mem_rules = es_heap_used() - before;
 	}
 	*out = t;
 	t = NULL;
 	rc = 0;
+	goto out;
+out_live:
+	/* the batch undid itself: free the empty live set */
+	es_rules_fini();
+	t = es_tables_live;
+	es_tables_live = NULL;
 out:
 	if (t) {
 		es_classify_free(t);

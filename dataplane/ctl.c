@@ -1073,6 +1073,23 @@ static void batch_done(struct batch *b, bool ok)
 	free(b->ru);
 }
 
+int es_ctl_apply(const struct es_cmd *const *c, unsigned int n,
+		 unsigned int *failed, char err[ES_ERR_MAX])
+{
+	struct batch b;
+	memset(&b, 0, sizeof(b));
+	b.c = c;
+	b.n = n;
+	if (apply_batch(&b, err) != 0) {
+		*failed = b.failed;
+		batch_done(&b, false);
+		return -1;
+	}
+	b.n_em = 0;
+	batch_done(&b, true);
+	return 0;
+}
+
 struct pline {
 	struct es_cmd c;
 	unsigned int line;

@@ -59,6 +59,16 @@ void es_ctl_close(void);
 int es_ctl_exec(const char *text, size_t len, bool json, bool journal,
 		struct es_obuf *out, char err[ES_ERR_MAX]);
 
+/*
+ * Apply n parsed changes (no 'set', 'port' or 'show') as one batch, the
+ * same way es_ctl_exec does, with its messages: all or nothing. Nothing
+ * is journaled and no End Marker is sent (the config file at start-up).
+ * Returns 0, or -1 with err and *failed, the index of the failing
+ * command.
+ */
+int es_ctl_apply(const struct es_cmd *const *c, unsigned int n,
+		 unsigned int *failed, char err[ES_ERR_MAX]);
+
 /* state.c: persistence of apps, sessions, rules and run-time neighbours.
  * FILE holds a snapshot (config lines), FILE.journal the batches applied
  * since, each ending in a "#commit" line. */

@@ -201,9 +201,6 @@ extern struct rte_rcu_qsbr *es_rcu;
 /* config.c: read a config file into es_ports, es_set and a new table
  * set. On error prints "FILE:LINE: reason" to stderr and returns -1. */
 int es_config_load(const char *path, struct es_tables **out);
-/* Apply one parsed command to the tables being built. */
-int es_config_apply(struct es_tables *t, const struct es_cmd *c,
-		    char err[ES_ERR_MAX]);
 void es_settings_default(struct es_settings *s);
 /* The mbufs reassembly may hold per worker: 'set frag-mbufs', or by
  * default mbufs / ES_FRAG_POOL_SHARE / es_n_workers (frag.h); checked

@@ -5,6 +5,8 @@ lines of every kind, so a line number taken from the wrong place (the last
 line, the last line of a pass) shows up.
 """
 import re
+import shutil
+import tempfile
 
 import esharness as h
 import test_paths as tp
@@ -252,6 +254,46 @@ class ConfigErrors(h.TestCase):
         self.assertNotEqual(res.rc, 0)
         self.assertNotIn("edgesteer: ", res.stdout)
         self.assertRegex(res.stderr, r"(?m)^\S*es\.conf: no 'port add' line: nothing to do$")
+
+
+class SameMessage(h.TestCase):
+    """A config line is a steerctl command (all but 'set' and 'port'): the
+    same mistake gets the same message from the config file at start-up
+    (FILE:LINE: message) and from steerctl at run time (steerctl:
+    message), both from the one batch engine (dataplane/ctl.c)."""
+
+    MISTAKES = [
+        # a duplicate of a line GOOD already has, or a name it lacks
+        f"app add xr via {h.APP_6}",
+        "rule add 10 dst 10.0.0.0/8 action drop",
+        tp.session(1, "10.45.9.1", 0x901).strip(),
+        tp.session(9, "10.45.9.2", 0x100).strip(),
+        "rule add 77 dst 10.0.0.0/8 action local nosuch",
+        "app add far via 198.51.100.77",
+        f"neigh add {h.GNB_4} lladdr {h.MAC_UPF} port n3",
+    ]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = tempfile.mkdtemp(prefix="es-conf-e2e-")
+        cls.es = h.Daemon("\n".join(GOOD) + "\n", cls.d).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.es.stop()
+        shutil.rmtree(cls.d, ignore_errors=True)
+
+    def test_the_config_and_steerctl_say_the_same(self):
+        for i, line in enumerate(self.MISTAKES):
+            with self.subTest(line=line):
+                r = self.es.ctl(line)
+                self.assertNotEqual(r.returncode, 0, r.stdout)
+                m = re.fullmatch(r"steerctl: (.*)\n", r.stderr)
+                self.assertIsNotNone(m, r.stderr)
+                text, n = with_line(line, at=len(GOOD) - 1 - i)
+                got = ConfigErrors.assertConfigError(self, text, n, ".")
+                self.assertEqual(got, m.group(1))
+
 
 if __name__ == "__main__":
     import unittest
