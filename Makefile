@@ -18,19 +18,22 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API $(WARN) -Idataplane -
 # DPDK headers trip some of our stricter warnings; include them as system headers
 DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 
-DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
+# dataplane/: the packet path (docs/architecture.md, "Files"); control/: the
+# daemon's control side, its entry (main.c) and the grammar
+DP_SRC  := dataplane/port.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c dataplane/frag.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
-           dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/ctl.c dataplane/state.c \
-           dataplane/rules.c dataplane/rules_ovl.c dataplane/telemetry.c dataplane/mem.c \
+           dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/mem.c \
+           control/main.c control/config.c control/ctl.c control/state.c \
+           control/rules.c control/rules_ovl.c control/telemetry.c \
            control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
 PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
             $(BUILD)/dataplane/latency.o $(BUILD)/control/cmd.o
-# the data plane less main(), for the DPDK unit tests
-LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
+# the daemon less main(), for the DPDK unit tests
+LIB_OBJ := $(filter-out $(BUILD)/control/main.o,$(DP_OBJ))
 
 UNIT_PURE := parse cmd latency
 UNIT_DPDK := classify encap session rules rules_ovl mem frag worker
