@@ -13,7 +13,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-address-of-packed-member \
            -Wno-format-truncation
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API $(WARN) -Idataplane -Icontrol -MMD -MP
+CFLAGS  += -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API $(WARN) -Iinclude -Idataplane -Icontrol -MMD -MP
 # error messages are cut to ES_ERR_MAX on purpose (-Wno-format-truncation);
 # DPDK headers trip some of our stricter warnings; include them as system headers
 DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
@@ -125,19 +125,19 @@ $(BUILD)/tests-san/test_worker: $(BUILD)/san/tests/unit/test_worker.o $(SAN_LIB_
 $(BUILD)/tests-san/test_%: tests/unit/test_%.c $(PURE_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  CCSAN $@"
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(SAN) -Idataplane -Icontrol -o $@ $^ -lcmocka -lm
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(SAN) -Iinclude -Idataplane -Icontrol -o $@ $^ -lcmocka -lm
 
 # The command-grammar fuzzer (libFuzzer, clang): see docs/control.md "Fuzzing".
 # make test runs it briefly (tests/run_all.sh); make fuzz-long for FUZZ_TIME s.
 FUZZ_CC   ?= clang
 FUZZ_BIN  := $(BUILD)/fuzz/fuzz_cmd
 FUZZ_TIME ?= 600
-$(FUZZ_BIN): tests/fuzz/fuzz_cmd.c control/cmd.c control/cmd.h
+$(FUZZ_BIN): tests/fuzz/fuzz_cmd.c control/cmd.c control/cmd.h include/es_types.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ  $@"
 	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(filter-out -Wno-format-truncation,$(WARN)) \
 		-O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Icontrol -o $@ tests/fuzz/fuzz_cmd.c control/cmd.c
+		-Iinclude -Icontrol -o $@ tests/fuzz/fuzz_cmd.c control/cmd.c
 
 fuzz: $(FUZZ_BIN)
 

@@ -14,16 +14,14 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include "classify.h"
+#include "config.h"
 #include "es.h"
 #include "encap.h"
 #include "frag.h"
 #include "rules.h"
 #include "worker.h"
 
-struct es_port es_ports[ES_MAX_PORTS];
 bool es_config_skip_state;
-uint16_t es_n_ports;
-struct es_settings es_set;
 
 struct neigh {
 	struct es_addr addr;
@@ -97,13 +95,6 @@ static int apply_set(const struct es_cmd_set *c, char err[ES_ERR_MAX])
 static uint32_t workers(void)
 {
 	return es_n_workers ? es_n_workers : 1;
-}
-
-uint32_t es_frag_mbufs(void)
-{
-	if (es_set.frag_mbufs)
-		return es_set.frag_mbufs;
-	return es_set.mbufs / ES_FRAG_POOL_SHARE / workers();
 }
 
 /*
@@ -289,19 +280,11 @@ int es_resolve_peer(const struct es_addr *addr, uint8_t role,
 	return -1;
 }
 
-static int app_by_name(const struct es_tables *t, const char *name)
-{
-	for (int i = 0; i < t->n_apps; i++)
-		if (strcmp(t->apps[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 static int apply_app(struct es_tables *t, const struct es_cmd_app *c,
 		     char err[ES_ERR_MAX])
 {
 	struct es_app *a;
-	if (app_by_name(t, c->name) >= 0) {
+	if (es_app_find(t, c->name) >= 0) {
 		snprintf(err, ES_ERR_MAX, "app '%s' already defined", c->name);
 		return -1;
 	}
@@ -347,30 +330,6 @@ static int apply_session(struct es_tables *t, const struct es_cmd_session *c,
 	if (es_session_from_cmd(t, c, &s, err))
 		return -1;
 	return es_session_add(t, &s, err);
-}
-
-int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
-		     struct es_rule *r, char err[ES_ERR_MAX])
-{
-	memset(r, 0, sizeof(*r));
-	r->c = *c;
-	if (c->action == ES_ACT_LOCAL || c->action == ES_ACT_MIRROR) {
-		int a = app_by_name(t, c->app);
-		if (a < 0) {
-			snprintf(err, ES_ERR_MAX, "rule %u: no app named '%s'", c->prio, c->app);
-			return -1;
-		}
-		r->app = (uint16_t)a;
-	}
-	if (c->then_action == ES_ACT_LOCAL) {
-		int a = app_by_name(t, c->then_app);
-		if (a < 0) {
-			snprintf(err, ES_ERR_MAX, "rule %u: no app named '%s'", c->prio, c->then_app);
-			return -1;
-		}
-		r->then_app = (uint16_t)a;
-	}
-	return 0;
 }
 
 static int apply_rule(struct es_tables *t, const struct es_cmd_rule *c,
@@ -588,11 +547,6 @@ out:
 
 /* ---- for the control socket (ctl.c) ---- */
 
-int es_app_find(const struct es_tables *t, const char *name)
-{
-	return app_by_name(t, name);
-}
-
 int es_peer_index(struct es_tables *t, const struct es_addr *addr,
 		  uint8_t role, char err[ES_ERR_MAX])
 {
@@ -675,14 +629,6 @@ void es_session_to_cmd(const struct es_tables *t, const struct es_session *s,
 	cs->qfi = s->qfi;
 	cs->has_gnb = 1;   /* as es_cmd_parse fills an added session */
 	cs->has_qfi = 1;
-}
-
-void es_rule_to_cmd(const struct es_rule *r, struct es_cmd *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->obj = ES_OBJ_RULE;
-	c->verb = ES_VERB_ADD;
-	c->u.rule = r->c;
 }
 
 void es_app_to_cmd(const struct es_app *a, struct es_cmd *c)

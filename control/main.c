@@ -27,7 +27,8 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include "../control/ctl_proto.h"
+#include "config.h"
+#include "ctl_proto.h"
 #include "classify.h"
 #include "ctl.h"
 #include "mem.h"

@@ -1455,3 +1455,35 @@ void es_rules_stats(struct es_rules_stats *st)
 	st->gen = R.gen;
 	st->merging = R.m != NULL;
 }
+
+int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
+		     struct es_rule *r, char err[ES_ERR_MAX])
+{
+	memset(r, 0, sizeof(*r));
+	r->c = *c;
+	if (c->action == ES_ACT_LOCAL || c->action == ES_ACT_MIRROR) {
+		int a = es_app_find(t, c->app);
+		if (a < 0) {
+			snprintf(err, ES_ERR_MAX, "rule %u: no app named '%s'", c->prio, c->app);
+			return -1;
+		}
+		r->app = (uint16_t)a;
+	}
+	if (c->then_action == ES_ACT_LOCAL) {
+		int a = es_app_find(t, c->then_app);
+		if (a < 0) {
+			snprintf(err, ES_ERR_MAX, "rule %u: no app named '%s'", c->prio, c->then_app);
+			return -1;
+		}
+		r->then_app = (uint16_t)a;
+	}
+	return 0;
+}
+
+void es_rule_to_cmd(const struct es_rule *r, struct es_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->obj = ES_OBJ_RULE;
+	c->verb = ES_VERB_ADD;
+	c->u.rule = r->c;
+}

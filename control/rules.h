@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "cmd.h"
 #include "es.h"
 
 /*
@@ -110,6 +111,13 @@ void es_rules_settle(void);
 /* Forget all state (waits for a running merge first); the contexts and
  * slot array stay with the table set. For tests and benchmarks. */
 void es_rules_fini(void);
+
+/* A rule and its command (config.c, ctl.c, state.c): */
+void es_rule_to_cmd(const struct es_rule *r, struct es_cmd *c);
+/* A rule from its command, its app names resolved against t's apps
+ * (-1 and err naming the rule when an app does not exist). */
+int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
+		     struct es_rule *r, char err[ES_ERR_MAX]);
 
 /* Slot array capacity es_rules_init gives for rules_max rules. */
 uint32_t es_rules_slots(uint32_t rules_max);

@@ -18,7 +18,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include "counters.h"
-#include "../control/cmd.h"
+#include "es_types.h"
+#include "frag.h"
 
 #define ES_MAX_PORTS      16
 #define ES_MAX_APPS       256
@@ -198,20 +199,17 @@ extern struct es_tables *es_tables_live;
 extern struct rte_mempool *es_pool;
 extern struct rte_rcu_qsbr *es_rcu;
 
-/* config.c: read a config file into es_ports, es_set and a new table
- * set. On error prints "FILE:LINE: reason" to stderr and returns -1. */
-int es_config_load(const char *path, struct es_tables **out);
-/* Apply one parsed command to the tables being built. */
-int es_config_apply(struct es_tables *t, const struct es_cmd *c,
-		    char err[ES_ERR_MAX]);
-void es_settings_default(struct es_settings *s);
 /* The mbufs reassembly may hold per worker: 'set frag-mbufs', or by
  * default mbufs / ES_FRAG_POOL_SHARE / es_n_workers (frag.h); checked
- * against that share when the config loads. */
-uint32_t es_frag_mbufs(void);
-/* Set before es_config_load when a saved state will be restored: the
- * config's app, session and rule lines are then not applied. */
-extern bool es_config_skip_state;
+ * against that share when the config loads (control/config.c). Inline:
+ * the set-up of the workers and the config loader both read it. */
+extern unsigned int es_n_workers;
+static inline uint32_t es_frag_mbufs(void)
+{
+	if (es_set.frag_mbufs)
+		return es_set.frag_mbufs;
+	return es_set.mbufs / ES_FRAG_POOL_SHARE / (es_n_workers ? es_n_workers : 1);
+}
 
 /* session.c */
 int es_sessions_create(struct es_tables *t, uint32_t max, int socket);
@@ -245,35 +243,7 @@ void es_sessions_free(struct es_tables *t);
 int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX]);
 void es_classify_free(struct es_tables *t);
 
-/* config.c, for the control socket: an app's index by name (-1: none);
- * the index of the peer for addr on a port of role (added if new, -1 and
- * err on failure); a session from its command (peers resolved); the
- * commands that recreate a session or an app (canonical 'add' lines);
- * an app's next hop on a local port. */
+/* tables.c: an app's index by name (-1: none). */
 int es_app_find(const struct es_tables *t, const char *name);
-int es_peer_index(struct es_tables *t, const struct es_addr *addr,
-		  uint8_t role, char err[ES_ERR_MAX]);
-int es_session_from_cmd(struct es_tables *t, const struct es_cmd_session *c,
-			struct es_session *s, char err[ES_ERR_MAX]);
-void es_session_to_cmd(const struct es_tables *t, const struct es_session *s,
-		       struct es_cmd *c);
-void es_app_to_cmd(const struct es_app *a, struct es_cmd *c);
-void es_rule_to_cmd(const struct es_rule *r, struct es_cmd *c);
-/* A rule from its command, its app names resolved against t's apps
- * (-1 and err naming the rule when an app does not exist). */
-int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
-		     struct es_rule *r, char err[ES_ERR_MAX]);
-int es_app_resolve(const struct es_addr *via, struct es_peer *hop,
-		   char err[ES_ERR_MAX]);
-/* Static neighbours: add one (as 'neigh add'), how many there are, drop
- * those after the first n (undo), the command that recreates entry i. */
-int es_neigh_add(const struct es_cmd_neigh *c, char err[ES_ERR_MAX]);
-uint32_t es_neigh_count(void);
-void es_neigh_truncate(uint32_t n);
-void es_neigh_to_cmd(uint32_t i, struct es_cmd *c);
-
-/* Resolve the next hop (port, MAC) toward addr on a port of role. */
-int es_resolve_peer(const struct es_addr *addr, uint8_t role,
-		    struct es_peer *out, char err[ES_ERR_MAX]);
 
 #endif

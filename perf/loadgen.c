@@ -88,6 +88,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <unistd.h>
+#include "config.h"
 #include "ctl.h"
 #include "es.h"
 #include "latency.h"

@@ -17,6 +17,7 @@
 #include <rte_malloc.h>
 #include <rte_byteorder.h>
 #include <rte_cpuflags.h>
+#include "cmd.h"
 #include "classify.h"
 #include "rule_ref.h"
 
