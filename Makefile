@@ -24,7 +24,7 @@ DP_SRC  := dataplane/port.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c dataplane/frag.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
            dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/mem.c \
-           control/main.c control/config.c control/ctl.c control/state.c \
+           control/main.c control/config.c control/ctl.c control/obuf.c control/state.c \
            control/rules.c control/rules_ovl.c control/telemetry.c \
            control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)

@@ -31,6 +31,7 @@
 #include "ctl_proto.h"
 #include "classify.h"
 #include "ctl.h"
+#include "state.h"
 #include "mem.h"
 #include "es.h"
 #include "port.h"
@@ -311,7 +312,7 @@ int main(int argc, char **argv)
 		if (es_config_skip_state)
 			printf("edgesteer: restoring apps, sessions and rules from %s (the config's are not used)\n",
 			       state);
-		if (es_state_restore(err) != 0)
+		if (es_state_restore(es_ctl_replay, err) != 0)
 			rte_exit(EXIT_FAILURE, "state not restored: %s\n", err);
 		t = es_tables_live;
 	}
