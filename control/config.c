@@ -337,7 +337,7 @@ static int apply_rule(struct es_tables *t, const struct es_cmd_rule *c,
 {
 	struct es_rule *r;
 	for (uint32_t i = 0; i < t->n_rules; i++) {
-		if (t->rules[i].c.prio == c->prio) {
+		if (t->rules[i].prio == c->prio) {
 			snprintf(err, ES_ERR_MAX, "rule %u already exists", c->prio);
 			return -1;
 		}
@@ -350,6 +350,7 @@ static int apply_rule(struct es_tables *t, const struct es_cmd_rule *c,
 	r = &t->rules[t->n_rules];
 	if (es_rule_from_cmd(t, c, r, err))
 		return -1;
+	t->rule_defs[t->n_rules] = *c;
 	t->n_rules++;
 	return 0;
 }
@@ -386,11 +387,12 @@ static struct es_tables *tables_new(char err[ES_ERR_MAX])
 		goto nomem;
 	t->max_rules = es_set.rules_max;
 	t->rules = rte_zmalloc("es_rules", (size_t)t->max_rules * sizeof(struct es_rule), 0);
+	t->rule_defs = rte_zmalloc("es_rule_defs", (size_t)t->max_rules * sizeof(struct es_cmd_rule), 0);
 	t->apps = rte_zmalloc("es_apps", ES_MAX_APPS * sizeof(struct es_app), 0);
 	t->peers = rte_zmalloc("es_peers", ES_MAX_PEERS * sizeof(struct es_peer), 0);
 	t->tpls = rte_zmalloc("es_tpls", ES_MAX_PEERS * sizeof(struct es_tpl), 0);
 	before = es_heap_used();
-	if (!t->rules || !t->apps || !t->peers || !t->tpls ||
+	if (!t->rules || !t->rule_defs || !t->apps || !t->peers || !t->tpls ||
 	    es_sessions_create(t, es_set.sessions_max, socket))
 		goto nomem;
 	t->mem_sessions = es_heap_used() - before;
@@ -401,6 +403,7 @@ nomem:
 		 es_set.sessions_max, es_set.rules_max);
 	if (t) {
 		rte_free(t->rules);
+		rte_free(t->rule_defs);
 		rte_free(t->apps);
 		rte_free(t->peers);
 		rte_free(t->tpls);
@@ -535,6 +538,7 @@ out:
 		es_classify_free(t);
 		es_sessions_free(t);
 		rte_free(t->rules);
+		rte_free(t->rule_defs);
 		rte_free(t->apps);
 		rte_free(t->peers);
 		rte_free(t->tpls);

@@ -876,7 +876,7 @@ static int stage_rules(struct batch *b, char err[ES_ERR_MAX])
 		u->has_key = 1;
 		if ((r = es_rules_find(prios[i])) != NULL) {
 			u->verb = ES_VERB_CHANGE;  /* ADD if the batch deletes it */
-			u->u.rule = r->c;
+			u->u.rule = *es_rule_def(r);
 		} else {
 			u->verb = ES_VERB_DEL;     /* skipped if the batch leaves none */
 			u->u.rule.prio = prios[i];

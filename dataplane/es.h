@@ -94,12 +94,28 @@ struct es_app {
 	volatile uint8_t down;   /* health: read by workers, set by control */
 };
 
-/* A rule after references are resolved. */
+/* A rule as the workers read it, its app names resolved: classify's
+ * result indexes an array of these and the action reads the rest.
+ * 12 bytes; it was 156 with the parsed command embedded (action at byte
+ * 84). The rule as written (struct es_cmd_rule: the classifier's builders,
+ * 'rule show' and the state read it, no worker does) is kept beside it
+ * by the control side, in es_tables.rule_defs, indexed the same way. */
 struct es_rule {
-	struct es_cmd_rule c;    /* as written (for show / save) */
+	uint32_t prio;
+	uint8_t action, then_action, fallback;   /* enum es_act */
 	uint16_t app;            /* index into apps (local/mirror) */
 	uint16_t then_app;
 };
+
+/* The fields of r that come from d as they are (the app indexes are
+ * resolved by name: control/rules.c es_rule_from_cmd). */
+static inline void es_rule_set(struct es_rule *r, const struct es_cmd_rule *d)
+{
+	r->prio = d->prio;
+	r->action = d->action;
+	r->then_action = d->then_action;
+	r->fallback = d->fallback;
+}
 
 struct rte_hash;
 struct rte_acl_ctx;
@@ -138,6 +154,9 @@ struct es_tables {
 	 * there is neither delta nor dead base rule (the fast path). */
 	uint32_t n_rules, max_rules, n_slots;
 	struct es_rule *rules;
+	/* rules[i] as written (same index); control side only: no worker
+	 * reads it (rules.c owns it once es_rules_init ran) */
+	struct es_cmd_rule *rule_defs;
 	struct es_acl acl;
 	const struct es_tss *tss;
 	const uint64_t *kill;
@@ -237,8 +256,9 @@ int es_sessions_foreach(const struct es_tables *t,
 			void *arg);
 void es_sessions_free(struct es_tables *t);
 
-/* classify.c: build the ACL contexts t->acl from t->rules[0..n_rules)
- * (sorted here by priority; results are index + 1). Used by unit tests;
+/* classify.c: build the ACL contexts t->acl from t->rule_defs[0..n_rules)
+ * (sorted here by priority with t->rules, whose fields but the app
+ * indexes are set from them; results are index + 1). Used by unit tests;
  * the daemon builds through rules.c (es_rules_init). */
 int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX]);
 void es_classify_free(struct es_tables *t);
