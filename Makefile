@@ -13,24 +13,27 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-address-of-packed-member \
            -Wno-format-truncation
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API $(WARN) -Idataplane -Icontrol -MMD -MP
+CFLAGS  += -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API $(WARN) -Iinclude -Idataplane -Icontrol -MMD -MP
 # error messages are cut to ES_ERR_MAX on purpose (-Wno-format-truncation);
 # DPDK headers trip some of our stricter warnings; include them as system headers
 DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 
-DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
+# dataplane/: the packet path (docs/architecture.md, "Files"); control/: the
+# daemon's control side, its entry (main.c) and the grammar
+DP_SRC  := dataplane/port.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c dataplane/frag.c \
            dataplane/path.c dataplane/encap.c dataplane/parse.c \
-           dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/ctl.c dataplane/state.c \
-           dataplane/rules.c dataplane/rules_ovl.c dataplane/telemetry.c dataplane/mem.c \
+           dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/mem.c \
+           control/main.c control/config.c control/entries.c control/ctl.c control/obuf.c control/state.c \
+           control/rules.c control/rules_ovl.c control/telemetry.c \
            control/cmd.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
 PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
             $(BUILD)/dataplane/latency.o $(BUILD)/control/cmd.o
-# the data plane less main(), for the DPDK unit tests
-LIB_OBJ := $(filter-out $(BUILD)/dataplane/main.o,$(DP_OBJ))
+# the daemon less main(), for the DPDK unit tests
+LIB_OBJ := $(filter-out $(BUILD)/control/main.o,$(DP_OBJ))
 
 UNIT_PURE := parse cmd latency
 UNIT_DPDK := classify encap session rules rules_ovl mem frag worker
@@ -126,19 +129,19 @@ $(BUILD)/tests-san/test_worker: $(BUILD)/san/tests/unit/test_worker.o $(SAN_LIB_
 $(BUILD)/tests-san/test_%: tests/unit/test_%.c $(PURE_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  CCSAN $@"
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(SAN) -Idataplane -Icontrol -o $@ $^ -lcmocka -lm
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(SAN) -Iinclude -Idataplane -Icontrol -o $@ $^ -lcmocka -lm
 
 # The command-grammar fuzzer (libFuzzer, clang): see docs/control.md "Fuzzing".
 # make test runs it briefly (tests/run_all.sh); make fuzz-long for FUZZ_TIME s.
 FUZZ_CC   ?= clang
 FUZZ_BIN  := $(BUILD)/fuzz/fuzz_cmd
 FUZZ_TIME ?= 600
-$(FUZZ_BIN): tests/fuzz/fuzz_cmd.c control/cmd.c control/cmd.h
+$(FUZZ_BIN): tests/fuzz/fuzz_cmd.c control/cmd.c control/cmd.h include/es_types.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ  $@"
 	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(filter-out -Wno-format-truncation,$(WARN)) \
 		-O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Icontrol -o $@ tests/fuzz/fuzz_cmd.c control/cmd.c
+		-Iinclude -Icontrol -o $@ tests/fuzz/fuzz_cmd.c control/cmd.c
 
 fuzz: $(FUZZ_BIN)
 

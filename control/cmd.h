@@ -4,7 +4,7 @@
  * one command per line, words separated by blanks, '#' starts a comment.
  * Keywords are matched exactly (no prefixes). A command is
  * OBJECT VERB ARGS; 'show OBJECT ARGS' is the same as 'OBJECT show ARGS'.
- * The config file holds only 'set' and 'add' lines (dataplane/config.c);
+ * The config file holds only 'set' and 'add' lines (control/config.c);
  * the other verbs are for steerctl at run time. docs/control.md has the
  * whole grammar with examples.
  *
@@ -45,25 +45,9 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include "es_types.h"
 
-#define ES_NAME_MAX   32
-#define ES_DEV_MAX    64
-#define ES_PORT_ADDRS 4
-#define ES_ERR_MAX    256
 #define ES_MAX_WORDS  64
-
-struct es_addr {
-	uint8_t v6;        /* 0: IPv4 in a[0..3] */
-	uint8_t plen;      /* prefix length (32/128 for a host) */
-	uint8_t a[16];     /* network order */
-};
-
-enum es_role { ES_ROLE_ACCESS = 0, ES_ROLE_CORE, ES_ROLE_LOCAL };
-enum es_dir { ES_DIR_ANY = 0, ES_DIR_UL = 1, ES_DIR_DL = 2 };
-enum es_act {
-	ES_ACT_NONE = 0, ES_ACT_LOCAL, ES_ACT_CLOUD, ES_ACT_DROP,
-	ES_ACT_FORWARD, ES_ACT_MIRROR,
-};
 
 struct es_cmd_set {
 	char key[ES_NAME_MAX];
@@ -114,19 +98,7 @@ struct es_cmd_session {
 	uint8_t qfi;
 };
 
-struct es_cmd_rule {
-	uint32_t prio;
-	uint8_t dir;                          /* enum es_dir */
-	uint8_t has_ue, has_src, has_dst, has_proto, has_qfi, has_dscp;
-	uint8_t has_teid;
-	struct es_addr ue, src, dst;
-	uint8_t proto, qfi, dscp;
-	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
-	uint32_t teid;
-	uint8_t action, then_action, fallback; /* enum es_act */
-	char app[ES_NAME_MAX];                 /* local/mirror target */
-	char then_app[ES_NAME_MAX];
-};
+/* struct es_cmd_rule, a rule as written: es_types.h */
 
 /* Objects and verbs: append only, the numbers are kept. */
 enum es_obj { ES_OBJ_SET, ES_OBJ_PORT, ES_OBJ_NEIGH, ES_OBJ_APP,

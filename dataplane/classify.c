@@ -126,10 +126,31 @@ static int add_rule(struct rte_acl_ctx *ctx, const void *rule,
 	return rc ? -1 : 0;
 }
 
-static int rule_cmp(const void *a, const void *b)
+struct rule_pair {
+	struct es_cmd_rule d;
+	struct es_rule r;
+};
+
+static int pair_cmp(const void *a, const void *b)
 {
-	const struct es_rule *x = a, *y = b;
-	return x->c.prio < y->c.prio ? -1 : x->c.prio > y->c.prio;
+	const struct rule_pair *x = a, *y = b;
+	return x->d.prio < y->d.prio ? -1 : x->d.prio > y->d.prio;
+}
+
+int es_rules_sort(struct es_rule *rules, struct es_cmd_rule *defs, uint32_t n)
+{
+	struct rule_pair *p = malloc(((size_t)n + 1) * sizeof(*p));
+	if (p == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		p[i] = (struct rule_pair){ .d = defs[i], .r = rules[i] };
+	qsort(p, n, sizeof(*p), pair_cmp);
+	for (uint32_t i = 0; i < n; i++) {
+		defs[i] = p[i].d;
+		rules[i] = p[i].r;
+	}
+	free(p);
+	return 0;
 }
 
 static struct rte_acl_ctx *ctx_new(const char *tag, uint32_t n, int fields,
@@ -377,7 +398,7 @@ void es_acl_free(struct es_acl *a)
 		}
 }
 
-int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
+int es_acl_build(const struct es_cmd_rule *defs, const uint32_t *idx, uint32_t n,
 		 int socket, struct es_acl *out, char err[ES_ERR_MAX])
 {
 	static const char *const tags[2][2] = { { "acl4ul", "acl4dl" }, { "acl6ul", "acl6dl" } };
@@ -390,7 +411,7 @@ int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
 	memset(&a, 0, sizeof(a));
 	init_defs6(d6);
 	for (uint32_t i = 0; i < n; i++) {
-		int f = rule_fams(&slots[idx[i]].c), d = rule_dirs(&slots[idx[i]].c);
+		int f = rule_fams(&defs[idx[i]]), d = rule_dirs(&defs[idx[i]]);
 		for (int v6 = 0; v6 < 2; v6++)
 			for (int dl = 0; dl < 2; dl++)
 				cnt[v6][dl] += (f >> v6 & 1) && (d >> dl & 1);
@@ -409,7 +430,7 @@ int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
 		}
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		const struct es_cmd_rule *r = &slots[idx[i]].c;
+		const struct es_cmd_rule *r = &defs[idx[i]];
 		int f = rule_fams(r), d = rule_dirs(r);
 		/* lower number wins (PDR precedence); rte_acl wants higher */
 		int32_t prio = (int32_t)(RTE_ACL_MAX_PRIORITY - r->prio);
@@ -488,10 +509,16 @@ int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX])
 		snprintf(err, ES_ERR_MAX, "out of memory");
 		return -1;
 	}
-	qsort(t->rules, t->n_rules, sizeof(t->rules[0]), rule_cmp);
+	for (uint32_t i = 0; i < t->n_rules; i++)
+		es_rule_set(&t->rules[i], &t->rule_defs[i]);
+	if (es_rules_sort(t->rules, t->rule_defs, t->n_rules)) {
+		free(idx);
+		snprintf(err, ES_ERR_MAX, "out of memory");
+		return -1;
+	}
 	for (uint32_t i = 0; i < t->n_rules; i++)
 		idx[i] = i;
-	rc = es_acl_build(t->rules, idx, t->n_rules, (int)rte_socket_id(),
+	rc = es_acl_build(t->rule_defs, idx, t->n_rules, (int)rte_socket_id(),
 			  &t->acl, err);
 	free(idx);
 	return rc;
@@ -664,7 +691,7 @@ void es_classify_delta(const struct es_tables *t, int v6, const uint8_t **keys,
 		if (b && __atomic_load_n(&t->kill[b - 1], __ATOMIC_RELAXED) <= G)
 			b = 0;
 		if (b)
-			bp = t->rules[b - 1].c.prio;
+			bp = t->rules[b - 1].prio;
 		if (nt == 0 || tp[0].minp >= bp) {
 			res[i] = b;
 			continue;

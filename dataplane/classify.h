@@ -90,7 +90,7 @@ const char *es_acl_method(void);
 
 /*
  * Build the base contexts (struct es_acl: IPv4 and IPv6, uplink and
- * downlink) over the n rules slots[idx[i]] (any order; each rule's
+ * downlink) over the n rules defs[idx[i]] (any order; each rule's
  * priority is its PRIO); a result is idx[i] + 1. A rule goes into the
  * contexts of its family (both without an address) and direction (both
  * for ES_DIR_ANY); a context no rule goes into is NULL. socket: the NUMA
@@ -100,8 +100,12 @@ const char *es_acl_method(void);
  * with *out filled, or -1 with a one-line reason in err (nothing left
  * allocated, *out untouched).
  */
-int es_acl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n,
+int es_acl_build(const struct es_cmd_rule *defs, const uint32_t *idx, uint32_t n,
 		 int socket, struct es_acl *out, char err[ES_ERR_MAX]);
+
+/* Sort rules[0..n) and defs[0..n) (the same rules, es_tables.rules and
+ * rule_defs) together by PRIO. -1: out of memory (nothing changed). */
+int es_rules_sort(struct es_rule *rules, struct es_cmd_rule *defs, uint32_t n);
 
 /* Free the contexts of a (NULL ones skipped) and set them NULL. */
 void es_acl_free(struct es_acl *a);

@@ -18,7 +18,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include "counters.h"
-#include "../control/cmd.h"
+#include "es_types.h"
+#include "frag.h"
 
 #define ES_MAX_PORTS      16
 #define ES_MAX_APPS       256
@@ -93,12 +94,28 @@ struct es_app {
 	volatile uint8_t down;   /* health: read by workers, set by control */
 };
 
-/* A rule after references are resolved. */
+/* A rule as the workers read it, its app names resolved: classify's
+ * result indexes an array of these and the action reads the rest.
+ * 12 bytes; it was 156 with the parsed command embedded (action at byte
+ * 84). The rule as written (struct es_cmd_rule: the classifier's builders,
+ * 'rule show' and the state read it, no worker does) is kept beside it
+ * by the control side, in es_tables.rule_defs, indexed the same way. */
 struct es_rule {
-	struct es_cmd_rule c;    /* as written (for show / save) */
+	uint32_t prio;
+	uint8_t action, then_action, fallback;   /* enum es_act */
 	uint16_t app;            /* index into apps (local/mirror) */
 	uint16_t then_app;
 };
+
+/* The fields of r that come from d as they are (the app indexes are
+ * resolved by name: control/rules.c es_rule_from_cmd). */
+static inline void es_rule_set(struct es_rule *r, const struct es_cmd_rule *d)
+{
+	r->prio = d->prio;
+	r->action = d->action;
+	r->then_action = d->then_action;
+	r->fallback = d->fallback;
+}
 
 struct rte_hash;
 struct rte_acl_ctx;
@@ -137,6 +154,9 @@ struct es_tables {
 	 * there is neither delta nor dead base rule (the fast path). */
 	uint32_t n_rules, max_rules, n_slots;
 	struct es_rule *rules;
+	/* rules[i] as written (same index); control side only: no worker
+	 * reads it (rules.c owns it once es_rules_init ran) */
+	struct es_cmd_rule *rule_defs;
 	struct es_acl acl;
 	const struct es_tss *tss;
 	const uint64_t *kill;
@@ -198,17 +218,17 @@ extern struct es_tables *es_tables_live;
 extern struct rte_mempool *es_pool;
 extern struct rte_rcu_qsbr *es_rcu;
 
-/* config.c: read a config file into es_ports, es_set and a new table
- * set. On error prints "FILE:LINE: reason" to stderr and returns -1. */
-int es_config_load(const char *path, struct es_tables **out);
-void es_settings_default(struct es_settings *s);
 /* The mbufs reassembly may hold per worker: 'set frag-mbufs', or by
  * default mbufs / ES_FRAG_POOL_SHARE / es_n_workers (frag.h); checked
- * against that share when the config loads. */
-uint32_t es_frag_mbufs(void);
-/* Set before es_config_load when a saved state will be restored: the
- * config's app, session and rule lines are then not applied. */
-extern bool es_config_skip_state;
+ * against that share when the config loads (control/config.c). Inline:
+ * the set-up of the workers and the config loader both read it. */
+extern unsigned int es_n_workers;
+static inline uint32_t es_frag_mbufs(void)
+{
+	if (es_set.frag_mbufs)
+		return es_set.frag_mbufs;
+	return es_set.mbufs / ES_FRAG_POOL_SHARE / (es_n_workers ? es_n_workers : 1);
+}
 
 /* session.c */
 int es_sessions_create(struct es_tables *t, uint32_t max, int socket);
@@ -236,41 +256,14 @@ int es_sessions_foreach(const struct es_tables *t,
 			void *arg);
 void es_sessions_free(struct es_tables *t);
 
-/* classify.c: build the ACL contexts t->acl from t->rules[0..n_rules)
- * (sorted here by priority; results are index + 1). Used by unit tests;
+/* classify.c: build the ACL contexts t->acl from t->rule_defs[0..n_rules)
+ * (sorted here by priority with t->rules, whose fields but the app
+ * indexes are set from them; results are index + 1). Used by unit tests;
  * the daemon builds through rules.c (es_rules_init). */
 int es_classify_build(struct es_tables *t, char err[ES_ERR_MAX]);
 void es_classify_free(struct es_tables *t);
 
-/* config.c, for the control socket: an app's index by name (-1: none);
- * the index of the peer for addr on a port of role (added if new, -1 and
- * err on failure); a session from its command (peers resolved); the
- * commands that recreate a session or an app (canonical 'add' lines);
- * an app's next hop on a local port. */
+/* tables.c: an app's index by name (-1: none). */
 int es_app_find(const struct es_tables *t, const char *name);
-int es_peer_index(struct es_tables *t, const struct es_addr *addr,
-		  uint8_t role, char err[ES_ERR_MAX]);
-int es_session_from_cmd(struct es_tables *t, const struct es_cmd_session *c,
-			struct es_session *s, char err[ES_ERR_MAX]);
-void es_session_to_cmd(const struct es_tables *t, const struct es_session *s,
-		       struct es_cmd *c);
-void es_app_to_cmd(const struct es_app *a, struct es_cmd *c);
-void es_rule_to_cmd(const struct es_rule *r, struct es_cmd *c);
-/* A rule from its command, its app names resolved against t's apps
- * (-1 and err naming the rule when an app does not exist). */
-int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
-		     struct es_rule *r, char err[ES_ERR_MAX]);
-int es_app_resolve(const struct es_addr *via, struct es_peer *hop,
-		   char err[ES_ERR_MAX]);
-/* Static neighbours: add one (as 'neigh add'), how many there are, drop
- * those after the first n (undo), the command that recreates entry i. */
-int es_neigh_add(const struct es_cmd_neigh *c, char err[ES_ERR_MAX]);
-uint32_t es_neigh_count(void);
-void es_neigh_truncate(uint32_t n);
-void es_neigh_to_cmd(uint32_t i, struct es_cmd *c);
-
-/* Resolve the next hop (port, MAC) toward addr on a port of role. */
-int es_resolve_peer(const struct es_addr *addr, uint8_t role,
-		    struct es_peer *out, char err[ES_ERR_MAX]);
 
 #endif

@@ -9,9 +9,16 @@
  * that when es_tables_publish() returns no worker still reads the old
  * set. Only then may the caller free the members it replaced.
  */
+#include <string.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include "es.h"
+
+/* What the workers read beside the tables: filled at start-up by the
+ * config loader (control/config.c), read-only once the workers run. */
+struct es_port es_ports[ES_MAX_PORTS];
+uint16_t es_n_ports;
+struct es_settings es_set;
 
 struct es_tables *es_tables_clone(const struct es_tables *t)
 {
@@ -43,4 +50,12 @@ void es_tables_publish(struct es_tables *nt)
 	es_tables_sync();
 	if (old != nt)
 		rte_free(old);
+}
+
+int es_app_find(const struct es_tables *t, const char *name)
+{
+	for (int i = 0; i < t->n_apps; i++)
+		if (strcmp(t->apps[i].name, name) == 0)
+			return i;
+	return -1;
 }

@@ -503,19 +503,19 @@ static int act_uplink(struct es_worker *w, const struct es_tables *t,
 		      const struct es_rule *r)
 {
 	struct rte_mbuf *m = c->m;
-	uint8_t act = r ? r->c.action : ES_ACT_CLOUD;
+	uint8_t act = r ? r->action : ES_ACT_CLOUD;
 	uint16_t app_i = r ? r->app : 0;
 	int rc;
 
 	if (act == ES_ACT_MIRROR) {
 		mirror_to(w, c, &t->apps[r->app]);
-		act = r->c.then_action;
+		act = r->then_action;
 		app_i = r->then_app;
 	}
 	bool fell_back = false;
 	if (act == ES_ACT_LOCAL && t->apps[app_i].down) {
 		w->cnt[ES_CNT_UL_FALLBACK]++;
-		act = r->c.fallback;
+		act = r->fallback;
 		fell_back = true;
 	}
 	switch (act) {
@@ -604,7 +604,7 @@ static int act_downlink(struct es_worker *w, const struct es_tables *t, struct p
 	struct rte_mbuf *m = c->m;
 	int rc;
 
-	if (r && r->c.action == ES_ACT_DROP)
+	if (r && r->action == ES_ACT_DROP)
 		return ES_CNT_RULE_DROP;
 	rte_pktmbuf_adj(m, c->inner_off);
 	if (rte_pktmbuf_pkt_len(m) > c->in.ip_len)

@@ -88,7 +88,10 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <unistd.h>
+#include "config.h"
+#include "entries.h"
 #include "ctl.h"
+#include "state.h"
 #include "es.h"
 #include "latency.h"
 #include "mem.h"
@@ -632,7 +635,7 @@ int main(int argc, char **argv)
 		if (es_config_skip_state)
 			printf("es-loadgen: restoring apps, sessions and rules from %s (the config's are not used)\n",
 			       state);
-		if (es_state_restore(err) != 0)
+		if (es_state_restore(es_ctl_replay, err) != 0)
 			rte_exit(EXIT_FAILURE, "state not restored: %s\n", err);
 	}
 	if (ctl_path) {

@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 100000;
 	uint32_t q = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 10000;
-	struct es_rule *slots = calloc(n ? n : 1, sizeof(*slots));
+	struct es_cmd_rule *slots = calloc(n ? n : 1, sizeof(*slots));
 	uint32_t *idx = malloc((n ? n : 1) * sizeof(*idx));
 	double *di = malloc((q ? q : 1) * sizeof(*di)), *ds = malloc((q ? q : 1) * sizeof(*ds));
 	double t0, build_min = 1e18, build_sum = 0, free_us = 0;
@@ -69,20 +69,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* rule 10 first, then the MEC-like rules; slot = position */
-	slots[0].c.prio = 10;
-	slots[0].c.dir = ES_DIR_ANY;
-	slots[0].c.has_dst = 1;
-	slots[0].c.dst.plen = 16;
-	slots[0].c.dst.a[0] = 10;
-	slots[0].c.dst.a[1] = 200;
-	slots[0].c.has_proto = 1;
-	slots[0].c.proto = 17;
-	slots[0].c.sport_hi = 65535;
-	slots[0].c.dport_lo = 4000;
-	slots[0].c.dport_hi = 4999;
+	slots[0].prio = 10;
+	slots[0].dir = ES_DIR_ANY;
+	slots[0].has_dst = 1;
+	slots[0].dst.plen = 16;
+	slots[0].dst.a[0] = 10;
+	slots[0].dst.a[1] = 200;
+	slots[0].has_proto = 1;
+	slots[0].proto = 17;
+	slots[0].sport_hi = 65535;
+	slots[0].dport_lo = 4000;
+	slots[0].dport_hi = 4999;
 	idx[0] = 0;
 	for (uint32_t k = 1; k < n; k++) {
-		mec_rule(&slots[k].c, 100 + k - 1);
+		mec_rule(&slots[k], 100 + k - 1);
 		idx[k] = k;
 	}
 	for (int b = 0; b < BUILDS; b++) {
@@ -104,14 +104,14 @@ int main(int argc, char **argv)
 	}
 	for (uint32_t i = 0; i < q; i++) {
 		uint32_t from = mec_rnd(n);
-		const struct es_cmd_rule *c = &slots[idx[from]].c;
+		const struct es_cmd_rule *c = &slots[idx[from]];
 		uint64_t fi = 0, fs = 0;
 		t0 = now_us();
 		es_ovl_query(o, slots, idx, c, from, count, &fi);
 		di[i] = now_us() - t0;
 		t0 = now_us();
 		for (uint32_t j = from + 1; j < n; j++)
-			fs += (uint64_t)es_rules_overlap(c, &slots[idx[j]].c);
+			fs += (uint64_t)es_rules_overlap(c, &slots[idx[j]]);
 		ds[i] = now_us() - t0;
 		if (fi != fs) {
 			fprintf(stderr, "ovl-bench: query %u (from %u): index %lu, scan %lu\n",

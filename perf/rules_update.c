@@ -130,14 +130,15 @@ static void run(uint32_t n, unsigned int n_ops, unsigned int n_stream, double st
 	mec_seed(88172645463325252ull ^ n);
 	t->max_rules = n + n_stream + n_ops * 3 + 64;
 	t->rules = rte_zmalloc("r", (size_t)t->max_rules * sizeof(struct es_rule), 0);
+	t->rule_defs = rte_zmalloc("d", (size_t)t->max_rules * sizeof(struct es_cmd_rule), 0);
 	t->apps = rte_zmalloc("a", ES_MAX_APPS * sizeof(struct es_app), 0);
 	prios = malloc(((size_t)t->max_rules + 1) * sizeof(*prios));
-	if (!t->rules || !t->apps || !prios || !keys || !lat) {
+	if (!t->rules || !t->rule_defs || !t->apps || !prios || !keys || !lat) {
 		fprintf(stderr, "rules-bench: out of memory (raise -m)\n");
 		exit(1);
 	}
 	for (uint32_t k = 0; k < n; k++) {
-		mec_rule(&t->rules[k].c, 100 + k);
+		mec_rule(&t->rule_defs[k], 100 + k);
 		prios[k] = 100 + k;
 	}
 	t->n_rules = n;
@@ -145,7 +146,7 @@ static void run(uint32_t n, unsigned int n_ops, unsigned int n_stream, double st
 	next_prio = 100 + n;
 	/* keys on the rules' prefixes, ports anywhere */
 	for (unsigned int i = 0; i < 4096; i++) {
-		const struct es_cmd_rule *r = &t->rules[mec_rnd(n)].c;
+		const struct es_cmd_rule *r = &t->rule_defs[mec_rnd(n)];
 		keys[i].proto = mec_rnd(2) ? 6 : 17;
 		keys[i].dir = ES_DIR_UL;
 		keys[i].qfi = 9;
@@ -262,6 +263,7 @@ static void run(uint32_t n, unsigned int n_ops, unsigned int n_stream, double st
 	t = es_tables_live;
 	es_acl_free(&t->acl);
 	rte_free(t->rules);
+	rte_free(t->rule_defs);
 	rte_free(t->apps);
 	rte_free(t);
 	es_tables_live = NULL;

@@ -73,6 +73,15 @@ if [ -x "$BUILD/acl-bench" ]; then
 	fi
 fi
 
+# the tree's layout (scripts/check_layout.py): dataplane/ includes nothing
+# from control/, no import cycle between .c files; one suite
+echo "== layout"
+if /usr/bin/python3 scripts/check_layout.py > "$LOG/out" 2>&1; then
+	cat "$LOG/out"; add layout 1 0
+else
+	cat "$LOG/out"; add layout 0 1; status=1
+fi
+
 # end-to-end suites on the real binary
 echo "== e2e"
 ES_BUILD="$PWD/$BUILD" timeout 1800 /usr/bin/python3 tests/e2e/run.py > "$LOG/out" 2>&1

@@ -17,6 +17,7 @@
 #include <rte_malloc.h>
 #include <rte_byteorder.h>
 #include <rte_cpuflags.h>
+#include "cmd.h"
 #include "classify.h"
 #include "rule_ref.h"
 
@@ -27,13 +28,14 @@ static struct es_tables *new_tables(const char *const *lines, size_t n)
 	assert_non_null(t);
 	t->max_rules = n ? (uint32_t)n : 1;
 	t->rules = calloc(t->max_rules, sizeof(*t->rules));
+	t->rule_defs = calloc(t->max_rules, sizeof(*t->rule_defs));
 	assert_non_null(t->rules);
 	for (size_t i = 0; i < n; i++) {
 		struct es_cmd c;
 		if (es_cmd_parse(lines[i], &c, err) != 1)
 			fail_msg("parse '%s': %s", lines[i], err);
 		assert_int_equal(c.obj, ES_OBJ_RULE);
-		t->rules[t->n_rules++].c = c.u.rule;
+		t->rule_defs[t->n_rules++] = c.u.rule;
 	}
 	if (es_classify_build(t, err) != 0)
 		fail_msg("build: %s", err);
@@ -44,6 +46,7 @@ static void free_tables(struct es_tables *t)
 {
 	es_classify_free(t);
 	free(t->rules);
+	free(t->rule_defs);
 	free(t);
 }
 
@@ -79,7 +82,7 @@ static uint32_t match4(const struct es_tables *t, const struct es_key4 *k)
 	if (r == 0)
 		return 0;
 	assert_true(r <= t->n_rules);
-	return t->rules[r - 1].c.prio;
+	return t->rule_defs[r - 1].prio;
 }
 
 static void classify__matches_dst_prefix(void **state)
@@ -144,9 +147,9 @@ static uint32_t ref_lookup(const struct es_tables *t, const struct tkey *k)
 {
 	uint32_t best = 0;
 	for (uint32_t i = 0; i < t->n_rules; i++) {
-		if (!ref_rule_matches(&t->rules[i].c, k))
+		if (!ref_rule_matches(&t->rule_defs[i], k))
 			continue;
-		if (best == 0 || t->rules[i].c.prio < t->rules[best - 1].c.prio)
+		if (best == 0 || t->rule_defs[i].prio < t->rule_defs[best - 1].prio)
 			best = i + 1;
 	}
 	return best;
@@ -154,7 +157,7 @@ static uint32_t ref_lookup(const struct es_tables *t, const struct tkey *k)
 
 static uint32_t prio_of(const struct es_tables *t, uint32_t res)
 {
-	return res ? t->rules[res - 1].c.prio : 0;
+	return res ? t->rule_defs[res - 1].prio : 0;
 }
 
 /* Both the ACL and the reference give the rule with prio want (0: none). */
@@ -507,9 +510,9 @@ static void classify__lower_priority_number_wins(void **state)
 	for (int o = 0; o < 3; o++) {
 		struct es_tables *t = new_tables(orders[o], 3);
 		/* build sorted the rules by prio */
-		assert_int_equal(t->rules[0].c.prio, 10);
-		assert_int_equal(t->rules[1].c.prio, 20);
-		assert_int_equal(t->rules[2].c.prio, 30);
+		assert_int_equal(t->rule_defs[0].prio, 10);
+		assert_int_equal(t->rule_defs[1].prio, 20);
+		assert_int_equal(t->rule_defs[2].prio, 30);
 		for (int v6 = 0; v6 <= 1; v6++) {
 			struct tkey k = base_key(v6);
 			assert_int_equal(acl_lookup(t, &k), 1);
@@ -685,7 +688,7 @@ static void classify__random_rules_agree_with_reference(void **state)
 	t = new_tables((const char *const *)lines, N_RAND_RULES);
 	memset(hits, 0, sizeof(hits));
 	for (uint32_t i = 1; i < t->n_rules; i++)
-		assert_true(t->rules[i - 1].c.prio < t->rules[i].c.prio);
+		assert_true(t->rule_defs[i - 1].prio < t->rule_defs[i].prio);
 	for (unsigned int i = 0; i < N_RAND_KEYS; i++) {
 		struct tkey k;
 		uint32_t got, want;
@@ -892,10 +895,12 @@ static void classify__a_rule_of_no_direction_matches_both(void **state)
 	assert_non_null(t);
 	t->max_rules = 1;
 	t->rules = calloc(1, sizeof(*t->rules));
+	t->rule_defs = calloc(1, sizeof(*t->rule_defs));
 	assert_non_null(t->rules);
+	assert_non_null(t->rule_defs);
 	assert_int_equal(es_cmd_parse(r[0], &c, err), 1);
 	c.u.rule.dir = ES_DIR_ANY;
-	t->rules[t->n_rules++].c = c.u.rule;
+	t->rule_defs[t->n_rules++] = c.u.rule;
 	assert_int_equal(es_classify_build(t, err), 0);
 	assert_non_null(t->acl.c[0][0]);
 	assert_non_null(t->acl.c[0][1]);
@@ -906,10 +911,10 @@ static void classify__a_rule_of_no_direction_matches_both(void **state)
 		assert_int_equal(acl_lookup(t, &k), 1);
 		assert_int_equal(ref_lookup(t, &k), 1);
 	}
-	es_rule_key(&t->rules[0].c, 0, val, msk, &ranges);
+	es_rule_key(&t->rule_defs[0], 0, val, msk, &ranges);
 	assert_int_equal(((const uint8_t *)msk)[offsetof(struct es_key4, dir)], 0);
-	t->rules[0].c.dir = ES_DIR_UL;
-	es_rule_key(&t->rules[0].c, 0, val, msk, &ranges);
+	t->rule_defs[0].dir = ES_DIR_UL;
+	es_rule_key(&t->rule_defs[0], 0, val, msk, &ranges);
 	assert_int_equal(((const uint8_t *)msk)[offsetof(struct es_key4, dir)], 0xff);
 	free_tables(t);
 }

@@ -199,17 +199,19 @@ static void setup_tables(uint32_t rules_max, char **lines, unsigned int n)
 	memset(&model, 0, sizeof(model));
 	t->max_rules = rules_max;
 	t->rules = rte_zmalloc("r", rules_max * sizeof(struct es_rule), 0);
+	t->rule_defs = rte_zmalloc("d", rules_max * sizeof(struct es_cmd_rule), 0);
 	t->apps = rte_zmalloc("a", ES_MAX_APPS * sizeof(struct es_app), 0);
 	assert_non_null(t->rules);
+	assert_non_null(t->rule_defs);
 	assert_non_null(t->apps);
 	strcpy(t->apps[0].name, "a");
 	strcpy(t->apps[1].name, "b");
 	t->n_apps = 2;
 	for (unsigned int i = 0; i < n; i++) {
 		struct es_cmd c;
-		struct es_rule *r = &t->rules[t->n_rules++];
+		struct es_rule *r = &t->rules[t->n_rules];
 		parse_rule(lines[i], &c);
-		r->c = c.u.rule;
+		t->rule_defs[t->n_rules++] = c.u.rule;
 		r->app = app_of(c.u.rule.app);
 		r->then_app = app_of(c.u.rule.then_app);
 		assert_true(c.u.rule.prio < MAXP);
@@ -230,6 +232,7 @@ static void teardown_tables(void)
 	es_rules_fini();
 	es_acl_free(&t->acl);
 	rte_free(t->rules);
+	rte_free(t->rule_defs);
 	rte_free(t->apps);
 	rte_free(t);
 	es_tables_live = NULL;
@@ -314,7 +317,7 @@ static void check_keys(const struct tkey *k, unsigned int nk)
 				if (res[i] > t->n_slots)
 					fail_msg("%s op %u: result %u past %u slots", ctx_what,
 						 ctx_op, res[i], t->n_slots);
-				got = res[i] ? &t->rules[res[i] - 1].c : NULL;
+				got = res[i] ? &t->rule_defs[res[i] - 1] : NULL;
 				/* the worker's pre-filter never skips a packet a
 				 * live rule matches */
 				if (want != NULL && !es_dfilt_may(t, v6, fk[o + i]->dst))
@@ -439,7 +442,7 @@ static void *reader_main(void *arg)
 			es_classify_rules(t, v6, p, res, 32);
 			for (unsigned int i = 0; i < 32; i++) {
 				if (res[i] > t->n_slots ||
-				    (res[i] && !ref_rule_matches(&t->rules[res[i] - 1].c,
+				    (res[i] && !ref_rule_matches(&t->rule_defs[res[i] - 1],
 								 &keys[2 * i + (unsigned int)v6])))
 					rd_bad++;
 			}
@@ -796,7 +799,7 @@ static void rules__an_older_generation_keeps_its_answers(void **state)
 	memcpy(tss, t0->tss, tss_len);
 	snap.tss = tss;
 	es_classify_rules(&snap, 0, &p, &res, 1);
-	assert_int_equal(t0->rules[res - 1].c.prio, 10);
+	assert_int_equal(t0->rules[res - 1].prio, 10);
 	/* one batch: rule 10 changes, a better rule 5 comes for the key */
 	parse_rule("rule change 10 dst 10.1.0.0/16 action local a", &c[0]);
 	parse_rule("rule add 5 dst 10.1.2.0/24 action cloud", &c[1]);
@@ -804,23 +807,23 @@ static void rules__an_older_generation_keeps_its_answers(void **state)
 	assert_true(es_tables_live->rgen == snap.rgen + 1);
 	/* the old generation still answers the first rule 10 (drop) */
 	es_classify_rules(&snap, 0, &p, &res, 1);
-	assert_int_equal(snap.rules[res - 1].c.prio, 10);
-	assert_int_equal(snap.rules[res - 1].c.action, ES_ACT_DROP);
+	assert_int_equal(snap.rules[res - 1].prio, 10);
+	assert_int_equal(snap.rules[res - 1].action, ES_ACT_DROP);
 	es_classify_rules(es_tables_live, 0, &p, &res, 1);
-	assert_int_equal(es_tables_live->rules[res - 1].c.prio, 5);
+	assert_int_equal(es_tables_live->rules[res - 1].prio, 5);
 	/* rule 5 goes: the new rule 10 (local a) */
 	assert_int_equal(op_del(5, err), 0);
 	es_classify_rules(es_tables_live, 0, &p, &res, 1);
-	assert_int_equal(es_tables_live->rules[res - 1].c.prio, 10);
-	assert_int_equal(es_tables_live->rules[res - 1].c.action, ES_ACT_LOCAL);
+	assert_int_equal(es_tables_live->rules[res - 1].prio, 10);
+	assert_int_equal(es_tables_live->rules[res - 1].action, ES_ACT_LOCAL);
 	/* rule 10 goes: rule 20; the old generation still sees the first
 	 * rule 10 */
 	assert_int_equal(op_del(10, err), 0);
 	es_classify_rules(es_tables_live, 0, &p, &res, 1);
-	assert_int_equal(es_tables_live->rules[res - 1].c.prio, 20);
+	assert_int_equal(es_tables_live->rules[res - 1].prio, 20);
 	es_classify_rules(&snap, 0, &p, &res, 1);
-	assert_int_equal(snap.rules[res - 1].c.prio, 10);
-	assert_int_equal(snap.rules[res - 1].c.action, ES_ACT_DROP);
+	assert_int_equal(snap.rules[res - 1].prio, 10);
+	assert_int_equal(snap.rules[res - 1].action, ES_ACT_DROP);
 	free(tss);
 	teardown_tables();
 }
@@ -836,8 +839,8 @@ struct listing {
 static int list_one(void *arg, const struct es_rule *r)
 {
 	struct listing *l = arg;
-	l->prio[l->n] = r->c.prio;
-	l->action[l->n++] = r->c.action;
+	l->prio[l->n] = r->prio;
+	l->action[l->n++] = r->action;
 	return 0;
 }
 
@@ -959,7 +962,7 @@ static void rules__a_batch_with_one_bad_op_changes_nothing(void **state)
 		assert_int_equal(es_rules_count(), model.n);
 		assert_null(es_rules_find(1021));
 		assert_null(es_rules_find(present));
-		assert_int_equal(es_rules_find(present2)->c.action, ES_ACT_LOCAL);
+		assert_int_equal(es_rules_find(present2)->action, ES_ACT_LOCAL);
 		assert_int_equal(es_rules_find(present2)->then_app, 0);
 		assert_int_equal(es_rules_find(present2)->app, 1);
 		check_keys(keys, N_KEYS);
@@ -988,7 +991,7 @@ static void check_bursts(void)
 			for (uint32_t i = 0; i < n; i++) {
 				const struct es_cmd_rule *want = model_best(&k[i]);
 				assert_true(res[i] <= t->n_slots);
-				if (!rule_eq(res[i] ? &t->rules[res[i] - 1].c : NULL, want))
+				if (!rule_eq(res[i] ? &t->rule_defs[res[i] - 1] : NULL, want))
 					fail_msg("v6 %d burst %u key %u: got slot %u, want rule %d",
 						 v6, n, i, res[i], want ? (int)want->prio : -1);
 			}
@@ -1061,7 +1064,7 @@ static void rules__foreach_gives_priority_order_and_the_app_guard_sees_every_use
 	assert_int_equal(l.prio[0], 5);
 	assert_int_equal(l.prio[1], 20);
 	assert_null(es_rules_find(30));
-	assert_int_equal(es_rules_find(20)->c.action, ES_ACT_DROP);
+	assert_int_equal(es_rules_find(20)->action, ES_ACT_DROP);
 	teardown_tables();
 }
 

@@ -136,7 +136,7 @@ static void collect(void *arg, uint32_t j)
 
 /* query o with c and from; check the answer against the brute force;
  * returns how many positions overlap */
-static uint32_t check_query(const struct es_ovl *o, const struct es_rule *slots,
+static uint32_t check_query(const struct es_ovl *o, const struct es_cmd_rule *slots,
 			    const uint32_t *idx, uint32_t n, const struct es_cmd_rule *c,
 			    uint32_t from)
 {
@@ -146,7 +146,7 @@ static uint32_t check_query(const struct es_ovl *o, const struct es_rule *slots,
 	assert_non_null(g.hits);
 	es_ovl_query(o, slots, idx, c, from, collect, &g);
 	for (uint32_t j = 0; j < n; j++) {
-		int ov = j > from && es_rules_overlap(c, &slots[idx[j]].c);
+		int ov = j > from && es_rules_overlap(c, &slots[idx[j]]);
 		if (g.hits[j] > 1)
 			fail_msg("position %u reported %u times", j, g.hits[j]);
 		if (ov && g.hits[j] == 0)
@@ -163,7 +163,7 @@ static uint32_t check_query(const struct es_ovl *o, const struct es_rule *slots,
 
 /* n rules in random slots of an array of n + spare (idx a random
  * injection), so that positions and slots differ */
-static void rand_base(struct es_rule *slots, uint32_t cap, uint32_t *idx, uint32_t n, int fam)
+static void rand_base(struct es_cmd_rule *slots, uint32_t cap, uint32_t *idx, uint32_t n, int fam)
 {
 	uint32_t *perm = malloc(cap * sizeof(*perm));
 	assert_non_null(perm);
@@ -177,8 +177,8 @@ static void rand_base(struct es_rule *slots, uint32_t cap, uint32_t *idx, uint32
 	memset(slots, 0, cap * sizeof(*slots));
 	for (uint32_t j = 0; j < n; j++) {
 		idx[j] = perm[j];
-		rand_rule(&slots[idx[j]].c, fam);
-		slots[idx[j]].c.prio = 100 + j;
+		rand_rule(&slots[idx[j]], fam);
+		slots[idx[j]].prio = 100 + j;
 	}
 	free(perm);
 }
@@ -188,7 +188,7 @@ static void rand_base(struct es_rule *slots, uint32_t cap, uint32_t *idx, uint32
 static void ovl__random_sets_report_exactly_the_overlapping_later_rules(void **state)
 {
 	enum { SETS = 400, MAXN = 300, SPARE = 40, QUERIES = 60 };
-	struct es_rule *slots = malloc((MAXN + SPARE) * sizeof(*slots));
+	struct es_cmd_rule *slots = malloc((MAXN + SPARE) * sizeof(*slots));
 	uint32_t *idx = malloc(MAXN * sizeof(*idx));
 	uint64_t total = 0, pairs = 0;
 	(void)state;
@@ -208,7 +208,7 @@ static void ovl__random_sets_report_exactly_the_overlapping_later_rules(void **s
 			uint32_t from;
 			if (n && rnd(2)) {   /* the use: a base rule at its position */
 				from = rnd(n);
-				c = slots[idx[from]].c;
+				c = slots[idx[from]];
 			} else {
 				rand_rule(&c, 3);
 				from = rnd(4) == 0 ? 0 : rnd(n + 2);
@@ -230,7 +230,7 @@ static void ovl__random_sets_report_exactly_the_overlapping_later_rules(void **s
 static void ovl__a_crowded_base_of_nested_prefixes_is_reported_exactly(void **state)
 {
 	enum { N = 6000 };
-	struct es_rule *slots = calloc(N, sizeof(*slots));
+	struct es_cmd_rule *slots = calloc(N, sizeof(*slots));
 	uint32_t *idx = malloc(N * sizeof(*idx));
 	struct es_ovl *o;
 	(void)state;
@@ -238,7 +238,7 @@ static void ovl__a_crowded_base_of_nested_prefixes_is_reported_exactly(void **st
 	assert_non_null(idx);
 	srand(7);
 	for (uint32_t j = 0; j < N; j++) {
-		struct es_cmd_rule *r = &slots[j].c;
+		struct es_cmd_rule *r = &slots[j];
 		idx[j] = j;
 		rand_rule(r, (int)rnd(2));
 		if (rnd(2)) {   /* one of few dst prefixes, nested */
@@ -266,9 +266,9 @@ static void ovl__a_crowded_base_of_nested_prefixes_is_reported_exactly(void **st
 	assert_non_null(o);
 	for (int q = 0; q < 300; q++) {
 		uint32_t from = rnd(N);
-		check_query(o, slots, idx, N, &slots[idx[from]].c, from);
+		check_query(o, slots, idx, N, &slots[idx[from]], from);
 		from = rnd(N / 4);
-		check_query(o, slots, idx, N, &slots[idx[rnd(N)]].c, from);
+		check_query(o, slots, idx, N, &slots[idx[rnd(N)]], from);
 	}
 	es_ovl_free(o);
 	free(slots);
@@ -277,7 +277,7 @@ static void ovl__a_crowded_base_of_nested_prefixes_is_reported_exactly(void **st
 
 static void ovl__edges_empty_last_position_zero_prefixes_and_bare_queries(void **state)
 {
-	struct es_rule slots[8] = { 0 };
+	struct es_cmd_rule slots[8] = { 0 };
 	uint32_t idx[8] = { 7, 6, 5, 4, 3, 2, 1, 0 };
 	struct es_cmd_rule bare, c;
 	struct es_ovl *o;
@@ -295,11 +295,11 @@ static void ovl__edges_empty_last_position_zero_prefixes_and_bare_queries(void *
 	 * v4 ue /0 + src /32, v6 dst /128, v4 dst 11/8 */
 	memset(slots, 0, sizeof(slots));
 	for (int j = 0; j < 8; j++) {
-		struct es_cmd_rule *r = &slots[idx[j]].c;
+		struct es_cmd_rule *r = &slots[idx[j]];
 		r->prio = (uint32_t)(10 + j);
 		r->sport_hi = r->dport_hi = 65535;
 	}
-#define R(j) (&slots[idx[j]].c)
+#define R(j) (&slots[idx[j]])
 	R(0)->has_dst = 1;                      /* 0.0.0.0/0 */
 	R(1)->has_dst = 1;                      /* ::/0 */
 	R(1)->dst.v6 = 1;

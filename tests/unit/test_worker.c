@@ -27,6 +27,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include "config.h"
 #include "es.h"
 #include "parse.h"
 #include "worker.h"

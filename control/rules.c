@@ -123,7 +123,7 @@ struct lent {
 
 struct merge {
 	pthread_t th;
-	const struct es_rule *slots;
+	const struct es_cmd_rule *defs;
 	uint32_t *idx, n;
 	int socket;
 	struct es_acl acl;
@@ -140,6 +140,7 @@ struct merge {
 static struct {
 	int init;
 	struct es_rule *slots;       /* == es_tables_live->rules */
+	struct es_cmd_rule *defs;    /* == es_tables_live->rule_defs */
 	uint32_t cap;                /* slots */
 	struct slot_st *st;
 	uint32_t *free_l, n_free;
@@ -277,7 +278,7 @@ static void set_live(uint32_t s, int on)
 	if (R.st[s].live == on)
 		return;
 	R.st[s].live = (uint8_t)on;
-	df_count(&R.slots[s].c, on ? 1 : -1);
+	df_count(&R.defs[s], on ? 1 : -1);
 }
 
 /* ---- the batch log ---- */
@@ -475,7 +476,7 @@ static void vis_add(struct es_dn *d)
 static int d_add(uint32_t s)
 {
 	struct slot_st *st = &R.st[s];
-	const struct es_cmd_rule *c = &R.slots[s].c;
+	const struct es_cmd_rule *c = &R.defs[s];
 	int fams = es_rule_fams(c);
 	uint64_t W = gen_next();
 	struct es_dn *made[2] = { NULL, NULL };
@@ -769,7 +770,7 @@ static int install(uint32_t *idx, uint32_t n, const struct es_acl *acl,
 		if (R.st[x].live)
 			continue;
 		n_tomb++;
-		es_ovl_query(ovl, R.slots, idx, &R.slots[x].c, j, mark_live, idx);
+		es_ovl_query(ovl, R.defs, idx, &R.defs[x], j, mark_live, idx);
 	}
 	/* from the old D to the new one, at the next generation */
 	R.n_log = 0;
@@ -841,8 +842,8 @@ static void *merge_main(void *arg)
 	 * what is left (per-thread nice on Linux; failure only costs speed) */
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), m->nice);
 	t0 = rte_rdtsc();
-	m->rc = es_acl_build(m->slots, m->idx, m->n, m->socket, &m->acl, m->err);
-	if (m->rc == 0 && (m->ovl = es_ovl_build(m->slots, m->idx, m->n)) == NULL) {
+	m->rc = es_acl_build(m->defs, m->idx, m->n, m->socket, &m->acl, m->err);
+	if (m->rc == 0 && (m->ovl = es_ovl_build(m->defs, m->idx, m->n)) == NULL) {
 		snprintf(m->err, ES_ERR_MAX, "out of memory for the overlap index");
 		es_acl_free(&m->acl);
 		m->rc = -1;
@@ -898,7 +899,7 @@ static void merge_start(void)
 		free(m);
 		return;
 	}
-	m->slots = R.slots;
+	m->defs = R.defs;
 	m->socket = (int)rte_socket_id();
 	m->nice = merge_nice;
 	/* created from the control thread: it runs on the main lcore's
@@ -955,12 +956,12 @@ static int rebuild_now(char err[ES_ERR_MAX])
 		snprintf(err, ES_ERR_MAX, "out of memory for the rule tables");
 		return -1;
 	}
-	if (es_acl_build(R.slots, idx, n, (int)rte_socket_id(), &acl, err)) {
+	if (es_acl_build(R.defs, idx, n, (int)rte_socket_id(), &acl, err)) {
 		snap_clear(idx, n);
 		free(idx);
 		return -1;
 	}
-	ovl = es_ovl_build(R.slots, idx, n);
+	ovl = es_ovl_build(R.defs, idx, n);
 	if (ovl == NULL) {
 		snprintf(err, ES_ERR_MAX, "out of memory for the overlap index");
 	} else if (install(idx, n, &acl, ovl, err) == 0) {
@@ -984,6 +985,7 @@ struct uop {
 /* Fill slot s from c, resolving app names. */
 static int fill_slot(uint32_t s, const struct es_cmd_rule *c, char err[ES_ERR_MAX])
 {
+	R.defs[s] = *c;
 	return es_rule_from_cmd(es_tables_live, c, &R.slots[s], err);
 }
 
@@ -993,7 +995,7 @@ static void undo_ops(const struct uop *log, unsigned int n)
 	while (n--) {
 		const struct uop *u = &log[n];
 		if (u->new_slot != UINT32_MAX) {
-			uint32_t prio = R.slots[u->new_slot].c.prio;
+			uint32_t prio = R.slots[u->new_slot].prio;
 			if (u->old_slot != UINT32_MAX) {
 				void **node = tfind_prio(prio);
 				*node = tkey(prio, u->old_slot);
@@ -1004,7 +1006,7 @@ static void undo_ops(const struct uop *log, unsigned int n)
 			set_live(u->new_slot, 0);
 			slot_release(u->new_slot);
 		} else {
-			uint32_t prio = R.slots[u->old_slot].c.prio;
+			uint32_t prio = R.slots[u->old_slot].prio;
 			tsearch(tkey(prio, u->old_slot), &R.tree, tcmp);
 			R.n_live++;
 		}
@@ -1094,7 +1096,7 @@ static int on_death(uint32_t o)
 	if (!R.st[o].base)
 		return 0;
 	oom = 0;
-	es_ovl_query(R.ovl, R.slots, R.base, &R.slots[o].c, R.st[o].bpos, add_live, &oom);
+	es_ovl_query(R.ovl, R.defs, R.base, &R.defs[o], R.st[o].bpos, add_live, &oom);
 	return oom ? -1 : 0;
 }
 
@@ -1240,12 +1242,6 @@ uint32_t es_rules_slots(uint32_t rules_max)
 	return rules_max + h;
 }
 
-static int rule_cmp(const void *a, const void *b)
-{
-	const struct es_rule *x = a, *y = b;
-	return x->c.prio < y->c.prio ? -1 : x->c.prio > y->c.prio;
-}
-
 static void tfree_nothing(void *p)
 {
 	(void)p;
@@ -1307,13 +1303,19 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	uint32_t n = t->n_rules, cap = es_rules_slots(t->max_rules);
 	uint32_t nb = 1024;
 	struct es_rule *slots = NULL;
+	struct es_cmd_rule *defs = NULL;
 	struct es_acl acl = { 0 };
 
 	es_rules_fini();
-	qsort(t->rules, n, sizeof(t->rules[0]), rule_cmp);
+	for (uint32_t i = 0; i < n; i++)
+		es_rule_set(&t->rules[i], &t->rule_defs[i]);
+	if (es_rules_sort(t->rules, t->rule_defs, n)) {
+		snprintf(err, ES_ERR_MAX, "out of memory");
+		return -1;
+	}
 	for (uint32_t i = 1; i < n; i++) {
-		if (t->rules[i].c.prio == t->rules[i - 1].c.prio) {
-			snprintf(err, ES_ERR_MAX, "rule %u already exists", t->rules[i].c.prio);
+		if (t->rules[i].prio == t->rules[i - 1].prio) {
+			snprintf(err, ES_ERR_MAX, "rule %u already exists", t->rules[i].prio);
 			return -1;
 		}
 	}
@@ -1321,6 +1323,7 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	while (nb < cap)
 		nb <<= 1;
 	slots = rte_zmalloc("es_rules", (size_t)cap * sizeof(*slots), RTE_CACHE_LINE_SIZE);
+	defs = rte_zmalloc("es_rule_defs", (size_t)cap * sizeof(*defs), 0);
 	R.kill = rte_malloc("es_kill", (size_t)cap * sizeof(*R.kill), RTE_CACHE_LINE_SIZE);
 	R.bkt = rte_zmalloc("es_tss_bkt", (size_t)nb * sizeof(*R.bkt), RTE_CACHE_LINE_SIZE);
 	R.df = rte_zmalloc("es_dfilt", sizeof(*R.df), RTE_CACHE_LINE_SIZE);
@@ -1329,7 +1332,7 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	R.st = calloc(cap, sizeof(*R.st));
 	R.free_l = malloc((size_t)cap * sizeof(uint32_t));
 	R.base = malloc(((size_t)n + 1) * sizeof(uint32_t));
-	if (!slots || !R.kill || !R.bkt || !R.df || !R.dcnt[0] || !R.dcnt[1] ||
+	if (!slots || !defs || !R.kill || !R.bkt || !R.df || !R.dcnt[0] || !R.dcnt[1] ||
 	    !R.st || !R.free_l || !R.base) {
 		snprintf(err, ES_ERR_MAX,
 			 "out of memory for %u rule slots (raise EAL -m, or lower 'set rules-max')", cap);
@@ -1339,21 +1342,23 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 		R.kill[s] = ES_GEN_NEVER;
 	R.bmask = nb - 1;
 	memcpy(slots, t->rules, (size_t)n * sizeof(*slots));
+	memcpy(defs, t->rule_defs, (size_t)n * sizeof(*defs));
 	for (uint32_t i = 0; i < n; i++)
 		R.base[i] = i;
-	if (es_acl_build(slots, R.base, n, (int)rte_socket_id(), &acl, err))
+	if (es_acl_build(defs, R.base, n, (int)rte_socket_id(), &acl, err))
 		goto fail;
-	R.ovl = es_ovl_build(slots, R.base, n);
+	R.ovl = es_ovl_build(defs, R.base, n);
 	if (R.ovl == NULL) {
 		snprintf(err, ES_ERR_MAX, "out of memory for the rule overlap index");
 		goto fail;
 	}
 	R.slots = slots;
+	R.defs = defs;
 	R.cap = cap;
 	for (uint32_t i = 0; i < n; i++) {
 		R.st[i] = (struct slot_st){ .used = 1, .live = 1, .base = 1, .bpos = i };
-		df_count(&slots[i].c, 1);
-		if (tsearch(tkey(slots[i].c.prio, i), &R.tree, tcmp) == NULL) {
+		df_count(&defs[i], 1);
+		if (tsearch(tkey(slots[i].prio, i), &R.tree, tcmp) == NULL) {
 			snprintf(err, ES_ERR_MAX, "out of memory for the rule index");
 			goto fail;
 		}
@@ -1367,7 +1372,9 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 	R.quiet_ms = 100;
 	R.init = 1;
 	rte_free(t->rules);
+	rte_free(t->rule_defs);
 	t->rules = slots;
+	t->rule_defs = defs;
 	t->n_slots = cap;
 	t->acl = acl;
 	t->tss = NULL;
@@ -1379,6 +1386,7 @@ int es_rules_init(struct es_tables *t, char err[ES_ERR_MAX])
 fail:
 	es_acl_free(&acl);
 	rte_free(slots);
+	rte_free(defs);
 	state_forget();
 	return -1;
 }
@@ -1426,9 +1434,9 @@ bool es_rules_use_app(uint16_t app)
 		const struct es_rule *r = &R.slots[s];
 		if (!R.st[s].live)
 			continue;
-		if ((r->c.action == ES_ACT_LOCAL || r->c.action == ES_ACT_MIRROR) && r->app == app)
+		if ((r->action == ES_ACT_LOCAL || r->action == ES_ACT_MIRROR) && r->app == app)
 			return true;
-		if (r->c.action == ES_ACT_MIRROR && r->c.then_action == ES_ACT_LOCAL &&
+		if (r->action == ES_ACT_MIRROR && r->then_action == ES_ACT_LOCAL &&
 		    r->then_app == app)
 			return true;
 	}
@@ -1454,4 +1462,41 @@ void es_rules_stats(struct es_rules_stats *st)
 	}
 	st->gen = R.gen;
 	st->merging = R.m != NULL;
+}
+
+int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
+		     struct es_rule *r, char err[ES_ERR_MAX])
+{
+	memset(r, 0, sizeof(*r));
+	es_rule_set(r, c);
+	if (c->action == ES_ACT_LOCAL || c->action == ES_ACT_MIRROR) {
+		int a = es_app_find(t, c->app);
+		if (a < 0) {
+			snprintf(err, ES_ERR_MAX, "rule %u: no app named '%s'", c->prio, c->app);
+			return -1;
+		}
+		r->app = (uint16_t)a;
+	}
+	if (c->then_action == ES_ACT_LOCAL) {
+		int a = es_app_find(t, c->then_app);
+		if (a < 0) {
+			snprintf(err, ES_ERR_MAX, "rule %u: no app named '%s'", c->prio, c->then_app);
+			return -1;
+		}
+		r->then_app = (uint16_t)a;
+	}
+	return 0;
+}
+
+const struct es_cmd_rule *es_rule_def(const struct es_rule *r)
+{
+	return &R.defs[r - R.slots];
+}
+
+void es_rule_to_cmd(const struct es_rule *r, struct es_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->obj = ES_OBJ_RULE;
+	c->verb = ES_VERB_ADD;
+	c->u.rule = *es_rule_def(r);
 }

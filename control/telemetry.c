@@ -29,6 +29,7 @@
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_telemetry.h>
+#include "cmd.h"
 #include "es.h"
 #include "telemetry.h"
 #include "worker.h"

@@ -16,11 +16,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "cmd.h"
 #include "es.h"
 
 /*
  * Take over the rules the config loader put in t->rules[0..t->n_rules)
- * (t->max_rules entries, rte_malloc'd): sort them, check that PRIOs are
+ * and t->rule_defs (t->max_rules entries each, rte_malloc'd; the
+ * rules' fields but app and then_app are set here from rule_defs): sort them, check that PRIOs are
  * unique, move them into a slot array with room for updates (t->rules,
  * t->n_slots), build the base contexts and make t the table set this
  * module publishes changes from (t must become es_tables_live before the
@@ -110,6 +112,16 @@ void es_rules_settle(void);
 /* Forget all state (waits for a running merge first); the contexts and
  * slot array stay with the table set. For tests and benchmarks. */
 void es_rules_fini(void);
+
+/* A rule and its command (config.c, ctl.c, state.c). es_rule_def and
+ * es_rule_to_cmd: r from es_rules_foreach or es_rules_find (a slot of
+ * the live array); the rule as written is kept here, beside the slot. */
+const struct es_cmd_rule *es_rule_def(const struct es_rule *r);
+void es_rule_to_cmd(const struct es_rule *r, struct es_cmd *c);
+/* A rule from its command, its app names resolved against t's apps
+ * (-1 and err naming the rule when an app does not exist). */
+int es_rule_from_cmd(const struct es_tables *t, const struct es_cmd_rule *c,
+		     struct es_rule *r, char err[ES_ERR_MAX]);
 
 /* Slot array capacity es_rules_init gives for rules_max rules. */
 uint32_t es_rules_slots(uint32_t rules_max);

@@ -24,8 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "ctl.h"
+#include "entries.h"
 #include "rules.h"
+#include "state.h"
 
 /* Journal lines after which a new snapshot is written. */
 #define JOURNAL_COMPACT_LINES 200000
@@ -356,7 +357,8 @@ static uint64_t read_generation(const char *buf, size_t len, const char *word)
 
 /* Apply lines [from, to) of buf (line numbers first_line...) in batches
  * of at most RESTORE_CHUNK lines. */
-static int restore_snapshot(const char *buf, size_t len, char err[ES_ERR_MAX])
+static int restore_snapshot(es_state_apply_fn apply, const char *buf, size_t len,
+			    char err[ES_ERR_MAX])
 {
 	size_t off = 0;
 	unsigned int line_no = 1;
@@ -369,7 +371,7 @@ static int restore_snapshot(const char *buf, size_t len, char err[ES_ERR_MAX])
 			end = nl ? (size_t)(nl - buf) + 1 : len;
 			lines++;
 		}
-		if (es_ctl_exec(buf + off, end - off, false, false, NULL, e) != 0) {
+		if (apply(buf + off, end - off, e) != 0) {
 			unsigned long ln;
 			/* "line N: why" within the chunk -> the file's line */
 			if (sscanf(e, "line %lu:", &ln) == 1)
@@ -385,7 +387,8 @@ static int restore_snapshot(const char *buf, size_t len, char err[ES_ERR_MAX])
 	return 0;
 }
 
-static int restore_journal(const char *buf, size_t len, char err[ES_ERR_MAX])
+static int restore_journal(es_state_apply_fn apply, const char *buf, size_t len,
+			   char err[ES_ERR_MAX])
 {
 	size_t off = 0, batch = 0;
 	unsigned int line_no = 0, batch_line = 1, batches = 0;
@@ -397,7 +400,7 @@ static int restore_journal(const char *buf, size_t len, char err[ES_ERR_MAX])
 		line_no++;
 		if (l == sizeof(commit) - 1 && memcmp(buf + off, commit, l) == 0) {
 			char e[ES_ERR_MAX];
-			if (es_ctl_exec(buf + batch, off - batch, false, false, NULL, e) != 0) {
+			if (apply(buf + batch, off - batch, e) != 0) {
 				snprintf(err, ES_ERR_MAX, "%s: the batch of lines %u-%u: %s",
 					 jour_path, batch_line, line_no - 1, e);
 				return -1;
@@ -416,7 +419,7 @@ static int restore_journal(const char *buf, size_t len, char err[ES_ERR_MAX])
 	return 0;
 }
 
-int es_state_restore(char err[ES_ERR_MAX])
+int es_state_restore(es_state_apply_fn apply, char err[ES_ERR_MAX])
 {
 	char *snap = NULL, *jour = NULL;
 	size_t slen = 0, jlen = 0;
@@ -432,13 +435,13 @@ int es_state_restore(char err[ES_ERR_MAX])
 				 snap_path);
 			goto out;
 		}
-		if (restore_snapshot(snap, slen, err))
+		if (restore_snapshot(apply, snap, slen, err))
 			goto out;
 		if (access(jour_path, F_OK) == 0) {
 			if ((jour = read_file(jour_path, &jlen, err)) == NULL)
 				goto out;
 			if (read_generation(jour, jlen, "generation") == generation) {
-				if (restore_journal(jour, jlen, err))
+				if (restore_journal(apply, jour, jlen, err))
 					goto out;
 			}
 		}

@@ -28,26 +28,26 @@ struct es_ovl;
 int es_rules_overlap(const struct es_cmd_rule *a, const struct es_cmd_rule *b);
 
 /*
- * Build the index over the base rules slots[idx[j]].c, j in [0, n): idx
+ * Build the index over the base rules defs[idx[j]], j in [0, n): idx
  * lists the base in PRIO order and j is a rule's base position. Reads
- * slots and idx only during the call (es_ovl_query needs them again).
+ * defs and idx only during the call (es_ovl_query needs them again).
  * Returns the index (free with es_ovl_free), or NULL when out of memory.
  * n == 0 gives a valid, empty index. malloc only, no DPDK: any thread.
  */
-struct es_ovl *es_ovl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n);
+struct es_ovl *es_ovl_build(const struct es_cmd_rule *defs, const uint32_t *idx, uint32_t n);
 
 /*
  * Call fn(arg, j) for every base position j with from < j < n whose rule
  * overlaps c: exactly { j : from < j < n, es_rules_overlap(c,
- * slots[idx[j]].c) }, each j once, in no particular order. A from of n - 1
- * or more (by convention from = n for "none") reports nothing. slots and
+ * defs[idx[j]]) }, each j once, in no particular order. A from of n - 1
+ * or more (by convention from = n for "none") reports nothing. defs and
  * idx must be the arrays given to es_ovl_build, unchanged. c need not be
  * a rule of the base. fn must not free o. Cost: a few binary searches
  * plus the candidates of c's most selective address field (ue, src or
  * dst) and the rules lacking that field; a c without any address field
  * scans every j > from. Read-only on o: any thread.
  */
-void es_ovl_query(const struct es_ovl *o, const struct es_rule *slots, const uint32_t *idx,
+void es_ovl_query(const struct es_ovl *o, const struct es_cmd_rule *defs, const uint32_t *idx,
 		  const struct es_cmd_rule *c, uint32_t from,
 		  void (*fn)(void *arg, uint32_t j), void *arg);
 

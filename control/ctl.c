@@ -27,54 +27,15 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
-#include "../control/ctl_proto.h"
+#include "entries.h"
+#include "ctl_proto.h"
 #include "classify.h"
 #include "ctl.h"
 #include "encap.h"
 #include "parse.h"
 #include "rules.h"
+#include "state.h"
 #include "worker.h"
-
-/* ---- output buffer ---- */
-
-void es_ob_printf(struct es_obuf *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	if (o == NULL || o->oom)
-		return;
-	for (;;) {
-		size_t room = o->cap - o->len;
-		va_start(ap, fmt);
-		n = vsnprintf(o->p ? o->p + o->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if ((size_t)n < room) {
-			o->len += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = o->cap ? o->cap * 2 : 4096;
-			char *p;
-			while (cap - o->len <= (size_t)n)
-				cap *= 2;
-			p = realloc(o->p, cap);
-			if (p == NULL) {
-				o->oom = true;
-				return;
-			}
-			o->p = p;
-			o->cap = cap;
-		}
-	}
-}
-
-void es_ob_free(struct es_obuf *o)
-{
-	free(o->p);
-	memset(o, 0, sizeof(*o));
-}
 
 /* ---- printers: one per object, text (the input's words) or JSON ---- */
 
@@ -915,7 +876,7 @@ static int stage_rules(struct batch *b, char err[ES_ERR_MAX])
 		u->has_key = 1;
 		if ((r = es_rules_find(prios[i])) != NULL) {
 			u->verb = ES_VERB_CHANGE;  /* ADD if the batch deletes it */
-			u->u.rule = r->c;
+			u->u.rule = *es_rule_def(r);
 		} else {
 			u->verb = ES_VERB_DEL;     /* skipped if the batch leaves none */
 			u->u.rule.prio = prios[i];
@@ -1094,6 +1055,11 @@ struct pline {
 	struct es_cmd c;
 	unsigned int line;
 };
+
+int es_ctl_replay(const char *text, size_t len, char err[ES_ERR_MAX])
+{
+	return es_ctl_exec(text, len, false, false, NULL, err);
+}
 
 int es_ctl_exec(const char *text, size_t len, bool json, bool journal,
 		struct es_obuf *out, char err[ES_ERR_MAX])

@@ -27,9 +27,12 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include "../control/ctl_proto.h"
+#include "config.h"
+#include "entries.h"
+#include "ctl_proto.h"
 #include "classify.h"
 #include "ctl.h"
+#include "state.h"
 #include "mem.h"
 #include "es.h"
 #include "port.h"
@@ -297,7 +300,7 @@ int main(int argc, char **argv)
 		if (es_config_skip_state)
 			printf("edgesteer: restoring apps, sessions and rules from %s (the config's are not used)\n",
 			       state);
-		if (es_state_restore(err) != 0)
+		if (es_state_restore(es_ctl_replay, err) != 0)
 			rte_exit(EXIT_FAILURE, "state not restored: %s\n", err);
 		t = es_tables_live;
 	}

@@ -295,7 +295,7 @@ void es_ovl_free(struct es_ovl *o)
 	free(o);
 }
 
-struct es_ovl *es_ovl_build(const struct es_rule *slots, const uint32_t *idx, uint32_t n)
+struct es_ovl *es_ovl_build(const struct es_cmd_rule *defs, const uint32_t *idx, uint32_t n)
 {
 	struct es_ovl *o = calloc(1, sizeof(*o));
 	uint32_t cnt[F_NUM][2] = { { 0 } }, wcnt[F_NUM][4] = { { 0 } };
@@ -304,7 +304,7 @@ struct es_ovl *es_ovl_build(const struct es_rule *slots, const uint32_t *idx, ui
 	o->n = n;
 	/* two passes over the rules, all fields at once: count, then fill */
 	for (uint32_t j = 0; j < n; j++) {
-		const struct es_cmd_rule *r = &slots[idx[j]].c;
+		const struct es_cmd_rule *r = &defs[idx[j]];
 		int fams = es_rule_fams(r);
 		for (int f = 0; f < F_NUM; f++) {
 			const struct es_addr *a = field_of(r, f);
@@ -326,7 +326,7 @@ struct es_ovl *es_ovl_build(const struct es_rule *slots, const uint32_t *idx, ui
 				goto fail;
 	}
 	for (uint32_t j = 0; j < n; j++) {
-		const struct es_cmd_rule *r = &slots[idx[j]].c;
+		const struct es_cmd_rule *r = &defs[idx[j]];
 		int fams = es_rule_fams(r);
 		for (int f = 0; f < F_NUM; f++) {
 			struct field *fl = &o->f[f];
@@ -392,11 +392,11 @@ static void plan_field(const struct es_ovl *o, const struct es_cmd_rule *c, int 
 
 #define EMIT(j) do {                                                     \
 		uint32_t j_ = (j);                                       \
-		if (es_rules_overlap(c, &slots[idx[j_]].c))              \
+		if (es_rules_overlap(c, &defs[idx[j_]]))              \
 			fn(arg, j_);                                     \
 	} while (0)
 
-void es_ovl_query(const struct es_ovl *o, const struct es_rule *slots, const uint32_t *idx,
+void es_ovl_query(const struct es_ovl *o, const struct es_cmd_rule *defs, const uint32_t *idx,
 		  const struct es_cmd_rule *c, uint32_t from,
 		  void (*fn)(void *arg, uint32_t j), void *arg)
 {

@@ -12,17 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "es.h"
-
-/* A growing output buffer; oom is set (and text dropped) when it cannot
- * grow. */
-struct es_obuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-void es_ob_printf(struct es_obuf *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void es_ob_free(struct es_obuf *o);
+#include "obuf.h"
 
 /* The control socket's client time-outs (--ctl-idle-timeout,
  * --ctl-send-timeout), milliseconds: their defaults and range. */
@@ -69,28 +59,8 @@ int es_ctl_exec(const char *text, size_t len, bool json, bool journal,
 int es_ctl_apply(const struct es_cmd *const *c, unsigned int n,
 		 unsigned int *failed, char err[ES_ERR_MAX]);
 
-/* state.c: persistence of apps, sessions, rules and run-time neighbours.
- * FILE holds a snapshot (config lines), FILE.journal the batches applied
- * since, each ending in a "#commit" line. */
-int es_state_init(const char *path, bool sync_writes);
-bool es_state_enabled(void);
-/* Is there a saved state to restore (the snapshot file exists)? */
-bool es_state_exists(void);
-/* Apply the snapshot, then every committed journal batch; then write a
- * fresh snapshot. Before the workers start. */
-int es_state_restore(char err[ES_ERR_MAX]);
-/* Append one applied batch (canonical lines) to the journal. */
-int es_state_journal(const char *lines, size_t len, char err[ES_ERR_MAX]);
-/* Write the live state as a new snapshot (atomically) and empty the
- * journal. */
-int es_state_snapshot(char err[ES_ERR_MAX]);
-/* The canonical lines of the live apps, sessions, rules (sorted by
- * name, id, priority), and their FNV-1a 64-bit digest. */
-int es_state_lines(struct es_obuf *o);
-uint64_t es_state_digest(uint64_t *n_lines);
-
-/* Neighbours that came from the config (the rest were added at run time
- * and belong to the saved state). Set after the config is loaded. */
-extern uint32_t es_neigh_config;
+/* es_ctl_exec of a replayed batch (no journal, no output): what
+ * es_state_restore (state.h) is given to apply the saved state with. */
+int es_ctl_replay(const char *text, size_t len, char err[ES_ERR_MAX]);
 
 #endif
