@@ -49,9 +49,9 @@ PROBES    := es-jitter es-memlat es-coreprobe
 
 .PHONY: all deps test demo perf perf-ctl soak restart-bench clean
 all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES:%=$(BUILD)/%) $(UNIT_BIN) $(SAN_BIN)
-# the grammar fuzzer (clang, libFuzzer) is part of every build
+# the fuzzers (clang, libFuzzer) are part of every build
 .PHONY: fuzz fuzz-long
-all: $(BUILD)/fuzz/fuzz_cmd
+all: $(BUILD)/fuzz/fuzz_cmd $(BUILD)/fuzz/fuzz_rx
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -136,13 +136,36 @@ $(FUZZ_BIN): tests/fuzz/fuzz_cmd.c control/cmd.c control/cmd.h
 		-O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Icontrol -o $@ tests/fuzz/fuzz_cmd.c control/cmd.c
 
-fuzz: $(FUZZ_BIN)
+# The rx-path fuzzer (docs/reliability.md "Fuzzing the rx path"): the
+# parsers and es_process_burst on ring ports, the data plane's objects
+# built again by clang with -fsanitize=fuzzer-no-link,address,undefined
+# under $(BUILD)/fuzzobj/; EAL runs inside (--no-huge).
+FUZZ_RX     := $(BUILD)/fuzz/fuzz_rx
+FUZZ_RX_ASAN ?= detect_leaks=0
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJ    := $(LIB_OBJ:$(BUILD)/%=$(BUILD)/fuzzobj/%)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API \
+	$(filter-out -Wno-format-truncation,$(WARN)) -Idataplane -Icontrol -O1 -g -MMD -MP
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CCFZ  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(DPDK_CFLAGS) -c $< -o $@
+$(FUZZ_RX): $(BUILD)/fuzzobj/tests/fuzz/fuzz_rx.o $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ  $@"
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lm
 
-fuzz-long: deps $(FUZZ_BIN)
+fuzz: $(FUZZ_BIN) $(FUZZ_RX)
+
+fuzz-long: deps $(FUZZ_BIN) $(FUZZ_RX)
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -dict=tests/fuzz/cmd.dict \
 		-artifact_prefix=$(BUILD)/fuzz/artifacts/ \
 		$(BUILD)/fuzz/corpus tests/fuzz/corpus
+	@mkdir -p $(BUILD)/fuzz/corpus_rx
+	ASAN_OPTIONS=$(FUZZ_RX_ASAN) $(FUZZ_RX) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/artifacts/ \
+		$(BUILD)/fuzz/corpus_rx tests/fuzz/corpus_rx
 
 deps:
 	@scripts/deps.sh
