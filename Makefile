@@ -38,12 +38,12 @@ UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/t
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
-# the DPDK suite that runs bursts through es_process_burst, again with the
-# data plane's objects under UndefinedBehaviorSanitizer (no ASan: EAL maps
-# its memory itself); its objects go to $(BUILD)/san/
-UBSAN       := -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# the DPDK suites again, with the data plane's objects, under ASan + UBSan
+# (EAL with --no-huge: its memory is one anonymous mapping, which ASan
+# leaves alone, and it frees what it mallocs or keeps it reachable, so
+# LeakSanitizer stays on); their objects go to $(BUILD)/san/.
 SAN_LIB_OBJ := $(LIB_OBJ:$(BUILD)/%=$(BUILD)/san/%)
-SAN_BIN     += $(BUILD)/tests-san/test_worker
+SAN_BIN     += $(UNIT_DPDK:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 PROBES    := es-jitter es-memlat es-coreprobe
 
@@ -113,11 +113,13 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJ)
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	@echo "  CCUB  $<"
-	$(Q)$(CC) $(CFLAGS) -O1 $(UBSAN) $(DPDK_CFLAGS) -c $< -o $@
-$(BUILD)/tests-san/test_worker: $(BUILD)/san/tests/unit/test_worker.o $(SAN_LIB_OBJ)
+	@echo "  CCSAN $<"
+	$(Q)$(CC) $(CFLAGS) -O1 $(SAN) $(DPDK_CFLAGS) -c $< -o $@
+$(BUILD)/tests-san/test_classify $(BUILD)/tests-san/test_rules $(BUILD)/tests-san/test_rules_ovl: $(BUILD)/san/tests/unit/rule_ref.o
+$(BUILD)/tests-san/test_worker: TEST_LIBS := -lrte_net_ring
+$(UNIT_DPDK:%=$(BUILD)/tests-san/test_%): $(BUILD)/tests-san/test_%: $(BUILD)/san/tests/unit/test_%.o $(SAN_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(UBSAN) -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lcmocka -lm
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(DPDK_LIBS) $(TEST_LIBS) -lcmocka -lm
 
 $(BUILD)/tests-san/test_%: tests/unit/test_%.c $(PURE_SRC)
 	@mkdir -p $(dir $@)
@@ -141,7 +143,6 @@ $(FUZZ_BIN): tests/fuzz/fuzz_cmd.c control/cmd.c control/cmd.h
 # built again by clang with -fsanitize=fuzzer-no-link,address,undefined
 # under $(BUILD)/fuzzobj/; EAL runs inside (--no-huge).
 FUZZ_RX     := $(BUILD)/fuzz/fuzz_rx
-FUZZ_RX_ASAN ?= detect_leaks=0
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_OBJ    := $(LIB_OBJ:$(BUILD)/%=$(BUILD)/fuzzobj/%)
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API \
@@ -163,7 +164,7 @@ fuzz-long: deps $(FUZZ_BIN) $(FUZZ_RX)
 		-artifact_prefix=$(BUILD)/fuzz/artifacts/ \
 		$(BUILD)/fuzz/corpus tests/fuzz/corpus
 	@mkdir -p $(BUILD)/fuzz/corpus_rx
-	ASAN_OPTIONS=$(FUZZ_RX_ASAN) $(FUZZ_RX) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	$(FUZZ_RX) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		-artifact_prefix=$(BUILD)/fuzz/artifacts/ \
 		$(BUILD)/fuzz/corpus_rx tests/fuzz/corpus_rx
 

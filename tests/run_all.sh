@@ -50,12 +50,12 @@ fi
 
 # the rx-path fuzzer (libFuzzer + ASan/UBSan; docs/reliability.md "Fuzzing
 # the rx path"): parsers and es_process_burst on ring ports, every input
-# accounted for; a short run from the seed corpus, one suite. EAL's own
-# allocations at exit are not ours to free: leak detection off.
+# accounted for; a short run from the seed corpus, one suite. A crash
+# input is kept under $BUILD/fuzz/artifacts/ to replay: fuzz_rx FILE
 if [ -x "$BUILD/fuzz/fuzz_rx" ]; then
 	echo "== fuzz/fuzz_rx"
 	mkdir -p "$LOG/corpus_rx" "$BUILD/fuzz/artifacts"
-	ASAN_OPTIONS=detect_leaks=0 timeout 120 "$BUILD/fuzz/fuzz_rx" -runs=300000 \
+	timeout 120 "$BUILD/fuzz/fuzz_rx" -runs=300000 \
 		-max_total_time=20 -print_final_stats=1 \
 		-artifact_prefix="$BUILD/fuzz/artifacts/" \
 		"$LOG/corpus_rx" tests/fuzz/corpus_rx > "$LOG/out" 2>&1
