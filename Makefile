@@ -50,7 +50,7 @@ PROBES    := es-jitter es-memlat es-coreprobe
 .PHONY: all deps test demo perf perf-ctl soak restart-bench clean
 all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES:%=$(BUILD)/%) $(UNIT_BIN) $(SAN_BIN)
 # the fuzzers (clang, libFuzzer) are part of every build
-.PHONY: fuzz fuzz-long
+.PHONY: fuzz fuzz-long fuzz-cov
 all: $(BUILD)/fuzz/fuzz_cmd $(BUILD)/fuzz/fuzz_rx
 
 $(BUILD)/%.o: %.c
@@ -155,6 +155,28 @@ $(FUZZ_RX): $(BUILD)/fuzzobj/tests/fuzz/fuzz_rx.o $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ  $@"
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lm
+
+# Line coverage of the rx path by a corpus (clang source coverage, no
+# sanitizer): make fuzz-cov [CORPUS="dir ..."]; report on stdout and
+# $(BUILD)/fuzzcov/report.txt
+CORPUS       ?= tests/fuzz/corpus_rx
+FUZZ_COV_OBJ := $(LIB_OBJ:$(BUILD)/%=$(BUILD)/fuzzcov/%)
+RX_PATH_SRC  := dataplane/parse.c dataplane/worker.c dataplane/path.c dataplane/encap.c \
+	dataplane/frag.c dataplane/session.c dataplane/classify.c
+$(BUILD)/fuzzcov/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CCCOV $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -fprofile-instr-generate \
+		-fcoverage-mapping $(DPDK_CFLAGS) -c $< -o $@
+$(BUILD)/fuzzcov/fuzz_rx: $(BUILD)/fuzzcov/tests/fuzz/fuzz_rx.o $(FUZZ_COV_OBJ)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lm
+fuzz-cov: $(BUILD)/fuzzcov/fuzz_rx
+	@rm -f $(BUILD)/fuzzcov/*.profraw
+	LLVM_PROFILE_FILE=$(BUILD)/fuzzcov/rx.profraw $(BUILD)/fuzzcov/fuzz_rx -runs=0 $(CORPUS) \
+		> $(BUILD)/fuzzcov/run.log 2>&1
+	llvm-profdata merge -o $(BUILD)/fuzzcov/rx.profdata $(BUILD)/fuzzcov/rx.profraw
+	llvm-cov report $(BUILD)/fuzzcov/fuzz_rx -instr-profile=$(BUILD)/fuzzcov/rx.profdata \
+		$(RX_PATH_SRC) | tee $(BUILD)/fuzzcov/report.txt
 
 fuzz: $(FUZZ_BIN) $(FUZZ_RX)
 
