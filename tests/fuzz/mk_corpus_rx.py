@@ -100,10 +100,34 @@ def frames():
     big = ul(IP(src=ue, dst="10.200.1.1") / UDP(sport=5000, dport=4100) / Raw(b"f" * 300))
     out["frag4"] = [rec(N3, Ether(src=MAC_GNB, dst=MAC_N3) / f)
                     for f in fragment(big[IP], fragsize=128)]
-    big6 = (IPv6(src=GNB6, dst=N3A6) / IPv6ExtHdrFragment() / UDP(sport=2152, dport=2152) /
+    big6 = (IPv6(src=GNB6, dst=N3A6) / IPv6ExtHdrFragment(id=0x1234) / UDP(sport=2152, dport=2152) /
             GTP_U_Header(teid=0x103, E=1, next_ex=0x85) / GTPPDUSessionContainer(type=1, QFI=9) /
             IPv6(src=ue6, dst="2001:db8:200::1") / UDP() / Raw(b"g" * 300))
     out["frag6"] = [rec(N3, Ether(src=MAC_GNB, dst=MAC_N3) / f) for f in fragment6(big6, 200)]
+    # what random mutation reaches late: a relay to the cloud whose chain
+    # holds a type 01xxxxxx header (stripped) before the container; a
+    # mirror whose copy cannot be routed (TTL 1); a bad inner IPv4
+    # checksum and an IPv6 link-local destination toward an app; Echo
+    # Response, Supported Extension Headers, an End Marker on N3, a
+    # G-PDU without T-PDU; a frame longer than one mbuf (a chain)
+    udp_ext = bytes([1, 0x08, 0x68, 0x85])       # UDP Port ext, next = PSC
+    psc_ul = bytes([1, 0x10, 0x09, 0x00])        # PSC UL QFI 9, next = none
+    inner = bytes(IP(src=ue, dst="8.8.8.8") / UDP(sport=1, dport=2) / Raw(b"e" * 8))
+    gext = struct.pack("!BBHIHBB", 0x34, 255, 4 + 8 + len(inner), 0x100, 0, 0, 0x40) + udp_ext + psc_ul + inner
+    out["ul_cloud_ext_stripped"] = [rec(N3, Ether(src=MAC_GNB, dst=MAC_N3) / IP(src=GNB, dst=N3A) /
+                                        UDP(sport=2152, dport=2152) / Raw(gext))]
+    out["ul_mirror_ttl1"] = [rec(N3, ul(IP(src=ue, dst="203.0.113.9", ttl=1) / UDP(sport=1, dport=2)))]
+    bad = IP(bytes(IP(src=ue, dst="10.200.1.1") / UDP(sport=5000, dport=4100)))
+    bad.chksum ^= 0x1234
+    out["ul_inner_cksum"] = [rec(N3, ul(bad))]
+    out["ul6_link_scope"] = [rec(N3, ul(IPv6(src="fe80::1", dst="2001:db8:200::1") / UDP(), teid=0x103))]
+    gtp_hdr = Ether(src=MAC_GNB, dst=MAC_N3) / IP(src=GNB, dst=N3A) / UDP(sport=2152, dport=2152)
+    out["echo_resp"] = [rec(N3, gtp_hdr / GTP_U_Header(gtp_type=2, S=1, seq=7) / Raw(b"\x0e\x00"))]
+    out["supp_ext"] = [rec(N3, gtp_hdr / GTP_U_Header(gtp_type=31) / Raw(b"\x8d\x01\x85"))]
+    out["end_marker_n3"] = [rec(N3, gtp_hdr / GTP_U_Header(gtp_type=254, teid=0x100))]
+    out["gpdu_empty"] = [rec(N3, gtp_hdr / GTP_U_Header(teid=0x100))]
+    out["ul_multiseg"] = [rec(N3, ul(IP(src=ue, dst="10.200.1.1") / UDP(sport=5000, dport=4100) /
+                                      Raw(b"j" * 2400)))]
     # a mixed burst of more than ES_BURST frames over every port
     mixed = []
     for k in ("ul_local", "ul_cloud", "dl_app", "ul_mirror_cloud", "dl_cloud", "arp",
