@@ -61,7 +61,7 @@ if [ -x "$BUILD/fuzz/fuzz_rx" ]; then
 		"$LOG/corpus_rx" tests/fuzz/corpus_rx > "$LOG/out" 2>&1
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
-		grep -E '^#[0-9]+ +DONE|^Done [0-9]+ runs|average_exec_per_sec' "$LOG/out"
+		grep -E '^#[0-9]+[[:space:]]+DONE|^Done [0-9]+ runs|average_exec_per_sec' "$LOG/out"
 		add fuzz/fuzz_rx 1 0
 	else
 		tail -40 "$LOG/out"
