@@ -26,7 +26,9 @@
  *        icmp_time_exceeded_tx + gtpu_end_marker_tx
  *          = tx + (sum of DROP counters) + frag_merged + held,
  *      held being the fragments reassembly took in; the frames the tx
- *      rings got must number tx; once they are freed and reassembly's
+ *      rings got must number tx, each one segment and well formed as
+ *      the parsers see it (a gNB's or the cloud's: Ethernet, IP, UDP and
+ *      GTP-U; an app's: Ethernet and IP); once they are freed and reassembly's
  *      table expired (its fragments count as drop_frag_timeout), the
  *      identity holds with held 0 and the mbuf pool has every mbuf back
  *      (no leak; a double free shows as more mbufs free than the pool
@@ -138,6 +140,35 @@ static uint32_t pool_in_use(void)
 	return s.in_use;
 }
 
+/* A frame the data plane sent is well formed as the parsers see it:
+ * Ethernet, then ARP or IPv4 (header checksum right) / IPv6 whose length
+ * fits the frame; GTP-U sent to a gNB or the cloud parses as GTP-U. */
+static void check_sent(int port, const struct rte_mbuf *m)
+{
+	struct es_outer o;
+	struct es_gtpu g;
+	int rc;
+	CHECK(m->nb_segs == 1 && m->data_len == m->pkt_len,
+	      "sent a chain of %u segments", m->nb_segs);
+	rc = es_parse_outer(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, true, &o);
+	/* toward an app goes the UE's packet as it came (routed: TTL and
+	 * checksum updated, L4 and IPv6 extension headers untouched), so
+	 * there only Ethernet and the IPv4 / IPv6 header must be right;
+	 * toward a gNB or the cloud the outer headers are ours: all of it */
+	if (port == P_LAN && rc >= ES_CNT_NOT_LOCAL && rc <= ES_CNT_ROLE)
+		rc = ES_CNT_NONE;
+	if (port == P_LAN && rc == ES_CNT_IP6_EXT)
+		rc = ES_CNT_NONE;
+	CHECK(rc == ES_CNT_NONE || rc == ES_CNT_NOT_LOCAL,
+	      "frame sent on port %d does not parse: %s", port, es_cnt_desc[rc].name);
+	if (rc == ES_CNT_NONE && o.kind == ES_K_GTPU && port != P_LAN) {
+		rc = es_parse_gtpu(rte_pktmbuf_mtod(m, const uint8_t *) + o.l4_off + 8,
+				   o.ip_end - o.l4_off - 8u, &g);
+		CHECK(rc == ES_CNT_NONE, "GTP-U sent on port %d does not parse: %s",
+		      port, es_cnt_desc[rc].name);
+	}
+}
+
 /* Free what the tx rings got; their number. */
 static uint64_t drain_tx(void)
 {
@@ -150,6 +181,7 @@ static uint64_t drain_tx(void)
 			for (unsigned int i = 0; i < k; i++) {
 				CHECK(m[i]->pkt_len >= 14 && m[i]->pkt_len <= MAX_FRAME + 256,
 				      "sent frame of %u bytes", m[i]->pkt_len);
+				check_sent(p, m[i]);
 				rte_pktmbuf_free(m[i]);
 			}
 			n += k;
