@@ -5,8 +5,11 @@
  *
  *     [port] [length, 2 bytes big-endian] [length bytes of frame]
  *
- * (port modulo 3: n3 access, n9 core, lan local; a length past the end
- * of the input takes what is left). For each input:
+ * (port: its low bits modulo 3 select n3 access, n9 core, lan local;
+ * bits 5-6 what the NIC says of the outer IPv4 checksum, as the mbuf's
+ * RX_IP_CKSUM flags: 0 unknown, 1 good, 2 bad, 3 none; bit 7 of the
+ * first frame's port byte turns 'set gtpu-padding' on for the input; a
+ * length past the end of the input takes what is left). For each input:
  *
  *  (a) the parsers (dataplane/parse.c), on an exact heap copy of each
  *      frame so that AddressSanitizer sees a read one byte too far:
@@ -311,8 +314,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	held0 = frag_held();
 	memcpy(before, w->cnt, sizeof(before));
 	w->last_rx_tsc = rte_rdtsc();
+	es_set.gtpu_padding = size > 0 && (data[0] & 0x80);
 	while (pos + 3 <= size && frames < MAX_FRAMES) {
-		uint8_t port = data[pos] % NPORTS;
+		static const uint64_t ck[4] = {
+			RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+			RTE_MBUF_F_RX_IP_CKSUM_BAD, RTE_MBUF_F_RX_IP_CKSUM_NONE,
+		};
+		uint8_t port = (data[pos] & 0x1f) % NPORTS;
+		uint64_t ol = ck[(data[pos] >> 5) & 3];
 		uint32_t len = ((uint32_t)data[pos + 1] << 8) | data[pos + 2];
 		pos += 3;
 		len = (uint32_t)RTE_MIN((size_t)len, size - pos);
@@ -324,7 +333,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (len > 0) {   /* a port never receives an empty frame */
 			bport = port;
-			burst[nb++] = mbuf_of(data + pos, len);
+			burst[nb] = mbuf_of(data + pos, len);
+			burst[nb++]->ol_flags |= ol;
 		}
 		pos += len;
 		frames++;
