@@ -128,6 +128,14 @@ def frames():
     out["gpdu_empty"] = [rec(N3, gtp_hdr / GTP_U_Header(teid=0x100))]
     out["ul_multiseg"] = [rec(N3, ul(IP(src=ue, dst="10.200.1.1") / UDP(sport=5000, dport=4100) /
                                       Raw(b"j" * 2400)))]
+    # with 'set gtpu-padding 1' (bit 7 of the first port byte): a GTP-U
+    # message shorter than its UDP payload, and a T-PDU shorter than the
+    # G-PDU, both relayed to the cloud
+    tpdu = bytes(IP(src=ue, dst="8.8.8.8") / UDP(sport=3, dport=4))
+    g = struct.pack("!BBHI", 0x30, 255, len(tpdu), 0x100) + tpdu
+    out["pad_gtpu"] = [rec(N3 | 0x80, gtp_hdr / Raw(g + b"\0" * 6))]
+    g = struct.pack("!BBHI", 0x30, 255, len(tpdu) + 6, 0x100) + tpdu + b"\0" * 6
+    out["pad_tpdu"] = [rec(N3 | 0x80, gtp_hdr / Raw(g))]
     # a mixed burst of more than ES_BURST frames over every port
     mixed = []
     for k in ("ul_local", "ul_cloud", "dl_app", "ul_mirror_cloud", "dl_cloud", "arp",
