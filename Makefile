@@ -196,6 +196,7 @@ deps:
 # One summary line over every suite: "N passed, N failed".
 test: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory fuzz
 	@tests/run_all.sh $(BUILD)
 
 # The benchmark suite: 6-9 minutes on a 2-vCPU VM; results under perf/results/, report in docs/perf.md.
