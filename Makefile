@@ -41,7 +41,10 @@ SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
 # the DPDK suites again, with the data plane's objects, under ASan + UBSan
 # (EAL with --no-huge: its memory is one anonymous mapping, which ASan
 # leaves alone, and it frees what it mallocs or keeps it reachable, so
-# LeakSanitizer stays on); their objects go to $(BUILD)/san/.
+# LeakSanitizer stays on); their objects go to $(BUILD)/san/. ASan sees
+# the data plane's malloc memory, stack and globals, not what rte_malloc
+# or a mempool hands out (Debian's EAL is not built with b_sanitize):
+# docs/reliability.md "Fuzzing the rx path".
 SAN_LIB_OBJ := $(LIB_OBJ:$(BUILD)/%=$(BUILD)/san/%)
 SAN_BIN     += $(UNIT_DPDK:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
