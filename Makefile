@@ -41,24 +41,27 @@ UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/t
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_BIN   := $(UNIT_PURE:%=$(BUILD)/tests-san/test_%)
-# the DPDK suite that runs bursts through es_process_burst, again with the
-# data plane's objects under UndefinedBehaviorSanitizer (no ASan: EAL maps
-# its memory itself); its objects go to $(BUILD)/san/
-UBSAN       := -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# the DPDK suites again, with the data plane's objects, under ASan + UBSan
+# (EAL with --no-huge: its memory is one anonymous mapping, which ASan
+# leaves alone, and it frees what it mallocs or keeps it reachable, so
+# LeakSanitizer stays on); their objects go to $(BUILD)/san/. ASan sees
+# the data plane's malloc memory, stack and globals, not what rte_malloc
+# or a mempool hands out (Debian's EAL is not built with b_sanitize):
+# docs/reliability.md "Fuzzing the rx path".
 SAN_LIB_OBJ := $(LIB_OBJ:$(BUILD)/%=$(BUILD)/san/%)
-SAN_BIN     += $(BUILD)/tests-san/test_worker
+SAN_BIN     += $(UNIT_DPDK:%=$(BUILD)/tests-san/test_%)
 PURE_SRC  := dataplane/parse.c dataplane/counters.c dataplane/latency.c control/cmd.c
 PROBES    := es-jitter es-memlat es-coreprobe
 
 # `make` (all): the product and its tests. The benchmarks and the platform
 # probes: make bench; the fuzzers: make fuzz (make test builds what its
-# suites run: all, the grammar fuzzer and the rules/acl benches' smoke runs).
+# suites run: all, the fuzzers and the rules/acl benches' smoke runs).
 BENCH_BIN := $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES:%=$(BUILD)/%)
 
 .PHONY: all bench bench-test deps test demo perf perf-report perf-ctl soak restart-bench clean
 all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(UNIT_BIN) $(SAN_BIN)
 bench: $(BENCH_BIN)
-.PHONY: fuzz fuzz-long
+.PHONY: fuzz fuzz-long fuzz-cov
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -120,11 +123,13 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJ)
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	@echo "  CCUB  $<"
-	$(Q)$(CC) $(CFLAGS) -O1 $(UBSAN) $(DPDK_CFLAGS) -c $< -o $@
-$(BUILD)/tests-san/test_worker: $(BUILD)/san/tests/unit/test_worker.o $(SAN_LIB_OBJ)
+	@echo "  CCSAN $<"
+	$(Q)$(CC) $(CFLAGS) -O1 $(SAN) $(DPDK_CFLAGS) -c $< -o $@
+$(BUILD)/tests-san/test_classify $(BUILD)/tests-san/test_rules $(BUILD)/tests-san/test_rules_ovl: $(BUILD)/san/tests/unit/rule_ref.o
+$(BUILD)/tests-san/test_worker: TEST_LIBS := -lrte_net_ring
+$(UNIT_DPDK:%=$(BUILD)/tests-san/test_%): $(BUILD)/tests-san/test_%: $(BUILD)/san/tests/unit/test_%.o $(SAN_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(UBSAN) -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lcmocka -lm
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(DPDK_LIBS) $(TEST_LIBS) -lcmocka -lm
 
 $(BUILD)/tests-san/test_%: tests/unit/test_%.c $(PURE_SRC)
 	@mkdir -p $(dir $@)
@@ -143,13 +148,57 @@ $(FUZZ_BIN): tests/fuzz/fuzz_cmd.c control/cmd.c control/cmd.h include/es_types.
 		-O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Iinclude -Icontrol -o $@ tests/fuzz/fuzz_cmd.c control/cmd.c
 
-fuzz: $(FUZZ_BIN)
+# The rx-path fuzzer (docs/reliability.md "Fuzzing the rx path"): the
+# parsers and es_process_burst on ring ports, the data plane's objects
+# built again by clang with -fsanitize=fuzzer-no-link,address,undefined
+# under $(BUILD)/fuzzobj/; EAL runs inside (--no-huge).
+FUZZ_RX     := $(BUILD)/fuzz/fuzz_rx
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJ    := $(LIB_OBJ:$(BUILD)/%=$(BUILD)/fuzzobj/%)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API \
+	$(filter-out -Wno-format-truncation,$(WARN)) -Iinclude -Idataplane -Icontrol -O1 -g -MMD -MP
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CCFZ  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(DPDK_CFLAGS) -c $< -o $@
+$(FUZZ_RX): $(BUILD)/fuzzobj/tests/fuzz/fuzz_rx.o $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ  $@"
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lm
 
-fuzz-long: deps $(FUZZ_BIN)
+# Line coverage of the rx path by a corpus (clang source coverage, no
+# sanitizer): make fuzz-cov [CORPUS="dir ..."]; report on stdout and
+# $(BUILD)/fuzzcov/report.txt
+CORPUS       ?= tests/fuzz/corpus_rx
+FUZZ_COV_OBJ := $(LIB_OBJ:$(BUILD)/%=$(BUILD)/fuzzcov/%)
+RX_PATH_SRC  := dataplane/parse.c dataplane/worker.c dataplane/path.c dataplane/encap.c \
+	dataplane/frag.c dataplane/session.c dataplane/classify.c
+$(BUILD)/fuzzcov/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CCCOV $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -fprofile-instr-generate \
+		-fcoverage-mapping $(DPDK_CFLAGS) -c $< -o $@
+$(BUILD)/fuzzcov/fuzz_rx: $(BUILD)/fuzzcov/tests/fuzz/fuzz_rx.o $(FUZZ_COV_OBJ)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lm
+fuzz-cov: $(BUILD)/fuzzcov/fuzz_rx
+	@rm -f $(BUILD)/fuzzcov/*.profraw
+	LLVM_PROFILE_FILE=$(BUILD)/fuzzcov/rx.profraw $(BUILD)/fuzzcov/fuzz_rx -runs=0 $(CORPUS) \
+		> $(BUILD)/fuzzcov/run.log 2>&1
+	llvm-profdata merge -o $(BUILD)/fuzzcov/rx.profdata $(BUILD)/fuzzcov/rx.profraw
+	llvm-cov report $(BUILD)/fuzzcov/fuzz_rx -instr-profile=$(BUILD)/fuzzcov/rx.profdata \
+		$(RX_PATH_SRC) | tee $(BUILD)/fuzzcov/report.txt
+
+fuzz: $(FUZZ_BIN) $(FUZZ_RX)
+
+fuzz-long: deps $(FUZZ_BIN) $(FUZZ_RX)
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -dict=tests/fuzz/cmd.dict \
 		-artifact_prefix=$(BUILD)/fuzz/artifacts/ \
 		$(BUILD)/fuzz/corpus tests/fuzz/corpus
+	@mkdir -p $(BUILD)/fuzz/corpus_rx
+	$(FUZZ_RX) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/artifacts/ \
+		$(BUILD)/fuzz/corpus_rx tests/fuzz/corpus_rx
 
 deps:
 	@scripts/deps.sh
@@ -157,7 +206,7 @@ deps:
 # One summary line over every suite: "N passed, N failed". The platform
 # probes are not among them (make bench-test).
 test: deps
-	@$(MAKE) --no-print-directory all $(FUZZ_BIN) $(BUILD)/rules-bench $(BUILD)/acl-bench
+	@$(MAKE) --no-print-directory all fuzz $(BUILD)/rules-bench $(BUILD)/acl-bench
 	@tests/run_all.sh $(BUILD)
 
 # the platform probes' and the report's own checks (perf/test_probes.py)

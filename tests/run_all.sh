@@ -48,6 +48,28 @@ if [ -x "$BUILD/fuzz/fuzz_cmd" ]; then
 	fi
 fi
 
+# the rx-path fuzzer (libFuzzer + ASan/UBSan; docs/reliability.md "Fuzzing
+# the rx path"): parsers and es_process_burst on ring ports, every input
+# accounted for; a short run from the seed corpus, one suite. A crash
+# input is kept under $BUILD/fuzz/artifacts/ to replay: fuzz_rx FILE
+if [ -x "$BUILD/fuzz/fuzz_rx" ]; then
+	echo "== fuzz/fuzz_rx"
+	mkdir -p "$LOG/corpus_rx" "$BUILD/fuzz/artifacts"
+	timeout 120 "$BUILD/fuzz/fuzz_rx" -runs=300000 \
+		-max_total_time=20 -print_final_stats=1 \
+		-artifact_prefix="$BUILD/fuzz/artifacts/" \
+		"$LOG/corpus_rx" tests/fuzz/corpus_rx > "$LOG/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		grep -E '^#[0-9]+[[:space:]]+DONE|^Done [0-9]+ runs|average_exec_per_sec' "$LOG/out"
+		add fuzz/fuzz_rx 1 0
+	else
+		tail -40 "$LOG/out"
+		status=1
+		add fuzz/fuzz_rx 0 1
+	fi
+fi
+
 # rule update benchmark: a tiny smoke run (the real run: see docs/architecture.md)
 if [ -x "$BUILD/rules-bench" ]; then
 	echo "== rules-bench (smoke)"

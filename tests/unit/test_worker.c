@@ -6,9 +6,9 @@
  * ring. The paths that take the rte_hash session lookup (IPv6 downlink
  * from an app: its /64 key) are run at burst sizes 0, 1, 2, 3, a full
  * burst and mixed with IPv4 (31 and 32). Make builds this suite twice: as is
- * (build/tests/test_worker) and under UndefinedBehaviorSanitizer
- * (build/tests-san/test_worker), which aborts on a misaligned key load
- * inside rte_hash's hash function.
+ * (build/tests/test_worker) and under AddressSanitizer +
+ * UndefinedBehaviorSanitizer (build/tests-san/test_worker), which aborts
+ * on a misaligned key load inside rte_hash's hash function.
  */
 #include <setjmp.h>
 #include <stdarg.h>
