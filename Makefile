@@ -20,7 +20,7 @@ DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 
 DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
            dataplane/session.c dataplane/classify.c dataplane/worker.c dataplane/frag.c \
-           dataplane/path.c dataplane/encap.c dataplane/parse.c \
+           dataplane/act_path.c dataplane/encap.c dataplane/parse.c \
            dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/ctl.c dataplane/state.c \
            dataplane/rules.c dataplane/rules_ovl.c dataplane/telemetry.c dataplane/mem.c \
            control/cmd.c

@@ -148,35 +148,6 @@ static inline unsigned int es_rcu_reader_id(void)
 	return es_n_workers;
 }
 
-/* path.c: host and GTP-U path management on one packet. Each returns 1
- * if the packet was queued for tx, else the drop counter to count. */
-struct es_outer;
-struct es_gtpu;
-int es_path_arp(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
-		const struct es_outer *o);
-int es_path_host(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
-		 const struct es_outer *o);
-int es_path_echo(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
-		 const struct es_outer *o, const struct es_gtpu *g);
-int es_path_errind(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
-		   const struct es_outer *o, const struct es_gtpu *g);
-/* m's data is an IP packet of exactly the length in (its parse) gives,
- * whose TTL / hop limit expired as it was to be routed (not yet
- * decremented). Turns m into an ICMP Time Exceeded (RFC 792; ICMPv6
- * type 3, RFC 4443 §3.3) from src (4 or 16 bytes, network order) to the
- * packet's source: an IP packet without L2, quoting as much of the
- * packet as RFC 1812 §4.3.2.3 / RFC 4443 §2.4(c) allow and fits in room
- * bytes of IP packet (what the way back carries: a link's MTU, less a
- * tunnel's headers). Returns 1 when
- * m holds it (the caller sends it and counts icmp_time_exceeded_tx), 0
- * when none is to be sent (src NULL, RFC 1812 §4.3.2.7 / RFC 4443
- * §2.4(e): icmp_err_suppressed; rate limit: icmp_err_limited; icmp-rate
- * 0: nothing), m then unchanged. */
-struct es_inner;
-int es_path_time_exceeded(struct es_worker *w, struct rte_mbuf *m,
-			  const struct es_inner *in, const uint8_t *src,
-			  uint32_t room);
-
 /* Queue m for tx on config port p (counts ES_CNT_TX). */
 static inline void es_tx(struct es_worker *w, uint8_t p, struct rte_mbuf *m)
 {
