@@ -8,8 +8,9 @@
  * verdict: the app's port (decapsulated and routed: local breakout, UE
  * -> app), the cloud UPF's port (relayed on N9 with the session's
  * cloud TEID), an ICMP Time Exceeded back through the gNB tunnel, or
- * ES_NEXT_DROP(c). A mirror rule adds the decapsulated copy's own
- * verdict to the exit list x first (mirror_to). The only place the
+ * ES_NEXT_DROP(c). A mirror rule makes a decapsulated copy, a packet
+ * of its own, whose verdict goes to the exit (tx.h) at once, before the
+ * packet's (mirror_to; d: the burst's drops). The only place the
  * uplink reads rule fields. Per worker, no lock; static inline,
  * compiled into worker.c.
  */
@@ -18,6 +19,7 @@
 
 #include "act_path.h"
 #include "pipeline.h"
+#include "tx.h"
 
 
 /* A tunnel inside the tunnel: UDP to the GTP-U port (TS 29.281 §4.4.2.3:
@@ -58,7 +60,7 @@ static inline int routable(const struct es_pkt *c)
 /* A decapsulated copy of the inner packet to an app (mirror). A copy that
  * could not be routed (routable, es_route_ip) is not made; the packet
  * itself goes on to its 'then' action either way. */
-static inline void mirror_to(struct es_worker *w, struct es_exit *x,
+static inline void mirror_to(struct es_worker *w, struct es_drops *d,
 			     const struct es_pkt *c, const struct es_app *app)
 {
 	struct rte_mbuf *cp;
@@ -75,11 +77,11 @@ static inline void mirror_to(struct es_worker *w, struct es_exit *x,
 	}
 	if (es_route_ip(cp, c->in.ip_len, c->in.v6, &es_ports[app->hop.port],
 			&app->hop) != 0) {
-		es_verdict(x, cp, ES_NEXT_DROP(ES_CNT_MIRROR_NOT_ROUTED));
+		es_exit(w, d, cp, ES_NEXT_DROP(ES_CNT_MIRROR_NOT_ROUTED));
 		return;
 	}
 	w->cnt[ES_CNT_MIRROR]++;
-	es_verdict(x, cp, app->hop.port);
+	es_exit(w, d, cp, app->hop.port);
 }
 
 /*
@@ -170,7 +172,7 @@ relay_fixup(struct es_worker *w, struct rte_mbuf *m, const struct es_pkt *c)
 	return g;
 }
 
-static inline es_next_t act_uplink(struct es_worker *w, struct es_exit *x,
+static inline es_next_t act_uplink(struct es_worker *w, struct es_drops *d,
 				   const struct es_tables *t, struct es_pkt *c,
 				   const struct es_session *s, const struct es_rule *r)
 {
@@ -180,7 +182,7 @@ static inline es_next_t act_uplink(struct es_worker *w, struct es_exit *x,
 	int rc;
 
 	if (act == ES_ACT_MIRROR) {
-		mirror_to(w, x, c, &t->apps[r->app]);
+		mirror_to(w, d, c, &t->apps[r->app]);
 		act = r->c.then_action;
 		app_i = r->then_app;
 	}

@@ -33,14 +33,15 @@
 
 /*
  * A verdict: where a packet goes next. A stage that finishes with a
- * packet gives it exactly one; the exit (tx.h) is the only place that
+ * packet returns exactly one and sends, frees and counts nothing; the
+ * burst loop (worker.c) hands it to the exit (tx.h), the only place that
  * transmits, frees or raises the drop counter.
  *   0 .. ES_MAX_PORTS-1   queue for tx on that config port
  *   ES_NEXT_HELD          the reassembly table holds it (frag.c)
  *   ES_NEXT_ON            not finished: on to the next stage
  *   ES_NEXT_DROP(c)       drop and count it under DROP counter c
  */
-typedef uint16_t es_next_t;
+typedef uint32_t es_next_t;
 #define ES_NEXT_HELD      ((es_next_t)0x4000)
 #define ES_NEXT_ON        ((es_next_t)0x4001)
 #define ES_NEXT_DROP_BIT  ((es_next_t)0x8000)
@@ -71,22 +72,13 @@ struct es_pkt {
 };
 
 /*
- * The burst's exit list: every packet's verdict in the order the stages
- * gave them (so packets leave in the order they did when each stage
- * sent its own), a generated packet (a mirror copy) in an entry of its
- * own. At most one copy per received packet.
+ * The burst's drops, freed together at the end of the burst by the exit
+ * (tx.h): at most one per received packet and one per mirror copy.
  */
-struct es_exit {
+struct es_drops {
 	uint16_t n;
-	es_next_t next[2 * ES_BURST];
 	struct rte_mbuf *m[2 * ES_BURST];
 };
-
-static inline void es_verdict(struct es_exit *x, struct rte_mbuf *m, es_next_t next)
-{
-	x->m[x->n] = m;
-	x->next[x->n++] = next;
-}
 
 /*
  * Hook points: the stage boundaries where the next capability (an eBPF
@@ -95,13 +87,14 @@ static inline void es_verdict(struct es_exit *x, struct rte_mbuf *m, es_next_t n
  * port); today they are empty and compile to nothing.
  */
 /* HOOK 1, after parse, before session lookup and classify: outer,
- * GTP-U and inner headers are parsed (p->o, p->g, p->in, p->path). */
-static inline void es_hook_parsed(struct es_pkt *p) { (void)p; }
+ * GTP-U and inner headers are parsed (p->o, p->g, p->in, p->path).
+ * Returns the packet's next: ES_NEXT_ON to go on. */
+static inline es_next_t es_hook_parsed(struct es_pkt *p) { (void)p; return ES_NEXT_ON; }
 /* HOOK 2, after classify, before the action: p->sess and p->rule are
- * known. */
-static inline void es_hook_classified(struct es_pkt *p) { (void)p; }
+ * known. Returns the packet's next: ES_NEXT_ON to go on. */
+static inline es_next_t es_hook_classified(struct es_pkt *p) { (void)p; return ES_NEXT_ON; }
 /* HOOK 3, before tx: the packet is rewritten and has its tx port
- * (next); called at the exit for every packet to be sent. */
+ * (next); called by the exit for every packet to be sent. */
 static inline void es_hook_tx(struct rte_mbuf *m, es_next_t next) { (void)m; (void)next; }
 
 /* Helpers the stages share. */

@@ -156,7 +156,7 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		      uint8_t in_port, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct es_pkt c[ES_BURST];
-	struct es_exit x;
+	struct es_drops d;
 	struct keyset ks[KS_MAX];
 	struct es_kgroups kgr;
 	const struct es_sidx *sx[ES_BURST];
@@ -167,7 +167,7 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	 * TSC read less a burst (a read costs ~25-40 cycles here) */
 	uint64_t tsc = w->last_rx_tsc, t1 = 0, t2 = 0;
 
-	x.n = 0;
+	d.n = 0;
 	for (int k = 0; k < KS_MAX; k++)
 		ks[k].n = 0;
 	for (int g = 0; g < 4; g++)
@@ -186,13 +186,10 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		c[nc].m = pkts[i];
 		next = es_ingress(w, in_port, &c[nc], tsc);
 		/* HOOK 1: after parse (pipeline.h) */
-		if (next == ES_NEXT_ON) {
-			c[nc].next = ES_NEXT_ON;
-			es_hook_parsed(&c[nc]);
-			next = c[nc].next;
-		}
+		if (next == ES_NEXT_ON)
+			next = es_hook_parsed(&c[nc]);
 		if (next != ES_NEXT_ON) {
-			es_verdict(&x, c[nc].m, next);
+			es_exit(w, &d, c[nc].m, next);
 			continue;
 		}
 		/* the session index position, prefetched now, read
@@ -234,7 +231,7 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		struct es_pkt *p = &c[i];
 		p->next = es_lookup_check(w, t, p);
 		if (p->next != ES_NEXT_ON) {
-			es_verdict(&x, p->m, p->next);
+			es_exit(w, &d, p->m, p->next);
 			continue;
 		}
 		/* stage 3 input */
@@ -253,9 +250,9 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		if (p->next != ES_NEXT_ON)
 			continue;
 		/* HOOK 2: after classify, before the action (pipeline.h) */
-		es_hook_classified(p);
+		p->next = es_hook_classified(p);
 		if (unlikely(p->next != ES_NEXT_ON)) {
-			es_verdict(&x, p->m, p->next);
+			es_exit(w, &d, p->m, p->next);
 			continue;
 		}
 		s = &t->sessions[p->sess];
@@ -263,7 +260,7 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		r = p->rule && p->rule <= t->n_slots ? &t->rules[p->rule - 1] : NULL;
 		switch (p->path) {
 		case ES_P_UL:
-			p->next = act_uplink(w, &x, t, p, s, r);
+			p->next = act_uplink(w, &d, t, p, s, r);
 			break;
 		case ES_P_END_MARKER:
 			p->next = act_end_marker(w, t, p, s);
@@ -272,10 +269,9 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			p->next = act_downlink(w, t, p, s, r);
 			break;
 		}
-		es_verdict(&x, p->m, p->next);
+		es_exit(w, &d, p->m, p->next);
 	}
-	/* stage 5: the one exit */
-	es_exit_run(w, &x);
+	es_exit_burst_end(&d);
 	if (w->timing) {
 		uint64_t t3 = rte_rdtsc();
 		w->stage[ES_ST_PARSE] += t1 - tsc;
