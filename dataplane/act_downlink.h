@@ -32,7 +32,7 @@ time_exceeded_dl(struct es_worker *w, struct es_pkt *c)
 	struct rte_ether_hdr *eth;
 	/* the received Ethernet header still lies before the data */
 	memcpy(&smac, rte_pktmbuf_mtod(m, uint8_t *) - c->inner_off + 6, sizeof(smac));
-	if (es_path_time_exceeded(w, m, &c->in, port_src(c->in_port, c->in.v6),
+	if (!es_path_time_exceeded(w, m, &c->in, port_src(c->in_port, c->in.v6),
 				  es_ports[c->in_port].mtu))
 		return ES_NEXT_DROP(ES_CNT_TTL);
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));

@@ -62,6 +62,7 @@ static const char config[] =
 	/* the mixed bursts (every path): an IPv4 session with a cloud
 	 * F-TEID, an app, uplink rules to it */
 	"set errind-rate 1000000\n"
+	"set icmp-rate 1000000\n"
 	"app add app4 via 10.100.0.20\n"
 	"session add 4 ul-teid 0x104 gnb 192.0.2.10 gnb-teid 0x1104 ue 10.45.0.4 cloud 198.51.100.7 cloud-teid 0x2004 n9-teid 0x3004 qfi 9\n"
 	"rule add 10 dir ul dst 10.200.0.0/16 action local app4\n"
@@ -284,9 +285,11 @@ static void worker__ipv6_downlink_mixed_with_ipv4_in_a_full_burst(void **state)
  * uplink to an app, uplink relayed to the cloud, uplink mirrored then
  * relayed, a GTP-U Echo Request, a G-PDU for an unknown TEID, a malformed
  * G-PDU (GTP version 2), an outer fragment (held), an ARP request, a
- * spoofed UE source and a rule drop; on N9 (core) a downlink relay, an End
- * Marker and an unknown TEID; on the local port a downlink to encapsulate
- * and one to no session. Each packet's output (its port, its position
+ * spoofed UE source, a rule drop and an uplink to an app whose TTL expires
+ * (ICMP Time Exceeded back through the tunnel); on N9 (core) a downlink
+ * relay, an End Marker and an unknown TEID; on the local port a downlink
+ * to encapsulate, one to no session and one whose TTL expires (Time
+ * Exceeded back to the app). Each packet's output (its port, its position
  * among that port's frames and its key fields) and every counter are
  * checked, and the accounting identity of docs/counters.md.
  */
@@ -296,11 +299,11 @@ static void worker__ipv6_downlink_mixed_with_ipv4_in_a_full_burst(void **state)
 enum kind {
 	/* on N3 */
 	K_UL_LOCAL, K_UL_CLOUD, K_UL_MIRROR, K_ECHO, K_UL_UNKNOWN, K_MALFORMED,
-	K_FRAG, K_ARP, K_SPOOF, K_RULE_DROP, K_N3_MAX,
+	K_FRAG, K_ARP, K_SPOOF, K_RULE_DROP, K_UL_TTL, K_N3_MAX,
 	/* on N9 */
 	K_N9_RELAY = 0, K_END_MARKER, K_N9_UNKNOWN, K_N9_MAX,
 	/* on the local port */
-	K_DL_ENCAP = 0, K_DL_NO_SESSION, K_LAN_MAX,
+	K_DL_ENCAP = 0, K_DL_NO_SESSION, K_DL_TTL, K_LAN_MAX,
 };
 
 static uint16_t ip_id = 1;
@@ -414,8 +417,14 @@ static uint16_t frame_of(int port, int k, uint16_t i, uint8_t *f)
 		case K_SPOOF:
 			il = inner4(in, "10.45.0.99", "8.8.8.8", (uint16_t)(1000 + i));
 			return gtpu4(f, false, 0x30, ES_GTP_GPDU, 0x104, in, il, false);
-		default:   /* K_RULE_DROP */
+		case K_RULE_DROP:
 			il = inner4(in, "10.45.0.4", "192.51.7.7", (uint16_t)(1000 + i));
+			return gtpu4(f, false, 0x30, ES_GTP_GPDU, 0x104, in, il, false);
+		default:   /* K_UL_TTL: to the app, TTL 1 */
+			il = inner4(in, "10.45.0.4", "10.200.1.5", (uint16_t)(1000 + i));
+			in[8] = 1;
+			in[10] = in[11] = 0;
+			es_put_be16(in + 10, es_ip4_hdr_cksum(in, 20));
 			return gtpu4(f, false, 0x30, ES_GTP_GPDU, 0x104, in, il, false);
 		}
 	}
@@ -431,7 +440,13 @@ static uint16_t frame_of(int port, int k, uint16_t i, uint8_t *f)
 			return gtpu4(f, true, 0x30, ES_GTP_GPDU, 0x3999, in, il, false);
 		}
 	}
-	return app_frame4(f, k == K_DL_ENCAP ? "10.45.0.4" : "10.45.9.9", (uint16_t)(1000 + i));
+	il = app_frame4(f, k == K_DL_NO_SESSION ? "10.45.9.9" : "10.45.0.4", (uint16_t)(1000 + i));
+	if (k == K_DL_TTL) {
+		f[14 + 8] = 1;
+		f[14 + 10] = f[14 + 11] = 0;
+		es_put_be16(f + 14 + 10, es_ip4_hdr_cksum(f + 14, 20));
+	}
+	return il;
 }
 
 /* What one received packet becomes: out[] frames (port, the stage whose
@@ -442,7 +457,8 @@ struct want {
 	uint16_t i;        /* the packet's position in the burst */
 	int what;          /* a check below */
 };
-enum { W_DECAP, W_RELAY_UL, W_ECHO_RESP, W_ERRIND, W_ARP_REPLY, W_ENCAP, W_END_MARKER };
+enum { W_DECAP, W_RELAY_UL, W_ECHO_RESP, W_ERRIND, W_ARP_REPLY, W_ENCAP, W_END_MARKER,
+       W_TE_UL, W_TE_DL };
 
 static unsigned int wants_of(int port, int k, uint16_t i, struct want *w_)
 {
@@ -456,6 +472,7 @@ static unsigned int wants_of(int port, int k, uint16_t i, struct want *w_)
 		case K_ECHO:       W(P_N3, 1, W_ECHO_RESP); break;
 		case K_UL_UNKNOWN: W(P_N3, 2, W_ERRIND); break;
 		case K_ARP:        W(P_N3, 1, W_ARP_REPLY); break;
+		case K_UL_TTL:     W(P_N3, 4, W_TE_UL); break;
 		default: break;   /* dropped or held */
 		}
 	} else if (port == P_N9) {
@@ -466,6 +483,8 @@ static unsigned int wants_of(int port, int k, uint16_t i, struct want *w_)
 		}
 	} else if (k == K_DL_ENCAP) {
 		W(P_N3, 4, W_ENCAP);
+	} else if (k == K_DL_TTL) {
+		W(P_LAN, 4, W_TE_DL);
 	}
 #undef W
 	return n;
@@ -515,6 +534,20 @@ static void check_out(const struct want *x, struct rte_mbuf *o, int in_port)
 		assert_int_equal(g[11], ES_GTP_EXT_PSC);
 		assert_int_equal(es_be16(g + 16 + 20), 1000 + x->i);
 		break;
+	case W_TE_UL:        /* ICMP Time Exceeded to the UE in its tunnel */
+		assert_int_equal(ip[19], 10);
+		assert_int_equal(g[1], ES_GTP_GPDU);
+		assert_int_equal(es_be32(g + 4), 0x1104);
+		assert_int_equal(g[16 + 9], IPPROTO_ICMP);
+		assert_int_equal(g[16 + 19], 4);                   /* to the UE */
+		assert_int_equal(g[16 + 20], 11);
+		break;
+	case W_TE_DL:        /* ICMP Time Exceeded back to the app */
+		mac(a, MAC_APP);
+		assert_memory_equal(b, a, 6);
+		assert_int_equal(ip[9], IPPROTO_ICMP);
+		assert_int_equal(ip[20], 11);
+		break;
 	default:             /* W_END_MARKER */
 		assert_int_equal(ip[19], 10);
 		assert_int_equal(g[1], ES_GTP_END_MARKER);
@@ -553,13 +586,15 @@ static void mixed_burst(int port, uint16_t n)
 				ES_CNT_UL_LOCAL, ES_CNT_UL_CLOUD, ES_CNT_MIRROR,
 				ES_CNT_ECHO_REQ, ES_CNT_ERRIND_TX, ES_CNT_GTP_VERSION,
 				ES_CNT_FRAG_IN, ES_CNT_ARP_REPLY, ES_CNT_SPOOF,
-				ES_CNT_RULE_DROP,
+				ES_CNT_RULE_DROP, ES_CNT_TIME_EXCEEDED_TX,
 			};
 			exp[c[k]]++;
 			if (k == K_UL_MIRROR)
 				exp[ES_CNT_UL_CLOUD]++;
 			if (k == K_UL_UNKNOWN)
 				exp[ES_CNT_GTP_TEID_UNKNOWN]++;
+			if (k == K_UL_TTL)
+				exp[ES_CNT_TTL]++;
 		} else if (port == P_N9) {
 			static const enum es_cnt c[K_N9_MAX] = {
 				ES_CNT_DL_RELAY, ES_CNT_END_MARKER_RELAY, ES_CNT_ERRIND_TX,
@@ -568,7 +603,12 @@ static void mixed_burst(int port, uint16_t n)
 			if (k == K_N9_UNKNOWN)
 				exp[ES_CNT_GTP_TEID_UNKNOWN]++;
 		} else {
-			exp[k == K_DL_ENCAP ? ES_CNT_DL_ENCAP : ES_CNT_DL_NO_SESSION]++;
+			static const enum es_cnt c[K_LAN_MAX] = {
+				ES_CNT_DL_ENCAP, ES_CNT_DL_NO_SESSION, ES_CNT_TIME_EXCEEDED_TX,
+			};
+			exp[c[k]]++;
+			if (k == K_DL_TTL)
+				exp[ES_CNT_TTL]++;
 		}
 	}
 	exp[ES_CNT_RX] = n;
@@ -599,7 +639,8 @@ static void mixed_burst(int port, uint16_t n)
 				es_cnt_desc[c].name, (unsigned long)d, (unsigned long)exp[c]);
 		assert_int_equal(d, exp[c]);
 		/* the accounting identity (docs/counters.md) */
-		if (c == ES_CNT_RX || c == ES_CNT_MIRROR || c == ES_CNT_ERRIND_TX)
+		if (c == ES_CNT_RX || c == ES_CNT_MIRROR || c == ES_CNT_ERRIND_TX ||
+		    c == ES_CNT_TIME_EXCEEDED_TX)
 			in += d;
 		else if (c == ES_CNT_TX || es_cnt_desc[c].kind == ES_KIND_DROP)
 			out += d;
