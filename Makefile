@@ -19,7 +19,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API $(WARN) -Idataplane -
 DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 
 DP_SRC  := dataplane/main.c dataplane/port.c dataplane/config.c \
-           dataplane/session.c dataplane/classify.c dataplane/worker.c dataplane/frag.c \
+           dataplane/session.c dataplane/classify.c dataplane/worker.c dataplane/pipeline.c dataplane/stats.c dataplane/frag.c \
            dataplane/act_path.c dataplane/encap.c dataplane/parse.c \
            dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/ctl.c dataplane/state.c \
            dataplane/rules.c dataplane/rules_ovl.c dataplane/telemetry.c dataplane/mem.c \

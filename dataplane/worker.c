@@ -1,18 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The worker: rx a burst per port, run it through the pipeline's
- * stages (one file each, pipeline.h and docs/architecture.md), the one
- * exit (tx.h), report quiescence.
- *
- *   1. ingress   ingress.h (+ frag.c, act_path.c for replies)
- *   2. lookup    lookup.h (session.c tables)
- *   3. classify  classify_burst.h (classify.c)
- *   4. action    act_uplink.h, act_downlink.h
- *   5. tx        tx.h: the one place that sends, frees and counts drops
- *
- * Every packet ends in exactly one verdict: queued for tx, held by the
- * reassembly table, or dropped with exactly one DROP counter raised.
- * Hook points (pipeline.h): after parse, after classify, before tx.
+ * The worker: its state, set-up and loop. Each round: rx a burst per
+ * port, run it through the pipeline (pipeline.c es_process_burst: one
+ * stage per file, each packet to its one exit), flush tx, End Markers
+ * from the control thread (worker 0), reassembly expiry, report
+ * quiescence. The stats readers are in stats.c. See
+ * docs/architecture.md.
  */
 #include <rte_cycles.h>
 #include <rte_hash.h>
@@ -24,14 +17,6 @@
 #include "port.h"
 #include "worker.h"
 #include "mem.h"
-/* the pipeline's stages, in the order packets flow (pipeline.h) */
-#include "pipeline.h"
-#include "ingress.h"
-#include "lookup.h"
-#include "classify_burst.h"
-#include "act_uplink.h"
-#include "act_downlink.h"
-#include "tx.h"
 
 struct es_worker *es_workers;
 unsigned int es_n_workers;
@@ -47,83 +32,6 @@ const char *const es_stage_names[ES_ST_MAX] = {
 int es_stage_cycles;
 unsigned int es_stage_every = 1;
 
-
-uint64_t es_counter_sum(enum es_cnt id)
-{
-	uint64_t s = 0;
-	for (unsigned int i = 0; i < es_n_workers; i++)
-		s += es_workers[i].cnt[id];
-	return s;
-}
-
-void es_lat_sum(struct es_lat_hist *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (unsigned int i = 0; i < es_n_workers; i++)
-		es_lat_merge(out, &es_workers[i].lat);
-}
-
-uint64_t es_stage_pkts_sum(void)
-{
-	uint64_t c = 0;
-	for (unsigned int i = 0; i < es_n_workers; i++)
-		c += es_workers[i].stage_pkts;
-	return c;
-}
-
-uint64_t es_stage_sum(enum es_stage s)
-{
-	uint64_t c = 0;
-	for (unsigned int i = 0; i < es_n_workers; i++)
-		c += es_workers[i].stage[s];
-	return c;
-}
-
-void es_stage_disturbed(struct es_stage_dist *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (unsigned int i = 0; i < es_n_workers; i++) {
-		const struct es_worker *w = &es_workers[i];
-		for (int s = 0; s < ES_ST_MAX; s++)
-			out->cycles[s] += w->stage_dist[s];
-		out->pkts += w->stage_dist_pkts;
-		out->rounds += w->stage_rounds;
-		out->dist_rounds += w->stage_dist_rounds;
-	}
-}
-
-static uint32_t pool_min = UINT32_MAX;
-static uint64_t pool_samples, pool_empty;
-
-void es_pool_sample(void)
-{
-	unsigned int a;
-	if (es_pool == NULL)
-		return;
-	a = rte_mempool_avail_count(es_pool);
-	if (a < pool_min)
-		pool_min = a;
-	if (a < ES_BURST)
-		pool_empty++;
-	pool_samples++;
-}
-
-void es_pool_stats_get(struct es_pool_stats *s)
-{
-	memset(s, 0, sizeof(*s));
-	if (es_pool != NULL) {
-		s->mbufs = es_pool->size;
-		s->available = rte_mempool_avail_count(es_pool);
-		s->in_use = s->mbufs - RTE_MIN(s->available, s->mbufs);
-	}
-	s->samples = pool_samples;
-	s->empty_samples = pool_empty;
-	s->min_available = pool_samples ? pool_min : s->available;
-	for (unsigned int i = 0; es_workers != NULL && i < es_n_workers; i++)
-		s->frag_held += es_workers[i].frag.held;
-	s->frag_mbufs = es_frag_mbufs();
-	s->frag_source_mbufs = es_frag_source_max(s->frag_mbufs);
-}
 
 /* The end of a timed round that received packets: was it disturbed
  * (es_stage_disturbed in worker.h)? before: stage[] and stage_pkts at
@@ -151,135 +59,6 @@ static void stage_round_end(struct es_worker *w, const uint64_t before[ES_ST_MAX
 	w->stage_dist_pkts += pk;
 	w->stage_dist_rounds++;
 }
-
-void es_process_burst(struct es_worker *w, const struct es_tables *t,
-		      uint8_t in_port, struct rte_mbuf **pkts, uint16_t n)
-{
-	struct es_pkt c[ES_BURST];
-	struct es_drops d;
-	struct keyset ks[KS_MAX];
-	struct es_kgroups kgr;
-	const struct es_sidx *sx[ES_BURST];
-	uint32_t skey[ES_BURST], shome[ES_BURST];
-	uint16_t nc = 0, nl = 0;   /* nl: session lookups done */
-	uint16_t n6 = 0;           /* IPv6 /64 lookups for stage 2 */
-	/* the burst's rx time, read by the worker as the burst returned: one
-	 * TSC read less a burst (a read costs ~25-40 cycles here) */
-	uint64_t tsc = w->last_rx_tsc, t1 = 0, t2 = 0;
-
-	d.n = 0;
-	for (int k = 0; k < KS_MAX; k++)
-		ks[k].n = 0;
-	for (int g = 0; g < 4; g++)
-		kgr.ng[g] = 0;
-
-	w->cnt[ES_CNT_RX] += n;
-	for (uint16_t i = 0; i < n; i++)
-		rte_prefetch0(pkts[i]);
-	for (uint16_t i = 0; i < n && i < ES_PF_DATA; i++)
-		pkt_prefetch(pkts[i]);
-	/* stage 1: ingress (outer, reassembly, path management, inner) */
-	for (uint16_t i = 0; i < n; i++) {
-		es_next_t next;
-		if (i + ES_PF_DATA < n)
-			pkt_prefetch(pkts[i + ES_PF_DATA]);
-		c[nc].m = pkts[i];
-		next = es_ingress(w, in_port, &c[nc], tsc);
-		/* HOOK 1: after parse (pipeline.h) */
-		if (next == ES_NEXT_ON)
-			next = es_hook_parsed(&c[nc]);
-		if (next != ES_NEXT_ON) {
-			es_exit(w, &d, c[nc].m, next);
-			continue;
-		}
-		/* the session index position, prefetched now, read
-		 * ES_SESS_AHEAD packets later (below), when it names the
-		 * session to prefetch for stage 2 */
-		sx[nc] = sess_index(t, &c[nc], &skey[nc]);
-		if (sx[nc] != NULL) {
-			shome[nc] = es_sidx_home(sx[nc], skey[nc]);
-			rte_prefetch0(&sx[nc]->e[shome[nc]]);
-		} else {
-			n6++;
-		}
-		nc++;
-		if (nc > ES_SESS_AHEAD)
-			sess_find(t, c, sx, skey, shome, nl++);
-	}
-
-	if (w->timing)
-		t1 = rte_rdtsc();
-	/* stage 2: sessions. 4-byte keys: their home positions were
-	 * prefetched in stage 1; IPv6 prefixes: one bulk lookup */
-	if (unlikely(n6 != 0)) {
-		for (uint16_t i = 0; i < nc; i++) {
-			if (sx[i] == NULL) {
-				struct keyset *k = &ks[KS_UE6];
-				memcpy(&k->k8[k->n], c[i].in.a.v6a.dst, 8);
-				k->keys[k->n] = &k->k8[k->n];
-				k->ci[k->n++] = i;
-			}
-		}
-		lookup_bulk(t->by_ue6, &ks[KS_UE6], c);
-		for (uint16_t j = 0; j < ks[KS_UE6].n; j++)
-			if (c[ks[KS_UE6].ci[j]].sess < t->sess_cap)
-				sess_prefetch(&t->sessions[c[ks[KS_UE6].ci[j]].sess]);
-	}
-	for (uint16_t i = nl; i < nc; i++)   /* the last ES_SESS_AHEAD */
-		sess_find(t, c, sx, skey, shome, i);
-	for (uint16_t i = 0; i < nc; i++) {
-		struct es_pkt *p = &c[i];
-		p->next = es_lookup_check(w, t, p);
-		if (p->next != ES_NEXT_ON) {
-			es_exit(w, &d, p->m, p->next);
-			continue;
-		}
-		/* stage 3 input */
-		es_classify_add(t, p, i, &kgr);
-	}
-	/* stage 3: classify, a call per family and direction present */
-	es_classify_run(t, c, &kgr);
-
-	if (w->timing)
-		t2 = rte_rdtsc();
-	/* stage 4: actions */
-	for (uint16_t i = 0; i < nc; i++) {
-		struct es_pkt *p = &c[i];
-		const struct es_session *s;
-		const struct es_rule *r;
-		if (p->next != ES_NEXT_ON)
-			continue;
-		/* HOOK 2: after classify, before the action (pipeline.h) */
-		p->next = es_hook_classified(p);
-		if (unlikely(p->next != ES_NEXT_ON)) {
-			es_exit(w, &d, p->m, p->next);
-			continue;
-		}
-		s = &t->sessions[p->sess];
-		/* a table result is bounded before it indexes */
-		r = p->rule && p->rule <= t->n_slots ? &t->rules[p->rule - 1] : NULL;
-		switch (p->path) {
-		case ES_P_UL:
-			p->next = act_uplink(w, &d, t, p, s, r);
-			break;
-		case ES_P_END_MARKER:
-			p->next = act_end_marker(w, t, p, s);
-			break;
-		default:
-			p->next = act_downlink(w, t, p, s, r);
-			break;
-		}
-		es_exit(w, &d, p->m, p->next);
-	}
-	es_exit_burst_end(&d);
-	if (w->timing) {
-		uint64_t t3 = rte_rdtsc();
-		w->stage[ES_ST_PARSE] += t1 - tsc;
-		w->stage[ES_ST_CLASSIFY] += t2 - t1;
-		w->stage[ES_ST_ACTION] += t3 - t2;
-	}
-}
-
 
 void es_worker_flush(struct es_worker *w)
 {
