@@ -9,7 +9,7 @@
  * gNB's port (encapsulated in the session's gNB tunnel with a DL PDU
  * Session Container), an ICMP Time Exceeded back to the app on its
  * port, or ES_NEXT_DROP(c). The only place the downlink reads rule
- * fields. Per worker, no lock; static inline, compiled into worker.c.
+ * fields. Per worker, no lock; static inline, compiled into pipeline.c.
  */
 #ifndef ES_ACT_DOWNLINK_H
 #define ES_ACT_DOWNLINK_H

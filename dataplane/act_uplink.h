@@ -12,7 +12,7 @@
  * of its own, whose verdict goes to the exit (tx.h) at once, before the
  * packet's (mirror_to; d: the burst's drops). The only place the
  * uplink reads rule fields. Per worker, no lock; static inline,
- * compiled into worker.c.
+ * compiled into pipeline.c.
  */
 #ifndef ES_ACT_UPLINK_H
 #define ES_ACT_UPLINK_H

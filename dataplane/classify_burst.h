@@ -10,7 +10,7 @@
  * classifies every group in one call (classify.c) and writes p->rule
  * (rule slot + 1, 0: none; bounded by the action before it indexes).
  * Gives no verdict. Per worker, no lock; static inline, compiled into
- * worker.c.
+ * pipeline.c.
  */
 #ifndef ES_CLASSIFY_BURST_H
 #define ES_CLASSIFY_BURST_H

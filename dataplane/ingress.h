@@ -10,7 +10,7 @@
  * hands outer fragments to reassembly (frag.c: held, or back whole and
  * parsed again), and hands host traffic and GTP-U path management to
  * act_path.c, whose replies are verdicts. Per worker, no lock; static
- * inline, compiled into worker.c.
+ * inline, compiled into pipeline.c.
  */
 #ifndef ES_INGRESS_H
 #define ES_INGRESS_H

@@ -11,7 +11,7 @@
  * goes no further: no session (drop, or the Error Indication reply of
  * act_path.c) or a spoofed uplink source. p->sess is bounded by
  * t->sess_cap when it returns ES_NEXT_ON. Per worker, no lock; static
- * inline, compiled into worker.c.
+ * inline, compiled into pipeline.c.
  */
 #ifndef ES_LOOKUP_H
 #define ES_LOOKUP_H

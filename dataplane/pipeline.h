@@ -2,7 +2,7 @@
 /*
  * The burst pipeline's shared contract: the per-packet context every
  * stage reads and writes, the verdict (next) each packet ends in, the
- * burst's exit list, and the hook points between stages.
+ * burst's drops, and the hook points between stages.
  *
  * Stages, in the order packets flow (docs/architecture.md):
  *   ingress.h     Ethernet, outer IP/UDP, dispatch by kind; GTP-U and
@@ -15,9 +15,11 @@
  *                 End Marker relay
  *   act_path.c    host and GTP-U path management replies, ICMP errors
  *   tx.h          the one exit: transmit, or count the drop and free
- *   worker.c      the loop: rx a burst, run the pipeline, the exit
+ *   pipeline.c    es_process_burst: the burst through the stages in
+ *                 phases, each verdict to the exit
+ *   worker.c      the loop: rx a burst per port, es_process_burst, flush
  *
- * The stages are static inline and compiled into one unit (worker.c),
+ * The stages are static inline and compiled into one unit (pipeline.c),
  * as l3fwd includes its per-method headers: no call per packet between
  * stages, no function pointers.
  */
@@ -34,7 +36,7 @@
 /*
  * A verdict: where a packet goes next. A stage that finishes with a
  * packet returns exactly one and sends, frees and counts nothing; the
- * burst loop (worker.c) hands it to the exit (tx.h), the only place that
+ * burst loop (pipeline.c) hands it to the exit (tx.h), the only place that
  * transmits, frees or raises the drop counter.
  *   0 .. ES_MAX_PORTS-1   queue for tx on that config port
  *   ES_NEXT_HELD          the reassembly table holds it (frag.c)

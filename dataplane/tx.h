@@ -8,11 +8,11 @@
  * (es_tx: counts tx; what a full queue refuses moves to drop_tx_full);
  * ES_NEXT_DROP(c) counts c and keeps the packet in d, which
  * es_exit_burst_end() frees in one bulk free; ES_NEXT_HELD leaves it to
- * reassembly. The burst loop (worker.c) calls it as each verdict is
+ * reassembly. The burst loop (pipeline.c) calls it as each verdict is
  * given, so packets leave in the order the stages finish with them (a
  * path management reply of stage 1 before the actions of stage 4, a
  * mirror copy just before its packet). Per worker, no lock; static
- * inline, compiled into worker.c.
+ * inline, compiled into pipeline.c.
  */
 #ifndef ES_TX_H
 #define ES_TX_H

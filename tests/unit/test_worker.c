@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The worker's pipeline (worker.c es_process_burst) on ring ports: a
+ * The worker's pipeline (pipeline.c es_process_burst) on ring ports: a
  * config loaded as the daemon loads it, bursts handed to
  * es_process_burst, and what each port was sent read back from its tx
  * ring. The paths that take the rte_hash session lookup (IPv6 downlink
