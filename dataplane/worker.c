@@ -32,7 +32,6 @@ const char *const es_stage_names[ES_ST_MAX] = {
 int es_stage_cycles;
 unsigned int es_stage_every = 1;
 
-
 /* The end of a timed round that received packets: was it disturbed
  * (es_stage_disturbed in worker.h)? before: stage[] and stage_pkts at
  * the round's start. */

@@ -66,7 +66,8 @@ void es_dataplane_setup(void);
 void es_workers_launch(void);
 int es_worker_main(void *arg);
 
-/* Process one received burst from config port index in_port. Sends what
+/* Process one received burst from config port index in_port (pipeline.c:
+ * the stages, each packet to its one exit, tx.h). Sends what
  * is to be sent through w's tx buffers and frees the rest; counts every
  * packet's fate. w->last_rx_tsc is the burst's rx time (reassembly and
  * the stage timing start from it). Exposed for tests. */
