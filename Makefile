@@ -21,8 +21,8 @@ DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(DPDK_CFLAGS))
 # dataplane/: the packet path (docs/architecture.md, "Files"); control/: the
 # daemon's control side, its entry (main.c) and the grammar
 DP_SRC  := dataplane/port.c \
-           dataplane/session.c dataplane/classify.c dataplane/worker.c dataplane/frag.c \
-           dataplane/path.c dataplane/encap.c dataplane/parse.c \
+           dataplane/session.c dataplane/classify.c dataplane/worker.c dataplane/lcore.c dataplane/pipeline.c \
+           dataplane/stats.c dataplane/frag.c dataplane/act_path.c dataplane/encap.c dataplane/parse.c \
            dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/mem.c \
            control/main.c control/config.c control/entries.c control/ctl.c control/obuf.c control/state.c \
            control/rules.c control/rules_ovl.c control/telemetry.c \

@@ -54,7 +54,7 @@ def is_gtpu(p):
 
 def host_fate(p, ours):
     """The fate of a frame that is not a GTP-U message to us: fixed by the
-    data plane's rules (worker.c stage_outer, path.c es_path_host)."""
+    data plane's rules (ingress.h es_ingress, act_path.c es_path_host)."""
     if p[IP].dst not in ours:
         return "drop_dst_not_local"
     if UDP in p and p[UDP].dport != 2152:

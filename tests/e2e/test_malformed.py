@@ -4,7 +4,7 @@ Every case starts from a valid uplink G-PDU for the session with ul-teid
 0x100 (test_paths.gtpu_ul(test_paths.inner4(...), 0x100)) and corrupts one
 thing. Each case must be forwarded on no port and raise exactly one DROP
 counter, the one that names the malformation (dataplane/counters.def,
-dataplane/parse.c, dataplane/worker.c).
+dataplane/parse.c, dataplane/ingress.h).
 
 Packets scapy cannot express are built from raw bytes; UDP checksums of
 raw-built packets are 0 (allowed over IPv4: the data plane does not

@@ -18,8 +18,8 @@
 #include <rte_byteorder.h>
 #include "rule_ref.h"
 
-/* Lay tk out the way worker.c does: UE is inner src uplink, inner dst
- * downlink; the IPv6 UE key is the /64 prefix. */
+/* Lay tk out the way classify_burst.h (es_key_build) does: UE is inner
+ * src uplink, inner dst downlink; the IPv6 UE key is the /64 prefix. */
 void make_key(const struct tkey *tk, union akey *k)
 {
 	const uint8_t *ue = tk->dir == ES_DIR_UL ? tk->src : tk->dst;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Host traffic (ARP, ICMP echo to a port address), GTP-U path
- * management (Echo Request -> Echo Response, Error Indication for an
- * unknown TEID) and the ICMP error of a router (Time Exceeded for a
- * routed packet whose TTL expired). Replies reuse the received mbuf: no
- * allocation.
+ * Action stage, path management (act_path.h): host traffic (ARP, ICMP
+ * echo to a port address), GTP-U path management (Echo Request -> Echo
+ * Response, Error Indication for an unknown TEID) and the ICMP error of
+ * a router (Time Exceeded for a routed packet whose TTL expired).
+ * Replies reuse the received mbuf: no allocation. Nothing here sends or
+ * frees: each returns the packet's verdict (pipeline.h).
  */
 #include <string.h>
 #include <rte_arp.h>
@@ -13,13 +14,13 @@
 #include <rte_ip.h>
 #include "encap.h"
 #include "parse.h"
-#include "worker.h"
+#include "act_path.h"
 
 #define GTP_IE_RECOVERY      14   /* TS 29.281 §8.2, TV, 1 octet */
 #define GTP_IE_TEID_DATA_I   16   /* §8.3, TV, 4 octets */
 #define GTP_IE_PEER_ADDR     133  /* §8.4, TLV */
 
-int es_path_arp(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
+es_next_t es_path_arp(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 		const struct es_outer *o)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -27,16 +28,16 @@ int es_path_arp(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 	uint32_t tip;
 
 	if (rte_pktmbuf_data_len(m) < o->l2_len + sizeof(*arp))
-		return ES_CNT_L2_TRUNC;
+		return ES_NEXT_DROP(ES_CNT_L2_TRUNC);
 	arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, o->l2_len);
 	if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
 	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 	    arp->arp_hlen != 6 || arp->arp_plen != 4 ||
 	    arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST))
-		return ES_CNT_ARP_OTHER;
+		return ES_NEXT_DROP(ES_CNT_ARP_OTHER);
 	tip = arp->arp_data.arp_tip;
 	if (!es_port_has_addr(in_port, (const uint8_t *)&tip, false))
-		return ES_CNT_ARP_OTHER;
+		return ES_NEXT_DROP(ES_CNT_ARP_OTHER);
 	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
 	arp->arp_data.arp_tha = arp->arp_data.arp_sha;
 	arp->arp_data.arp_tip = arp->arp_data.arp_sip;
@@ -45,8 +46,7 @@ int es_path_arp(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = es_ports[in_port].mac;
 	w->cnt[ES_CNT_ARP_REPLY]++;
-	es_tx(w, in_port, m);
-	return 1;
+	return in_port;
 }
 
 /* The ICMPv6 checksum's pseudo-header (RFC 8200 §8.1) for an upper-layer
@@ -64,7 +64,7 @@ static uint32_t icmp6_pseudo(const uint8_t *src, const uint8_t *dst, uint32_t le
  * incremental update gives 0x0000 (-0 turned +0) for an all-zero reply
  * (id 0, sequence 0, no data), which every receiver rejects; a full
  * sum gives 0xffff. Not the hot path. */
-int es_path_host(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
+es_next_t es_path_host(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 		 const struct es_outer *o)
 {
 	uint8_t *b = rte_pktmbuf_mtod(m, uint8_t *);
@@ -74,15 +74,15 @@ int es_path_host(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 	uint8_t tmp[16];
 
 	if (o->l4_proto == IPPROTO_UDP)
-		return ES_CNT_UDP_PORT;
+		return ES_NEXT_DROP(ES_CNT_UDP_PORT);
 	if (o->v6) {
 		/* ICMPv6 echo request (128) -> reply (129) */
 		if (o->l4_proto != IPPROTO_ICMPV6 || o->l4_off + 8u > o->ip_end ||
 		    icmp[0] != 128 || icmp[1] != 0)
-			return ES_CNT_HOST_OTHER;
+			return ES_NEXT_DROP(ES_CNT_HOST_OTHER);
 		if (es_cksum_fold(es_cksum_add(icmp6_pseudo(ip + 8, ip + 24, len),
 					       icmp, len)) != 0xffff)
-			return ES_CNT_ICMP_CKSUM;
+			return ES_NEXT_DROP(ES_CNT_ICMP_CKSUM);
 		memcpy(tmp, ip + 8, 16);
 		memcpy(ip + 8, ip + 24, 16);
 		memcpy(ip + 24, tmp, 16);
@@ -94,10 +94,10 @@ int es_path_host(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 	} else {
 		if (o->l4_proto != IPPROTO_ICMP || o->l4_off + 8u > o->ip_end ||
 		    icmp[0] != RTE_IP_ICMP_ECHO_REQUEST || icmp[1] != 0)
-			return o->l4_proto == IPPROTO_ICMP ? ES_CNT_HOST_OTHER
-							   : ES_CNT_NOT_UDP;
+			return ES_NEXT_DROP(o->l4_proto == IPPROTO_ICMP ? ES_CNT_HOST_OTHER
+							   : ES_CNT_NOT_UDP);
 		if (es_cksum_fold(es_cksum_add(0, icmp, len)) != 0xffff)
-			return ES_CNT_ICMP_CKSUM;
+			return ES_NEXT_DROP(ES_CNT_ICMP_CKSUM);
 		memcpy(tmp, ip + 12, 4);
 		memcpy(ip + 12, ip + 16, 4);
 		memcpy(ip + 16, tmp, 4);
@@ -111,8 +111,7 @@ int es_path_host(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = es_ports[in_port].mac;
 	w->cnt[ES_CNT_ICMP_ECHO]++;
-	es_tx(w, in_port, m);
-	return 1;
+	return in_port;
 }
 
 /* The sender of a received packet, as a peer to answer. */
@@ -141,7 +140,7 @@ static void empty_mbuf(struct rte_mbuf *m, uint16_t keep_off)
 	rte_pktmbuf_trim(m, (uint16_t)rte_pktmbuf_pkt_len(m));
 }
 
-int es_path_echo(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
+es_next_t es_path_echo(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 		 const struct es_outer *o, const struct es_gtpu *g)
 {
 	uint8_t *b = rte_pktmbuf_mtod(m, uint8_t *);
@@ -157,7 +156,7 @@ int es_path_echo(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 	empty_mbuf(m, o->l4_off + 8);
 	r = (uint8_t *)rte_pktmbuf_append(m, 14);
 	if (r == NULL)
-		return ES_CNT_NO_HEADROOM;
+		return ES_NEXT_DROP(ES_CNT_NO_HEADROOM);
 	r[0] = ES_GTP_V1 | ES_GTP_FLAG_PT | ES_GTP_FLAG_S;
 	r[1] = ES_GTP_ECHO_RESP;
 	es_put_be16(r + 2, 6);
@@ -170,10 +169,9 @@ int es_path_echo(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 	rc = es_push_outer(m, &es_ports[in_port], dst, &peer, ES_GTPU_PORT,
 			   o->udp_sport);
 	if (rc)
-		return rc;
+		return ES_NEXT_DROP(rc);
 	w->cnt[ES_CNT_ECHO_REQ]++;
-	es_tx(w, in_port, m);
-	return 1;
+	return in_port;
 }
 
 /* A token bucket of rate tokens a second and a burst of as many: whether
@@ -193,7 +191,7 @@ static bool bucket_take(uint64_t *tokens, uint64_t *last, uint64_t period,
 	return true;
 }
 
-int es_path_errind(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
+es_next_t es_path_errind(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 		   const struct es_outer *o, const struct es_gtpu *g)
 {
 	uint8_t *b = rte_pktmbuf_mtod(m, uint8_t *);
@@ -203,10 +201,10 @@ int es_path_errind(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 	uint16_t alen = o->v6 ? 16 : 4, len;
 
 	if (w->ei_period == 0)
-		return 0;
+		return ES_NEXT_DROP(ES_CNT_GTP_TEID_UNKNOWN);
 	if (!bucket_take(&w->ei_tokens, &w->ei_last, w->ei_period, es_set.errind_rate)) {
 		w->cnt[ES_CNT_ERRIND_LIMITED]++;
-		return 0;
+		return ES_NEXT_DROP(ES_CNT_GTP_TEID_UNKNOWN);
 	}
 
 	peer_of(b, o, in_port, &peer, dst);
@@ -217,7 +215,7 @@ int es_path_errind(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 	empty_mbuf(m, o->l4_off + 8);
 	r = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(8 + len));
 	if (r == NULL)
-		return 0;
+		return ES_NEXT_DROP(ES_CNT_GTP_TEID_UNKNOWN);
 	r[0] = ES_GTP_V1 | ES_GTP_FLAG_PT | ES_GTP_FLAG_S | ES_GTP_FLAG_E;
 	r[1] = ES_GTP_ERROR_IND;
 	es_put_be16(r + 2, len);
@@ -235,10 +233,10 @@ int es_path_errind(struct es_worker *w, uint8_t in_port, struct rte_mbuf *m,
 	memcpy(r + 24, dst, alen);
 	if (es_push_outer(m, &es_ports[in_port], dst, &peer, ES_GTPU_PORT,
 			  ES_GTPU_PORT))
-		return 0;
+		return ES_NEXT_DROP(ES_CNT_GTP_TEID_UNKNOWN);
+	w->cnt[ES_CNT_GTP_TEID_UNKNOWN]++;
 	w->cnt[ES_CNT_ERRIND_TX]++;
-	es_tx(w, in_port, m);
-	return 1;
+	return in_port;
 }
 
 /* RFC 1812 §4.3.2.3: an ICMP error holds as much of the datagram as fits
@@ -276,7 +274,7 @@ static bool no_error_about(const uint8_t *p, const struct es_inner *in)
 	}
 }
 
-int es_path_time_exceeded(struct es_worker *w, struct rte_mbuf *m,
+bool es_path_time_exceeded(struct es_worker *w, struct rte_mbuf *m,
 			  const struct es_inner *in, const uint8_t *src,
 			  uint32_t room)
 {
@@ -298,13 +296,13 @@ int es_path_time_exceeded(struct es_worker *w, struct rte_mbuf *m,
 	if (src == NULL || no_error_about(p, in) ||
 	    rte_pktmbuf_headroom(m) < hl + 8u) {
 		w->cnt[ES_CNT_ICMP_ERR_SUPPRESSED]++;
-		return 0;
+		return false;
 	}
 	if (w->te_period == 0)
-		return 0;
+		return false;
 	if (!bucket_take(&w->te_tokens, &w->te_last, w->te_period, es_set.icmp_rate)) {
 		w->cnt[ES_CNT_ICMP_ERR_LIMITED]++;
-		return 0;
+		return false;
 	}
 	if (q > cap) {
 		rte_pktmbuf_trim(m, (uint16_t)(q - cap));
@@ -340,5 +338,5 @@ int es_path_time_exceeded(struct es_worker *w, struct rte_mbuf *m,
 		icmp[0] = 11;        /* RFC 792: Time Exceeded */
 		es_put_be16(icmp + 2, (uint16_t)~es_cksum_fold(es_cksum_add(0, icmp, 8 + q)));
 	}
-	return 1;
+	return true;
 }
