@@ -172,10 +172,13 @@ static __always_inline int ipv6(struct xdp_md *ctx, void *p, void *end)
 		__u8 *ic = (void *)(ip + 1);
 		struct in6_addr *target = (void *)(ic + 8);
 
+		if ((void *)(ic + 1) > end)
+			return pass(ES_XDP_PASS_SHORT);
+		if (ic[0] != 135 && ic[0] != 136)
+			return pass(ES_XDP_PASS);
 		if ((void *)(target + 1) > end)
 			return pass(ES_XDP_PASS_SHORT);
-		if ((ic[0] == 135 || ic[0] == 136) &&
-		    bpf_map_lookup_elem(&es_addr6, target))
+		if (bpf_map_lookup_elem(&es_addr6, target))
 			return ours(ctx, ES_XDP_WHY_ND);
 		return pass(ES_XDP_PASS);
 	}

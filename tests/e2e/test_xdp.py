@@ -134,6 +134,11 @@ class XdpTestRun(unittest.TestCase):
         self.assertKernel(eth() / IP(src=h.GNB_4, dst=OURS4) / TCP(sport=9, dport=LPORT))
         self.assertKernel(eth() / IP(src=h.GNB_4, dst=OTHER4) / UDP(sport=9, dport=LPORT))
 
+    def test_short_icmpv6_that_is_not_nd_is_plain_pass(self):
+        # a router solicitation (8 bytes) is shorter than an NS, but whole
+        from scapy.all import ICMPv6ND_RS
+        self.assertKernel(eth() / IPv6(src=h.GNB_6, dst="ff02::2") / ICMPv6ND_RS())
+
     def test_other_traffic_to_kernel(self):
         self.assertKernel(eth() / IP(src=h.GNB_4, dst=OURS4, proto=1) / b"\x08\x00" / (b"\0" * 30))
         self.assertKernel(eth(0x88cc) / (b"\0" * 46))
