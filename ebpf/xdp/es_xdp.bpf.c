@@ -11,7 +11,9 @@
  *   - ARP whose target protocol address is one of our IPv4 addresses;
  *   - ICMPv6 neighbour solicitation/advertisement (135/136) whose target is
  *     one of our IPv6 addresses;
- *   - UDP/TCP to one of our addresses and a port listed in es_ports.
+ *   - UDP/TCP to one of our addresses and a port listed in es_ports;
+ *   - ICMP, and ICMPv6 other than NS/NA, to one of our addresses (edgesteer
+ *     answers echo requests for them; the kernel does not own them).
  * VLAN-tagged frames (802.1Q, 802.1ad) are passed to the kernel.
  * A frame that is ours but whose queue has no socket is passed as well
  * (bpf_redirect_map's fallback XDP_PASS) and counted NOSOCK, so a test run
@@ -128,6 +130,8 @@ static __always_inline int l4(struct xdp_md *ctx, void *l4p, void *end, __u8 pro
 			return ours(ctx, ES_XDP_WHY_LPORT);
 		return pass(ES_XDP_PASS);
 	}
+	if (proto == IPPROTO_ICMP)
+		return ours(ctx, ES_XDP_WHY_ICMP);
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *t = l4p;
 
@@ -175,7 +179,8 @@ static __always_inline int ipv6(struct xdp_md *ctx, void *p, void *end)
 		if ((void *)(ic + 1) > end)
 			return pass(ES_XDP_PASS_SHORT);
 		if (ic[0] != 135 && ic[0] != 136)
-			return pass(ES_XDP_PASS);
+			return bpf_map_lookup_elem(&es_addr6, &ip->daddr) ?
+				ours(ctx, ES_XDP_WHY_ICMP) : pass(ES_XDP_PASS);
 		if ((void *)(target + 1) > end)
 			return pass(ES_XDP_PASS_SHORT);
 		if (bpf_map_lookup_elem(&es_addr6, target))

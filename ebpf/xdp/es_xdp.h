@@ -27,10 +27,11 @@ enum es_xdp_cnt {
 	ES_XDP_WHY_ARP,        /* ARP whose target is one of our IPv4 addresses */
 	ES_XDP_WHY_ND,         /* ICMPv6 NS/NA whose target is one of our IPv6 */
 	ES_XDP_WHY_LPORT,      /* UDP/TCP to a configured local port, our address */
+	ES_XDP_WHY_ICMP,       /* ICMP, or ICMPv6 other than NS/NA, to our address */
 	ES_XDP_NCNT
 };
 
 #define ES_XDP_CNT_NAMES { "rx", "redirect", "nosock", "pass", "pass_short", \
-	"pass_vlan", "why_gtpu", "why_arp", "why_nd", "why_lport" }
+	"pass_vlan", "why_gtpu", "why_arp", "why_nd", "why_lport", "why_icmp" }
 
 #endif

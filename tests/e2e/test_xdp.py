@@ -22,7 +22,7 @@ OBJ = os.path.join(h.BUILD, "ebpf", "es_xdp.bpf.o")
 OURS4, OURS6, OTHER4, OTHER6 = "192.0.2.1", "2001:db8:3::1", "192.0.2.9", "2001:db8:3::9"
 LPORT = 5353
 COUNTERS = ("rx", "redirect", "nosock", "pass", "pass_short", "pass_vlan",
-            "why_gtpu", "why_arp", "why_nd", "why_lport")
+            "why_gtpu", "why_arp", "why_nd", "why_lport", "why_icmp")
 
 
 def eth(t=None):
@@ -139,8 +139,15 @@ class XdpTestRun(unittest.TestCase):
         from scapy.all import ICMPv6ND_RS
         self.assertKernel(eth() / IPv6(src=h.GNB_6, dst="ff02::2") / ICMPv6ND_RS())
 
+    def test_icmp_to_our_address(self):
+        from scapy.all import ICMP, ICMPv6EchoRequest
+        self.assertOurs(eth() / IP(src=h.GNB_4, dst=OURS4) / ICMP(), "why_icmp")
+        self.assertOurs(eth() / IPv6(src=h.GNB_6, dst=OURS6) / ICMPv6EchoRequest(), "why_icmp")
+        self.assertKernel(eth() / IP(src=h.GNB_4, dst=OTHER4) / ICMP())
+        self.assertKernel(eth() / IPv6(src=h.GNB_6, dst=OTHER6) / ICMPv6EchoRequest())
+
     def test_other_traffic_to_kernel(self):
-        self.assertKernel(eth() / IP(src=h.GNB_4, dst=OURS4, proto=1) / b"\x08\x00" / (b"\0" * 30))
+        self.assertKernel(eth() / IP(src=h.GNB_4, dst=OURS4, proto=47) / (b"\0" * 30))
         self.assertKernel(eth(0x88cc) / (b"\0" * 46))
 
     def test_vlan_tagged_passed(self):
@@ -177,7 +184,7 @@ class XdpTestRun(unittest.TestCase):
         self.assertEqual(v, ["PASS"] * len(frames))
         self.assertEqual(c, {"rx": 9, "redirect": 0, "nosock": 4, "pass": 3, "pass_short": 1,
                              "pass_vlan": 1, "why_gtpu": 1, "why_arp": 1, "why_nd": 1,
-                             "why_lport": 1})
+                             "why_lport": 1, "why_icmp": 0})
 
     def test_bad_arguments_refused(self):
         for bad in (["--addr", "300.1.1.1"], ["--port", "sctp/5"], ["--port", "udp/0"],
