@@ -9,6 +9,7 @@ XdpLive: edgesteer on net_af_xdp on one end of a veth pair, the program
 attached, GTP-U from the peer steered by edgesteer while a TCP connection
 from the peer to the same interface's kernel stack still succeeds.
 """
+import json
 import os
 import subprocess
 import unittest
@@ -197,3 +198,184 @@ class XdpTestRun(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# --- live: edgesteer on net_af_xdp with the program, the kernel beside it ---
+
+HOST_4 = "192.0.2.100"      # the kernel's own address on the shared interface
+TCP_PORT = 2222             # the host's "ssh": an echo server in its kernel stack
+UL, N_GTPU = 0x100, 40
+UE = "10.45.0.2"
+# mbuf-size 2048: with --no-huge the umem chunk (one mbuf) must fit a 4 KiB
+# page (docs/ebpf.md "XDP front end")
+LIVE_CONFIG = f"""
+set sessions-max 64
+set rules-max 64
+set mbufs 4095
+set mbuf-size 2048
+port add n3 dev net_af_xdp0 role access addr {h.N3_4}/24 mac {h.MAC_N3}
+port add n9 dev net_pcap1 role core addr {h.N9_4}/24 mac {h.MAC_N9}
+port add lan dev net_pcap2 role local addr {h.LAN_4}/24 mac {h.MAC_LAN}
+neigh add {h.UPF_4} lladdr {h.MAC_UPF} port n9
+neigh add {h.GNB_4} lladdr {h.MAC_GNB} port n3
+""" + h.session(1, UE, UL)
+
+ECHO_SERVER = r"""
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(60)
+print("listening", flush=True)
+c, _ = s.accept(); c.settimeout(30)
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    c.sendall(b)
+c.close()
+"""
+
+# the peer (gNB side): a TCP exchange with the host's kernel while GTP-U goes
+# to edgesteer through the peer's own stack (ARP for the N3 address included)
+PEER = r"""
+import json, socket, sys, threading, time
+host, port, n3, n, payload = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), bytes.fromhex(sys.argv[5])
+res = {}
+def tcp():
+    try:
+        data = bytes(range(256)) * 512          # 128 KiB, many segments
+        c = socket.create_connection((host, port), timeout=20)
+        c.settimeout(20)
+        got = bytearray()
+        def rx():
+            try:
+                while len(got) < len(data):
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    got.extend(b)
+            except OSError:
+                pass
+        t = threading.Thread(target=rx); t.start()
+        for i in range(0, len(data), 4096):
+            c.sendall(data[i:i + 4096]); time.sleep(0.002)
+        t.join(30)
+        c.close()
+        res["tcp"] = "ok" if bytes(got) == data else f"echo differs: {len(got)} of {len(data)} bytes"
+    except OSError as e:
+        res["tcp"] = f"error: {e}"
+t = threading.Thread(target=tcp); t.start()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("0.0.0.0", 2152))
+for i in range(n):
+    u.sendto(payload, (n3, 2152)); time.sleep(0.01)
+t.join(60)
+res["sent"] = n
+print(json.dumps(res), flush=True)
+"""
+
+
+def live_why_not():
+    why = bpf_usable()
+    if why:
+        return why
+    if not h.netns_usable():
+        return "needs root and network namespaces (ip netns, veth)"
+    if not os.path.exists(h.BINARY):
+        return f"{h.BINARY} not built"
+    return None
+
+
+def ns_run(ns, *argv, timeout=30, check=True):
+    r = subprocess.run(["ip", "netns", "exec", ns] + list(argv), capture_output=True, text=True,
+                       timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{' '.join(argv)} in {ns}: exit {r.returncode}: {r.stderr}")
+    return r
+
+
+def xdp_stats(ns, iface):
+    r = ns_run(ns, ES_XDP, "stats", iface)
+    return {w[0]: int(w[1]) for w in (line.split() for line in r.stdout.splitlines())}
+
+
+@unittest.skipIf(live_why_not(), live_why_not())
+class XdpLive(h.TestCase):
+    """edgesteer on net_af_xdp,xdp_prog=es_xdp.bpf.o on n3d (namespace A,
+    where the kernel also has HOST_4); the gNB on the peer n3t in B."""
+
+    def setUp(self):
+        import shutil
+        import tempfile
+        self.d = tempfile.mkdtemp(prefix="es-xdp-e2e-")
+        self.addCleanup(shutil.rmtree, self.d, True)
+        tag = f"{os.getpid()}{id(self) % 10000}"
+        self.a, self.b = h.Netns(f"esxa{tag}"), h.Netns(f"esxb{tag}")
+        self.addCleanup(self.a.close)
+        self.addCleanup(self.b.close)
+        A, B = self.a.name, self.b.name
+        self.a.exec("ip", "link", "add", "n3d", "type", "veth", "peer", "name", "n3t")
+        self.a.exec("ip", "link", "set", "n3t", "netns", B)
+        self.a.exec("ip", "link", "set", "n3d", "address", h.MAC_N3)
+        self.a.exec("ip", "addr", "add", f"{HOST_4}/24", "dev", "n3d")
+        for ns, dev in ((self.a, "n3d"), (self.b, "n3t")):
+            ns.exec("ip", "link", "set", dev, "up")
+            ns.exec("ip", "link", "set", "lo", "up")
+        self.b.exec("ip", "link", "set", "n3t", "address", h.MAC_GNB)
+        self.b.exec("ip", "addr", "add", f"{h.GNB_4}/24", "dev", "n3t")
+        self.A, self.B = A, B
+
+    def start_es(self):
+        devs = [f"net_af_xdp0,iface=n3d,start_queue=0,queue_count=1,xdp_prog={OBJ}"]
+        for i, p in ((1, "n9"), (2, "lan")):
+            rx = os.path.join(self.d, f"in_{p}.pcap")
+            h._empty_pcap(rx)
+            devs.append(f"net_pcap{i},rx_pcap={rx},tx_pcap={os.path.join(self.d, f'out_{p}.pcap')}")
+        es = h.Daemon(LIVE_CONFIG, self.d, devs=devs, netns=self.A)
+        self.addCleanup(es.kill)
+        es.start()
+        return es
+
+    def test_gtpu_to_edgesteer_tcp_to_kernel(self):
+        server = subprocess.Popen(["ip", "netns", "exec", self.A, "/usr/bin/python3", "-c", ECHO_SERVER,
+                                   HOST_4, str(TCP_PORT)], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (server.kill(), server.wait(10)))
+        self.assertEqual(server.stdout.readline().strip(), "listening")
+        es = self.start_es()
+        link = ns_run(self.A, "ip", "link", "show", "n3d").stdout
+        self.assertIn("prog/xdp", link)
+        ns_run(self.A, ES_XDP, "fill", "n3d", "--addr", h.N3_4)
+        before = es.counters()
+
+        inner = IP(src=UE, dst=h.APP_4, ttl=64) / UDP(sport=4000, dport=5000) / (b"q" * 64)
+        gpdu = raw(h.GTP_U_Header(teid=UL, E=1, next_ex=0x85) /
+                   h.GTPPDUSessionContainer(type=1, QFI=9) / inner)
+        r = ns_run(self.B, "/usr/bin/python3", "-c", PEER, HOST_4, str(TCP_PORT), h.N3_4,
+                   str(N_GTPU), gpdu.hex(), timeout=120)
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        # the kernel kept its own traffic on the shared interface
+        self.assertEqual(res["tcp"], "ok")
+        # edgesteer answered the peer's ARP for the N3 address
+        neigh = ns_run(self.B, "ip", "neigh", "show", h.N3_4, "dev", "n3t").stdout
+        self.assertIn(h.MAC_N3, neigh.lower())
+
+        st = xdp_stats(self.A, "n3d")
+        self.assertGreaterEqual(st["why_arp"], 1, st)
+        self.assertEqual(st["why_gtpu"], N_GTPU, st)
+        self.assertEqual(st["nosock"], 0, st)
+        self.assertEqual(st["redirect"], st["why_gtpu"] + st["why_arp"] + st["why_nd"]
+                         + st["why_lport"] + st["why_icmp"], st)
+        self.assertGreater(st["pass"], 20, st)   # the TCP segments, to the kernel
+        after = es.counters()
+        self.assertEqual(after["rx"] - before["rx"], N_GTPU + st["why_arp"])
+        rc = es.stop()
+        self.assertEqual(rc, 0, es.stderr)
+        # the PMD detached the program when edgesteer stopped
+        self.assertNotIn("prog/xdp", ns_run(self.A, "ip", "link", "show", "n3d").stdout)
+
+        # relayed to the cloud UPF on N9: the inner packet unchanged
+        out = es.outputs("n9")
+        self.assertEqual(len(out), N_GTPU)
+        for p in out:
+            self.assertEqual((p[IP].src, p[IP].dst, p[UDP].dport), (h.N9_4, h.UPF_4, 2152))
+            self.assertEqual(p[h.GTP_U_Header].teid, UL + 0x2000)
+            self.assertEqual(raw(p[h.GTP_U_Header])[-len(raw(inner)):], raw(inner))
