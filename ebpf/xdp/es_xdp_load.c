@@ -297,7 +297,8 @@ static int cmd_attach(int ifindex, const struct opts *o)
 	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), o->xdp_flags, NULL);
 	if (err) {
 		fprintf(stderr, "es-xdp: attach: %s%s\n", strerror(-err),
-			err == -EEXIST ? " (a program is attached already: es-xdp detach)" : "");
+			err == -EEXIST || err == -EBUSY ?
+			" (a program is attached already: es-xdp detach)" : "");
 		bpf_object__close(obj);
 		return 1;
 	}
@@ -354,8 +355,20 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "attach"))
 		return cmd_attach(ifindex, &o);
 	if (!strcmp(cmd, "detach")) {
-		int err = bpf_xdp_detach(ifindex, 0, NULL);
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		__u32 mode = 0;
+		int err = bpf_xdp_query(ifindex, 0, &q);
 
+		/* detach in the mode it was attached in (flags 0 would mean
+		 * native on a driver that has it, leaving a generic one) */
+		if (!err && q.attach_mode == XDP_ATTACHED_SKB)
+			mode = XDP_FLAGS_SKB_MODE;
+		else if (!err && q.attach_mode == XDP_ATTACHED_DRV)
+			mode = XDP_FLAGS_DRV_MODE;
+		else if (!err && q.attach_mode == XDP_ATTACHED_HW)
+			mode = XDP_FLAGS_HW_MODE;
+		if (!err)
+			err = bpf_xdp_detach(ifindex, mode, NULL);
 		if (err) {
 			fprintf(stderr, "es-xdp: detach: %s\n", strerror(-err));
 			return 1;

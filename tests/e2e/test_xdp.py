@@ -379,3 +379,48 @@ class XdpLive(h.TestCase):
             self.assertEqual((p[IP].src, p[IP].dst, p[UDP].dport), (h.N9_4, h.UPF_4, 2152))
             self.assertEqual(p[h.GTP_U_Header].teid, UL + 0x2000)
             self.assertEqual(raw(p[h.GTP_U_Header])[-len(raw(inner)):], raw(inner))
+
+
+@unittest.skipIf(live_why_not(), live_why_not())
+class XdpTool(unittest.TestCase):
+    """es-xdp attach / fill / stats / detach on a veth, native and skb mode."""
+
+    def setUp(self):
+        self.ns = h.Netns(f"esxt{os.getpid()}{id(self) % 10000}")
+        self.addCleanup(self.ns.close)
+        self.ns.veth("xa", "xb")
+
+    def link(self):
+        return ns_run(self.ns.name, "ip", "link", "show", "xa").stdout
+
+    def test_attach_fill_stats_detach(self):
+        for mode, shown in (("--native", " xdp "), ("--skb", " xdpgeneric ")):
+            with self.subTest(mode=mode):
+                ns_run(self.ns.name, ES_XDP, "attach", "xa", "--obj", OBJ, mode, "--addr", OURS4)
+                self.assertIn(shown, self.link().splitlines()[0])
+                self.assertIn("prog/xdp id", self.link())
+                # a second attach is refused, the first stays
+                r = ns_run(self.ns.name, ES_XDP, "attach", "xa", "--obj", OBJ, mode, check=False)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn("attached already", r.stderr)
+                ns_run(self.ns.name, ES_XDP, "fill", "xa", "--addr", OURS6, "--port", "tcp/8080")
+                r = ns_run(self.ns.name, ES_XDP, "fill", "xa", "--port", "udp/99999", check=False)
+                self.assertNotEqual(r.returncode, 0)
+                st = xdp_stats(self.ns.name, "xa")
+                self.assertEqual(tuple(st), COUNTERS)
+                ns_run(self.ns.name, ES_XDP, "detach", "xa")
+                self.assertNotIn("prog/xdp", self.link())
+                r = ns_run(self.ns.name, ES_XDP, "stats", "xa", check=False)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn("no XDP program", r.stderr)
+
+    def test_fill_refuses_a_program_that_is_not_ours(self):
+        # a program without es_addr4 and friends: DPDK's default, or another
+        # tool's; es_cnt alone is not enough
+        r = ns_run(self.ns.name, ES_XDP, "fill", "xa", "--addr", OURS4, check=False)
+        self.assertIn("no XDP program", r.stderr)
+
+    def test_unknown_interface(self):
+        r = subprocess.run([ES_XDP, "stats", "nosuchif0"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no interface 'nosuchif0'", r.stderr)
