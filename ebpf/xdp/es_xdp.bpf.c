@@ -93,21 +93,11 @@ static __always_inline void cnt(__u32 i)
 		*v += 1;
 }
 
-static __always_inline int pass(__u32 why)
-{
-	cnt(why);
-	return XDP_PASS;
-}
-
-static __always_inline int ours(struct xdp_md *ctx, __u32 why)
-{
-	int r;
-
-	cnt(why);
-	r = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
-	cnt(r == XDP_REDIRECT ? ES_XDP_REDIRECT : ES_XDP_NOSOCK);
-	return r;
-}
+/* The classifiers below return one es_xdp_cnt code: a PASS_* code (or
+ * ES_XDP_PASS) for the kernel, a WHY_* code for edgesteer; es_xdp() counts
+ * it and acts on it at its one exit. */
+#define pass(code) (code)
+#define ours(code) (code)
 
 static __always_inline int port_listed(__u16 proto, __be16 port)
 {
@@ -117,7 +107,7 @@ static __always_inline int port_listed(__u16 proto, __be16 port)
 }
 
 /* UDP/TCP at l4 to one of our addresses: GTP-U or a listed port, else pass */
-static __always_inline int l4(struct xdp_md *ctx, void *l4p, void *end, __u8 proto)
+static __always_inline __u32 l4(void *l4p, void *end, __u8 proto)
 {
 	if (proto == IPPROTO_UDP) {
 		struct udphdr *u = l4p;
@@ -125,25 +115,25 @@ static __always_inline int l4(struct xdp_md *ctx, void *l4p, void *end, __u8 pro
 		if ((void *)(u + 1) > end)
 			return pass(ES_XDP_PASS_SHORT);
 		if (u->dest == bpf_htons(GTPU_PORT))
-			return ours(ctx, ES_XDP_WHY_GTPU);
+			return ours(ES_XDP_WHY_GTPU);
 		if (port_listed(IPPROTO_UDP, u->dest))
-			return ours(ctx, ES_XDP_WHY_LPORT);
+			return ours(ES_XDP_WHY_LPORT);
 		return pass(ES_XDP_PASS);
 	}
 	if (proto == IPPROTO_ICMP)
-		return ours(ctx, ES_XDP_WHY_ICMP);
+		return ours(ES_XDP_WHY_ICMP);
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *t = l4p;
 
 		if ((void *)(t + 1) > end)
 			return pass(ES_XDP_PASS_SHORT);
 		if (port_listed(IPPROTO_TCP, t->dest))
-			return ours(ctx, ES_XDP_WHY_LPORT);
+			return ours(ES_XDP_WHY_LPORT);
 	}
 	return pass(ES_XDP_PASS);
 }
 
-static __always_inline int ipv4(struct xdp_md *ctx, void *p, void *end)
+static __always_inline __u32 ipv4(void *p, void *end)
 {
 	struct iphdr *ip = p;
 	__u32 hl;
@@ -157,15 +147,15 @@ static __always_inline int ipv4(struct xdp_md *ctx, void *p, void *end)
 	/* a fragment (MF set or offset non-zero) of UDP to us: edgesteer
 	 * reassembles GTP-U, and a later fragment has no port to look at */
 	if (ip->frag_off & bpf_htons(0x3fff))
-		return ip->protocol == IPPROTO_UDP ? ours(ctx, ES_XDP_WHY_GTPU)
+		return ip->protocol == IPPROTO_UDP ? ours(ES_XDP_WHY_GTPU)
 						   : pass(ES_XDP_PASS);
 	hl = ip->ihl * 4;
 	if (hl > 60)
 		return pass(ES_XDP_PASS);
-	return l4(ctx, p + hl, end, ip->protocol);
+	return l4(p + hl, end, ip->protocol);
 }
 
-static __always_inline int ipv6(struct xdp_md *ctx, void *p, void *end)
+static __always_inline __u32 ipv6(void *p, void *end)
 {
 	struct ipv6hdr *ip = p;
 
@@ -180,19 +170,19 @@ static __always_inline int ipv6(struct xdp_md *ctx, void *p, void *end)
 			return pass(ES_XDP_PASS_SHORT);
 		if (ic[0] != 135 && ic[0] != 136)
 			return bpf_map_lookup_elem(&es_addr6, &ip->daddr) ?
-				ours(ctx, ES_XDP_WHY_ICMP) : pass(ES_XDP_PASS);
+				ours(ES_XDP_WHY_ICMP) : pass(ES_XDP_PASS);
 		if ((void *)(target + 1) > end)
 			return pass(ES_XDP_PASS_SHORT);
 		if (bpf_map_lookup_elem(&es_addr6, target))
-			return ours(ctx, ES_XDP_WHY_ND);
+			return ours(ES_XDP_WHY_ND);
 		return pass(ES_XDP_PASS);
 	}
 	if (!bpf_map_lookup_elem(&es_addr6, &ip->daddr))
 		return pass(ES_XDP_PASS);
-	return l4(ctx, ip + 1, end, ip->nexthdr);
+	return l4(ip + 1, end, ip->nexthdr);
 }
 
-static __always_inline int arp(struct xdp_md *ctx, void *p, void *end)
+static __always_inline __u32 arp(void *p, void *end)
 {
 	struct arp_fixed *a = p;
 	struct arp_ipv4 *b = (void *)(a + 1);
@@ -203,32 +193,43 @@ static __always_inline int arp(struct xdp_md *ctx, void *p, void *end)
 	    a->hlen != 6 || a->plen != 4)
 		return pass(ES_XDP_PASS);
 	if (bpf_map_lookup_elem(&es_addr4, b->tpa))
-		return ours(ctx, ES_XDP_WHY_ARP);
+		return ours(ES_XDP_WHY_ARP);
+	return pass(ES_XDP_PASS);
+}
+
+static __always_inline __u32 classify(void *data, void *end)
+{
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > end)
+		return pass(ES_XDP_PASS_SHORT);
+	switch (eth->h_proto) {
+	case bpf_htons(ETH_P_IP):
+		return ipv4(eth + 1, end);
+	case bpf_htons(ETH_P_IPV6):
+		return ipv6(eth + 1, end);
+	case bpf_htons(ETH_P_ARP_):
+		return arp(eth + 1, end);
+	case bpf_htons(ETH_P_8021Q):
+	case bpf_htons(ETH_P_8021AD):
+		return pass(ES_XDP_PASS_VLAN);
+	}
 	return pass(ES_XDP_PASS);
 }
 
 SEC("xdp")
 int es_xdp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
+	__u32 code = classify((void *)(long)ctx->data, (void *)(long)ctx->data_end);
+	int verdict = XDP_PASS;
 
 	cnt(ES_XDP_RX);
-	if ((void *)(eth + 1) > end)
-		return pass(ES_XDP_PASS_SHORT);
-	switch (eth->h_proto) {
-	case bpf_htons(ETH_P_IP):
-		return ipv4(ctx, eth + 1, end);
-	case bpf_htons(ETH_P_IPV6):
-		return ipv6(ctx, eth + 1, end);
-	case bpf_htons(ETH_P_ARP_):
-		return arp(ctx, eth + 1, end);
-	case bpf_htons(ETH_P_8021Q):
-	case bpf_htons(ETH_P_8021AD):
-		return pass(ES_XDP_PASS_VLAN);
+	cnt(code);
+	if (code >= ES_XDP_WHY_GTPU) {
+		verdict = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+		cnt(verdict == XDP_REDIRECT ? ES_XDP_REDIRECT : ES_XDP_NOSOCK);
 	}
-	return pass(ES_XDP_PASS);
+	return verdict;
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

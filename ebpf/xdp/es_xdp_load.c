@@ -10,7 +10,8 @@
  * A is an IPv4 or IPv6 address; P is udp/N or tcp/N. "fill" finds the
  * program attached to IFACE (by es-xdp attach or by DPDK's net_af_xdp with
  * xdp_prog=) and adds to its maps by name. "test" runs the program on each
- * frame with BPF_PROG_TEST_RUN and prints "frame I verdict V", then the
+ * frame with BPF_PROG_TEST_RUN and prints "frame I verdict V same|changed"
+ * (the frame that came back against the one sent), then the
  * counters; nothing is attached. */
 #include <errno.h>
 #include <stdio.h>
@@ -272,8 +273,10 @@ static int cmd_test(const struct opts *o)
 			fprintf(stderr, "es-xdp: test run of frame %d: %s\n", i, strerror(errno));
 			goto out;
 		}
-		printf("frame %d verdict %s\n", i,
-		       t.retval < 5 ? verdict[t.retval] : "UNKNOWN");
+		/* the program only reads: the frame comes back byte for byte */
+		printf("frame %d verdict %s %s\n", i,
+		       t.retval < 5 ? verdict[t.retval] : "UNKNOWN",
+		       t.data_size_out == len && !memcmp(in, out, len) ? "same" : "changed");
 	}
 	rc = print_cnt(m.cnt) ? 1 : 0;
 out:

@@ -55,6 +55,8 @@ def es_xdp_test(frames, addrs=(OURS4, OURS6), ports=(f"udp/{LPORT}",)):
         w = line.split()
         if w[0] == "frame":
             verdicts.append(w[3])
+            if w[4] != "same":
+                raise AssertionError(f"the program changed frame {w[1]}")
         else:
             cnt[w[0]] = int(w[1])
     return verdicts, cnt
