@@ -33,7 +33,6 @@
 
 #define GTPU_PORT 2152
 #define ETH_P_ARP_ 0x0806
-#define ARPOP_REQUEST_ 1
 
 /* name fixed by DPDK's net_af_xdp (xdp_prog= devarg): it fills it itself */
 struct {
