@@ -59,7 +59,7 @@ PROBES    := es-jitter es-memlat es-coreprobe
 BENCH_BIN := $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES:%=$(BUILD)/%)
 
 .PHONY: all bench bench-test deps test demo perf perf-report perf-ctl soak restart-bench clean
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(UNIT_BIN) $(SAN_BIN)
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/es-xdp $(UNIT_BIN) $(SAN_BIN)
 bench: $(BENCH_BIN)
 .PHONY: fuzz fuzz-long fuzz-cov
 
@@ -67,6 +67,24 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) $(DPDK_CFLAGS) -c $< -o $@
+
+# eBPF objects (clang -target bpf) under $(BUILD)/ebpf/: `make bpf`.
+# BPF_OBJ lists them; add to it (BPF_OBJ += ...) for more programs.
+BPF_CLANG  ?= clang
+BPF_CFLAGS ?= -O2 -g -Wall -Werror
+BPF_OBJ    += $(patsubst ebpf/xdp/%.bpf.c,$(BUILD)/ebpf/%.bpf.o,$(wildcard ebpf/xdp/*.bpf.c))
+.PHONY: bpf
+bpf: $(BPF_OBJ)
+$(BUILD)/ebpf/%.bpf.o: ebpf/xdp/%.bpf.c ebpf/xdp/es_xdp.h
+	@mkdir -p $(dir $@)
+	@echo "  BPF   $<"
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -target bpf -I/usr/include/$(shell $(CC) -dumpmachine) \
+		-Iebpf/xdp -c $< -o $@
+
+# es-xdp: loads, fills, attaches and test-runs the XDP front end (libbpf)
+$(BUILD)/es-xdp: ebpf/xdp/es_xdp_load.c ebpf/xdp/es_xdp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iebpf/xdp -o $@ $< -lbpf
 
 $(BUILD)/edgesteer: $(DP_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
@@ -206,7 +224,7 @@ deps:
 # One summary line over every suite: "N passed, N failed". The platform
 # probes are not among them (make bench-test).
 test: deps
-	@$(MAKE) --no-print-directory all fuzz $(BUILD)/rules-bench $(BUILD)/acl-bench
+	@$(MAKE) --no-print-directory all bpf fuzz $(BUILD)/rules-bench $(BUILD)/acl-bench
 	@tests/run_all.sh $(BUILD)
 
 # the platform probes' and the report's own checks (perf/test_probes.py)
