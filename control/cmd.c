@@ -780,6 +780,8 @@ static int parse_hook(struct words *ws, struct es_cmd *c)
 	const char *w;
 	char l[32];
 	int r, have_at = 0, have_obj = 0;
+	if (c->verb == ES_VERB_TRACE && ws->i >= ws->n)
+		return 0;     /* every hook's records */
 	if ((r = key_present(ws, c, "a NAME")) <= 0)
 		return r;
 	if (word_name(ws, label(c, l, sizeof(l)), h->name, sizeof(h->name)))
