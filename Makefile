@@ -58,7 +58,6 @@ BENCH_BIN := $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES
 .PHONY: all bench bench-test deps test demo perf perf-report perf-ctl soak restart-bench clean bpf
 all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(UNIT_BIN) $(SAN_BIN) bpf
 bench: $(BENCH_BIN)
-bpf: $(BPF_OBJ)
 .PHONY: fuzz fuzz-long
 
 # eBPF programs (docs/ebpf.md): clang -O2 -target bpf, objects under
@@ -68,7 +67,8 @@ BPF_CC     ?= clang
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I/usr/include/x86_64-linux-gnu -Iebpf
 BPF_OBJ    += $(patsubst %.c,$(BUILD)/bpf/%.o,$(notdir $(wildcard ebpf/samples/*.c)))
 BPF_OBJ    += $(patsubst tests/bpf/%.c,$(BUILD)/bpf/tests/%.o,$(wildcard tests/bpf/*.c))
-BPF_TEST_OBJ := $(BUILD)/bpf/tests/hook_ok.o $(BUILD)/bpf/tests/hook_bad.o
+BPF_TEST_OBJ := $(BUILD)/bpf/tests/hook_ok.o $(BUILD)/bpf/tests/hook_bad.o \
+                $(patsubst %.c,$(BUILD)/bpf/%.o,$(notdir $(wildcard ebpf/samples/*.c)))
 
 $(BUILD)/bpf/%.o: ebpf/samples/%.c ebpf/es_hook.h
 	@mkdir -p $(dir $@)
@@ -237,5 +237,8 @@ demo: deps
 
 clean:
 	rm -rf $(BUILD)
+
+# last, so that every 'BPF_OBJ +=' line above counts
+bpf: $(BPF_OBJ)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -282,6 +282,79 @@ static void hook__a_changed_object_is_refused_at_restore(void **state)
 	assert_nothing_attached();
 }
 
+/* the samples of ebpf/samples/ load, validate, JIT and decide on a
+ * context; their effect on real packets is tested once the pipeline
+ * calls the hooks */
+static uint64_t run_sample(const char *name, const struct es_hook_ctx *c,
+			   struct es_hook_pstats *st)
+{
+	char path[512], err[ES_ERR_MAX] = "";
+	struct es_hook_loaded l;
+	struct es_hook_cur *cur = &RTE_PER_LCORE(es_hook_cur);
+	uint64_t r;
+
+	snprintf(path, sizeof(path), "%s/%s.o", ES_BPF_DIR, name);
+	if (es_hook_load(path, NULL, &l, err) != 0)
+		fail_msg("%s: %s", name, err);
+	assert_non_null(l.jit);
+	memset(cur, 0, sizeof(*cur));
+	cur->st = st;
+	r = l.jit((void *)(uintptr_t)c);
+	assert_int_equal(rte_bpf_exec(l.bpf, (void *)(uintptr_t)c), r);
+	es_hook_unload(&l);
+	return r;
+}
+
+static void hook__the_samples_load_and_decide(void **state)
+{
+	struct es_hook_pstats st;
+	struct es_hook_ctx c;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	ctx_init(&c, 46);
+	c.dir = ES_HOOK_UL;
+	assert_int_equal(run_sample("dscp_steer", &c, &st), ES_HOOK_RET(ES_HOOK_STEER_APP, 0));
+	c.dscp = 0;
+	assert_int_equal(run_sample("dscp_steer", &c, &st), ES_HOOK_CONTINUE);
+
+	ctx_init(&c, 0);
+	c.ip_ver = 4;
+	c.proto = 17;
+	c.dport = 6885;
+	c.wire_len = 100;
+	memcpy(&c.ue_v4, (const uint8_t[]){ 10, 45, 0, 9 }, 4);
+	assert_int_equal(run_sample("drop_ports", &c, &st), ES_HOOK_DROP);
+	assert_int_equal(st.cnt[0], 2 * 100);     /* JIT and interpreter: two runs */
+	c.dport = 6890;
+	assert_int_equal(run_sample("drop_ports", &c, &st), ES_HOOK_CONTINUE);
+	c.dport = 6881;
+	memcpy(&c.ue_v4, (const uint8_t[]){ 10, 45, 1, 9 }, 4);
+	assert_int_equal(run_sample("drop_ports", &c, &st), ES_HOOK_CONTINUE);
+
+	memset(&st, 0, sizeof(st));
+	ctx_init(&c, 0);
+	c.wire_len = 70;
+	c.qfi = 9;
+	assert_int_equal(run_sample("qfi_bytes", &c, &st), ES_HOOK_CONTINUE);
+	c.qfi = ES_HOOK_NONE8;
+	assert_int_equal(run_sample("qfi_bytes", &c, &st), ES_HOOK_CONTINUE);
+	assert_int_equal(st.cnt[9], 2 * 70);
+	assert_int_equal(st.cnt[15], 2 * 70);
+
+	ctx_init(&c, 0);
+	c.rule_action = ES_HOOK_ACT_RELAY;
+	c.qfi = 1;
+	assert_int_equal(run_sample("qfi_dscp", &c, &st), ES_HOOK_RET(ES_HOOK_SET_DSCP, 46));
+	c.qfi = 5;
+	assert_int_equal(run_sample("qfi_dscp", &c, &st), ES_HOOK_RET(ES_HOOK_SET_DSCP, 26));
+	c.qfi = 3;
+	assert_int_equal(run_sample("qfi_dscp", &c, &st), ES_HOOK_CONTINUE);
+	c.qfi = 1;
+	c.rule_action = ES_HOOK_ACT_LOCAL;
+	assert_int_equal(run_sample("qfi_dscp", &c, &st), ES_HOOK_CONTINUE);
+}
+
 int main(int argc, char **argv)
 {
 	char *eal[] = { argv[0], "--no-huge", "-m", "256", "--no-shconf",
@@ -298,6 +371,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(hook__attached_programs_run_in_order_and_count),
 		cmocka_unit_test(hook__a_read_past_the_packet_gets_oob_not_a_crash),
 		cmocka_unit_test(hook__a_changed_object_is_refused_at_restore),
+		cmocka_unit_test(hook__the_samples_load_and_decide),
 	};
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
