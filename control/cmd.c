@@ -758,7 +758,7 @@ static int parse_counters(struct words *ws, struct es_cmd *c)
 }
 
 /* a file path: printable ASCII but blanks and '#' (split and comment
- * already), shorter than max */
+ * already), '"' and '\\' (it is quoted in JSON as it is), shorter than max */
 static int word_path(struct words *ws, const char *key, char *out, size_t max)
 {
 	const char *v;
@@ -767,7 +767,8 @@ static int word_path(struct words *ws, const char *key, char *out, size_t max)
 	if (strlen(v) >= max)
 		return fail(ws, "'%s' for '%s' is longer than %zu characters", v, key, max - 1);
 	for (const char *c = v; *c; c++)
-		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f ||
+		    *c == '"' || *c == '\\')
 			return fail(ws, "bad character in '%s'", v);
 	memset(out, 0, max);
 	memcpy(out, v, strlen(v));

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <rte_common.h>
+#include <rte_config.h>
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_per_lcore.h>
@@ -30,7 +31,7 @@ _Static_assert(sizeof(struct es_hook_ctx) == 104, "the hook ABI is append-only")
 _Static_assert(offsetof(struct es_hook_ctx, wire_len) == 92, "the hook ABI is append-only");
 
 #define ES_HOOK_MAX_PER   8      /* programs at one point and direction */
-#define ES_HOOK_MAX_SLOTS 128    /* worker slots: a worker passes its qid */
+#define ES_HOOK_MAX_SLOTS RTE_MAX_LCORE /* worker slots: a worker passes its qid */
 #define ES_HOOK_TIME_EVERY 64    /* cycles are measured on one run in 64 */
 #define ES_HOOK_TRACE_N   256    /* records per worker trace ring (power of 2) */
 
