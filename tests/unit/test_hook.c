@@ -13,9 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <cmocka.h>
 #include <rte_eal.h>
 #include <rte_bpf.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include "es.h"
 #include "../../control/hook.h"
 
 #ifndef ES_BPF_DIR
@@ -282,6 +286,77 @@ static void hook__a_changed_object_is_refused_at_restore(void **state)
 	assert_nothing_attached();
 }
 
+/* A worker running the hook point while control attaches, replaces and
+ * detaches: every verdict is one a program of the moment gives, and no
+ * program is freed under the reader (its JIT code is unmapped: a grace
+ * period missed would crash, not just miscount). */
+static int rd_stop;
+static unsigned long rd_rounds, rd_bad, rd_steer, rd_drop;
+
+static void *reader_main(void *arg)
+{
+	struct es_hook_ctx c;
+	uint8_t pkt[60] = { 0x45 };
+
+	(void)arg;
+	ctx_init(&c, 46);
+	rte_rcu_qsbr_thread_register(es_rcu, 0);
+	rte_rcu_qsbr_thread_online(es_rcu, 0);
+	while (!__atomic_load_n(&rd_stop, __ATOMIC_ACQUIRE)) {
+		struct es_hook_res res = { .dscp = -1 };
+		uint32_t v = es_hook_run(1, ES_HOOK_AFTER_PARSE, ES_HOOK_UL, &c, pkt,
+					 sizeof(pkt), &res);
+
+		if (v == ES_HOOK_STEER_APP && res.app == 7)
+			rd_steer++;
+		else if (v == ES_HOOK_DROP)
+			rd_drop++;
+		else if (v != ES_HOOK_CONTINUE)
+			rd_bad++;
+		rd_rounds++;
+		rte_rcu_qsbr_quiescent(es_rcu, 0);
+	}
+	rte_rcu_qsbr_thread_offline(es_rcu, 0);
+	rte_rcu_qsbr_thread_unregister(es_rcu, 0);
+	return NULL;
+}
+
+static void hook__swaps_under_a_running_worker_are_safe(void **state)
+{
+	static const char *const secs[] = { "hook", "unrolled", "past_end" };
+	char err[ES_ERR_MAX] = "";
+	pthread_t th;
+
+	(void)state;
+	es_rcu = rte_zmalloc("rcu", rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
+	assert_non_null(es_rcu);
+	assert_int_equal(rte_rcu_qsbr_init(es_rcu, 1), 0);
+	rd_stop = 0;
+	assert_int_equal(pthread_create(&th, NULL, reader_main, NULL), 0);
+	for (unsigned int i = 0; i < 60; i++) {
+		const char *sec = secs[i % 3];
+
+		/* attach or replace a, b; every third round detach one */
+		if (es_hook_attach(i % 2 ? "a" : "b", ES_HOOK_AFTER_PARSE, ES_HOOK_UL, OK_OBJ,
+				   sec, i % 5, NULL, err) != 0)
+			fail_msg("%s", err);
+		if (i % 3 == 2 && es_hook_del(i % 2 ? "b" : "a", err) != 0 &&
+		    strstr(err, "no hook") == NULL)
+			fail_msg("%s", err);
+	}
+	es_hook_del_all();
+	__atomic_store_n(&rd_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	rte_free(es_rcu);
+	es_rcu = NULL;
+	printf("  reader: %lu rounds, %lu steered, %lu dropped, %lu bad\n",
+	       rd_rounds, rd_steer, rd_drop, rd_bad);
+	assert_int_equal(rd_bad, 0);
+	/* each swap waited for the reader's quiescent state */
+	assert_true(rd_rounds >= 60);
+	assert_nothing_attached();
+}
+
 /* the samples of ebpf/samples/ load, validate, JIT and decide on a
  * context; their effect on real packets is tested once the pipeline
  * calls the hooks */
@@ -372,6 +447,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(hook__a_read_past_the_packet_gets_oob_not_a_crash),
 		cmocka_unit_test(hook__a_changed_object_is_refused_at_restore),
 		cmocka_unit_test(hook__the_samples_load_and_decide),
+		cmocka_unit_test(hook__swaps_under_a_running_worker_are_safe),
 	};
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
