@@ -7,7 +7,7 @@
  *   2. parse its ELF headers here, so a file that is not an eBPF object,
  *      or lacks the section, is refused in our words (with the sections
  *      it has);
- *   3. rte_bpf_elf_load with our helpers (dataplane/hook.c): DPDK's
+ *   3. rte_bpf_elf_load, on a private copy of those bytes (a memfd), with our helpers (dataplane/hook.c): DPDK's
  *      validator refuses unknown helpers, loops, reads outside the
  *      context; its log lines during the load are captured and become
  *      the reason;
@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inttypes.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <rte_bpf.h>
 #include <rte_errno.h>
 #include <rte_log.h>
@@ -366,7 +368,8 @@ int es_hook_load(const char *path, const char *sec, struct es_hook_loaded *out,
 	size_t len, clen = 0;
 	uint8_t *b;
 	struct rte_bpf *bpf;
-	int e;
+	char copy[64];
+	int e, mfd;
 
 	memset(out, 0, sizeof(*out));
 	if (sec == NULL || sec[0] == 0)
@@ -391,19 +394,30 @@ int es_hook_load(const char *path, const char *sec, struct es_hook_loaded *out,
 	prm.nb_xsym = es_hook_n_xsym;
 	prm.prog_arg.type = RTE_BPF_ARG_PTR;
 	prm.prog_arg.size = sizeof(struct es_hook_ctx);
-	logcap_start(&cap);
-	bpf = rte_bpf_elf_load(&prm, path, sec);
-	e = rte_errno;
-	logcap_end(&cap, why, sizeof(why));
-	if (bpf == NULL) {
-		snprintf(err, ES_ERR_MAX, "%s section %s refused by the loader: %s%s (%s)",
-			 path, sec, strstr(why, "resolve_xsym") ? "unknown helper: " : "",
-			 why[0] ? why : "no reason given", strerror(e));
+	/* DPDK reads the file itself: give it the bytes read, hashed and
+	 * checked here (a private copy), not the path again, so a file
+	 * changed in between cannot slip a program past the checks */
+	mfd = memfd_create("es_hook_obj", MFD_CLOEXEC);
+	if (mfd < 0 || write(mfd, b, len) != (ssize_t)len) {
+		snprintf(err, ES_ERR_MAX, "cannot copy %s for the loader: %s", path,
+			 strerror(errno));
+		if (mfd >= 0)
+			close(mfd);
 		goto fail;
 	}
-	/* the bytes rte_bpf_elf_load read are the ones hashed and checked only
-	 * if the file did not change in between: a change between the two
-	 * reads is caught by the journal's hash at restore */
+	snprintf(copy, sizeof(copy), "/proc/self/fd/%d", mfd);
+	logcap_start(&cap);
+	bpf = rte_bpf_elf_load(&prm, copy, sec);
+	e = rte_errno;
+	logcap_end(&cap, why, sizeof(why));
+	close(mfd);
+	if (bpf == NULL) {
+		if (why[0] == 0)
+			snprintf(why, sizeof(why), "%s", strerror(e));
+		snprintf(err, ES_ERR_MAX, "%s section %s refused by the loader: %s%s",
+			 path, sec, strstr(why, "resolve_xsym") ? "unknown helper: " : "", why);
+		goto fail;
+	}
 	if (ro_check((const struct ebpf_insn *)(const void *)code, out->nb_insns, sec,
 		     err) != 0) {
 		rte_bpf_destroy(bpf);
