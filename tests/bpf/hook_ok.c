@@ -35,3 +35,20 @@ ES_HOOK_SEC("unrolled") uint64_t hook_unrolled(const struct es_hook_ctx *ctx)
 		s += ctx->src[i];
 	return ES_HOOK_RET(ES_HOOK_SET_MARK, s);
 }
+
+/* the stack is the program's own: stores to it are accepted, directly
+ * through r10 or through a register holding r10 plus a constant */
+ES_HOOK_SEC("stack") uint64_t hook_stack(const struct es_hook_ctx *ctx)
+{
+	volatile uint8_t buf[16];
+	volatile uint8_t *p = buf + 8;
+	uint64_t s = 0;
+
+	for (int i = 0; i < 8; i++)
+		buf[i] = ctx->src[i];
+	for (int i = 0; i < 8; i++)
+		p[i] = 1;
+	for (int i = 0; i < 16; i++)
+		s += buf[i];
+	return ES_HOOK_RET(ES_HOOK_SET_MARK, s);
+}

@@ -106,6 +106,22 @@ static void hook__a_bounded_loop_unrolled_by_clang_is_accepted(void **state)
 	es_hook_unload(&l);
 }
 
+static void hook__stores_to_the_stack_are_accepted(void **state)
+{
+	struct es_hook_loaded l;
+	struct es_hook_ctx c;
+	char err[ES_ERR_MAX] = "";
+	uint64_t r;
+
+	(void)state;
+	if (es_hook_load(OK_OBJ, "stack", &l, err) != 0)
+		fail_msg("%s", err);
+	ctx_init(&c, 0);
+	r = l.jit ? l.jit(&c) : rte_bpf_exec(l.bpf, &c);
+	assert_int_equal(r, ES_HOOK_RET(ES_HOOK_SET_MARK, 1 + 2 + 3 + 4 + 8));
+	es_hook_unload(&l);
+}
+
 static void hook__random_bytes_are_refused(void **state)
 {
 	char path[] = "/tmp/es_hook_junkXXXXXX";
@@ -437,6 +453,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hook__a_valid_program_loads_jits_and_returns_its_verdict),
 		cmocka_unit_test(hook__a_bounded_loop_unrolled_by_clang_is_accepted),
+		cmocka_unit_test(hook__stores_to_the_stack_are_accepted),
 		cmocka_unit_test(hook__random_bytes_are_refused),
 		cmocka_unit_test(hook__a_missing_section_is_refused_with_the_sections_there),
 		cmocka_unit_test(hook__an_unknown_helper_is_refused),
