@@ -580,11 +580,13 @@ struct batch {
 	unsigned int failed;            /* index of the failing command */
 };
 
-/* A hook command applied: what was attached under its name before. */
+/* A hook command applied: what was attached under its name before, its
+ * program kept alive until the batch stands (freed) or is undone (put
+ * back as it was: no reload from a file that may have changed). */
 struct hook_undo {
 	char name[ES_NAME_MAX];
 	bool had;
-	struct es_hook_ent old;         /* old.prog is freed: not used */
+	struct es_hook_ent old;         /* old.prog: the program kept */
 };
 
 static int publish_apps(struct es_app *apps, uint16_t n)
@@ -969,8 +971,8 @@ fail:
 }
 
 /* hooks: attach and del in batch order, each live at once (a swap and
- * a grace period); undone in reverse by re-attaching what was there
- * (from its object, its hash checked) or detaching */
+ * a grace period); undone in reverse by putting back the program that
+ * was there, or detaching */
 static int stage_hooks(struct batch *b, char err[ES_ERR_MAX])
 {
 	for (unsigned int i = 0; i < b->n; i++) {
@@ -991,10 +993,11 @@ static int stage_hooks(struct batch *b, char err[ES_ERR_MAX])
 			u->old = *e;
 		}
 		if (c->verb == ES_VERB_DEL)
-			rc = es_hook_del(h->name, err);
+			rc = es_hook_del_kept(h->name, &u->old.prog, err);
 		else
-			rc = es_hook_attach(h->name, h->point, h->dir, h->obj, h->sec,
-					    h->order, h->has_hash ? &h->hash : NULL, err);
+			rc = es_hook_attach_kept(h->name, h->point, h->dir, h->obj, h->sec,
+						 h->order, h->has_hash ? &h->hash : NULL,
+						 &u->old.prog, err);
 		if (rc != 0)
 			return -1;
 		b->n_hu++;
@@ -1007,13 +1010,15 @@ static void undo_hooks(struct batch *b)
 	char err[ES_ERR_MAX];
 	while (b->n_hu) {
 		struct hook_undo *u = &b->hu[--b->n_hu];
-		const struct es_hook_ent *o = &u->old;
 		int rc = 0;
-		if (u->had)
-			rc = es_hook_attach(u->name, o->point, o->dir, o->path, o->sec,
-					    o->order, &o->hash, err);
-		else if (es_hook_find(u->name) != NULL)
+		if (u->had) {
+			if (es_hook_reinstate(&u->old) != 0)
+				snprintf(err, ES_ERR_MAX, "out of memory"), rc = -1;
+			else
+				u->old.prog = NULL;     /* live again */
+		} else if (es_hook_find(u->name) != NULL) {
 			rc = es_hook_del(u->name, err);
+		}
 		if (rc)
 			fprintf(stderr, "edgesteer: undo of hook %s failed: %s\n", u->name, err);
 	}
@@ -1126,6 +1131,10 @@ static void batch_done(struct batch *b, bool ok)
 			send_end_marker(b->em[i].peer, b->em[i].teid);
 		}
 	}
+	/* the programs the batch replaced or detached: no longer live once
+	 * it stands; put back (NULL) when it was undone */
+	for (unsigned int i = 0; b->hu != NULL && i < b->n_hu; i++)
+		es_hook_prog_free(b->hu[i].old.prog);
 	free(b->us);
 	free(b->em);
 	free(b->ru);

@@ -510,9 +510,22 @@ static void publish(struct es_hook_set *s)
 	rte_free(old);
 }
 
+void es_hook_prog_free(struct es_hook_prog *p)
+{
+	prog_free(p);
+}
+
 int es_hook_attach(const char *name, unsigned int point, unsigned int dir,
 		   const char *path, const char *sec, uint32_t order,
 		   const uint64_t *want_hash, char err[ES_ERR_MAX])
+{
+	return es_hook_attach_kept(name, point, dir, path, sec, order, want_hash, NULL, err);
+}
+
+int es_hook_attach_kept(const char *name, unsigned int point, unsigned int dir,
+			const char *path, const char *sec, uint32_t order,
+			const uint64_t *want_hash, struct es_hook_prog **kept,
+			char err[ES_ERR_MAX])
 {
 	struct es_hook_loaded l;
 	struct es_hook_prog *p;
@@ -592,11 +605,19 @@ int es_hook_attach(const char *name, unsigned int point, unsigned int dir,
 	e->jit_size = l.jit ? l.jit_size : 0;
 	e->nb_insns = l.nb_insns;
 	publish(s);
-	prog_free(old);
+	if (kept != NULL)
+		*kept = old;
+	else
+		prog_free(old);
 	return 0;
 }
 
 int es_hook_del(const char *name, char err[ES_ERR_MAX])
+{
+	return es_hook_del_kept(name, NULL, err);
+}
+
+int es_hook_del_kept(const char *name, struct es_hook_prog **kept, char err[ES_ERR_MAX])
 {
 	struct es_hook_ent *e = (struct es_hook_ent *)es_hook_find(name);
 	struct es_hook_prog *p;
@@ -616,7 +637,33 @@ int es_hook_del(const char *name, char err[ES_ERR_MAX])
 	p = e->prog;
 	*e = ents[--n_ents];
 	publish(s);
-	prog_free(p);
+	if (kept != NULL)
+		*kept = p;
+	else
+		prog_free(p);
+	return 0;
+}
+
+int es_hook_reinstate(const struct es_hook_ent *old)
+{
+	struct es_hook_ent *e = (struct es_hook_ent *)es_hook_find(old->name);
+	struct es_hook_set *s = rte_zmalloc("es_hook_set", sizeof(*s), RTE_CACHE_LINE_SIZE);
+	struct es_hook_prog *cur = NULL;
+
+	if (s == NULL)
+		return -1;
+	if (e == NULL) {
+		if (n_ents >= MAX_ENTS) {
+			rte_free(s);
+			return -1;
+		}
+		e = &ents[n_ents++];
+	} else {
+		cur = e->prog;
+	}
+	*e = *old;
+	publish(s);
+	prog_free(cur);
 	return 0;
 }
 

@@ -63,6 +63,20 @@ int es_hook_attach(const char *name, unsigned int point, unsigned int dir,
 		   const char *path, const char *sec, uint32_t order,
 		   const uint64_t *want_hash, char err[ES_ERR_MAX]);
 int es_hook_del(const char *name, char err[ES_ERR_MAX]);
+/* The same for a batch that may be undone: the program replaced or
+ * detached is not freed but given in *kept (NULL if none), to put back
+ * with es_hook_reinstate or free with es_hook_prog_free once the batch
+ * stands. */
+int es_hook_attach_kept(const char *name, unsigned int point, unsigned int dir,
+			const char *path, const char *sec, uint32_t order,
+			const uint64_t *want_hash, struct es_hook_prog **kept,
+			char err[ES_ERR_MAX]);
+int es_hook_del_kept(const char *name, struct es_hook_prog **kept, char err[ES_ERR_MAX]);
+/* Put an entry back as it was (its program included, which must be one
+ * kept); the program now under that name, if any, is freed. -1: out of
+ * memory, nothing changed. */
+int es_hook_reinstate(const struct es_hook_ent *old);
+void es_hook_prog_free(struct es_hook_prog *p);
 /* Detach all (shutdown, tests). */
 void es_hook_del_all(void);
 /* The attached entries (n), in point, dir, order order. */
