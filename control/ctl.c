@@ -580,6 +580,9 @@ struct batch {
 	unsigned int failed;            /* index of the failing command */
 };
 
+/* es_ctl_replay is running: the state's restore */
+static bool replaying;
+
 /* A hook command applied: what was attached under its name before, its
  * program kept alive until the batch stands (freed) or is undone (put
  * back as it was: no reload from a file that may have changed). */
@@ -992,12 +995,26 @@ static int stage_hooks(struct batch *b, char err[ES_ERR_MAX])
 			u->had = true;
 			u->old = *e;
 		}
+		/* restoring: a later line may replace or delete an attach
+		 * whose object changed (or went) since: set aside until the
+		 * end of the restore (es_hook_stale_add) */
+		if (replaying && es_hook_stale_clear(h->name) && c->verb == ES_VERB_DEL &&
+		    e == NULL)
+			continue;
 		if (c->verb == ES_VERB_DEL)
 			rc = es_hook_del_kept(h->name, &u->old.prog, err);
 		else
 			rc = es_hook_attach_kept(h->name, h->point, h->dir, h->obj, h->sec,
 						 h->order, h->has_hash ? &h->hash : NULL,
 						 &u->old.prog, err);
+		if (rc != 0 && replaying && c->verb == ES_VERB_ATTACH && h->has_hash) {
+			if (es_hook_stale_add(h->name, err) != 0)
+				return -1;
+			/* what the name held is replaced by what cannot load now */
+			rc = e != NULL ? es_hook_del_kept(h->name, &u->old.prog, err) : 0;
+			if (rc == 0 && e == NULL)
+				continue;
+		}
 		if (rc != 0)
 			return -1;
 		b->n_hu++;
@@ -1165,7 +1182,11 @@ struct pline {
 
 int es_ctl_replay(const char *text, size_t len, char err[ES_ERR_MAX])
 {
-	return es_ctl_exec(text, len, false, false, NULL, err);
+	int rc;
+	replaying = true;
+	rc = es_ctl_exec(text, len, false, false, NULL, err);
+	replaying = false;
+	return rc;
 }
 
 int es_ctl_exec(const char *text, size_t len, bool json, bool journal,

@@ -560,14 +560,28 @@ int es_hook_attach_kept(const char *name, unsigned int point, unsigned int dir,
 			 dir_names[dir], ES_HOOK_MAX_PER);
 		return -1;
 	}
+	if (want_hash != NULL) {
+		/* first, so that a changed object is said to be changed, not
+		 * refused for what the change did to it */
+		uint64_t h;
+
+		if (es_hook_file_hash(path, &h, err) != 0)
+			return -1;
+		if (h != *want_hash) {
+			snprintf(err, ES_ERR_MAX, "hook %s: object %s changed since it was attached "
+				 "(hash %016" PRIx64 ", expected %016" PRIx64 "): refused; put the "
+				 "attached object back", name, path, h, *want_hash);
+			return ES_HOOK_E_CHANGED;
+		}
+	}
 	if (es_hook_load(path, sec, &l, err) != 0)
 		return -1;
 	if (want_hash != NULL && *want_hash != l.hash) {
 		snprintf(err, ES_ERR_MAX, "hook %s: object %s changed since it was attached "
-			 "(hash %016" PRIx64 ", journal %016" PRIx64 "): refused; attach it again "
-			 "to accept the new object", name, path, l.hash, *want_hash);
+			 "(hash %016" PRIx64 ", expected %016" PRIx64 "): refused; put the "
+			 "attached object back", name, path, l.hash, *want_hash);
 		es_hook_unload(&l);
-		return -1;
+		return ES_HOOK_E_CHANGED;
 	}
 	p = rte_zmalloc("es_hook_prog", sizeof(*p), RTE_CACHE_LINE_SIZE);
 	s = rte_zmalloc("es_hook_set", sizeof(*s), RTE_CACHE_LINE_SIZE);
@@ -665,6 +679,49 @@ int es_hook_reinstate(const struct es_hook_ent *old)
 	publish(s);
 	prog_free(cur);
 	return 0;
+}
+
+/* ---- restore: attaches whose object changed, pending ---- */
+
+static struct {
+	char name[ES_NAME_MAX];
+	char why[ES_ERR_MAX];
+} stale[MAX_ENTS * 4];
+static unsigned int n_stale;
+
+int es_hook_stale_add(const char *name, const char *why)
+{
+	unsigned int i;
+
+	for (i = 0; i < n_stale && strcmp(stale[i].name, name) != 0; i++)
+		;
+	if (i == n_stale) {
+		if (n_stale == RTE_DIM(stale))
+			return -1;
+		n_stale++;
+	}
+	snprintf(stale[i].name, sizeof(stale[i].name), "%s", name);
+	snprintf(stale[i].why, sizeof(stale[i].why), "%s", why);
+	return 0;
+}
+
+int es_hook_stale_clear(const char *name)
+{
+	for (unsigned int i = 0; i < n_stale; i++)
+		if (strcmp(stale[i].name, name) == 0) {
+			stale[i] = stale[--n_stale];
+			return 1;
+		}
+	return 0;
+}
+
+int es_hook_stale_check(char err[ES_ERR_MAX])
+{
+	if (n_stale == 0)
+		return 0;
+	snprintf(err, ES_ERR_MAX, "%s", stale[0].why);
+	n_stale = 0;
+	return -1;
 }
 
 void es_hook_del_all(void)

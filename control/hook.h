@@ -56,6 +56,9 @@ struct es_hook_ent {
 	uint32_t nb_insns;
 };
 
+/* es_hook_attach's answer when want_hash is not the object's */
+#define ES_HOOK_E_CHANGED (-2)
+
 /* Attach (or replace, same name) program name at (point, dir) with
  * order; want_hash non-NULL: refuse if the object's hash differs (a
  * restore from the state journal). Nothing changes on failure. */
@@ -77,6 +80,14 @@ int es_hook_del_kept(const char *name, struct es_hook_prog **kept, char err[ES_E
  * memory, nothing changed. */
 int es_hook_reinstate(const struct es_hook_ent *old);
 void es_hook_prog_free(struct es_hook_prog *p);
+/* Restoring the state replays history: an attach whose object has
+ * changed since may be replaced or deleted later in the journal. Such an
+ * attach is set aside (stale_add, with its refusal); a later attach or
+ * del of the name clears it (stale_clear: 1 if it was set aside); at the
+ * end of the restore, stale_check fails with the first refusal left. */
+int es_hook_stale_add(const char *name, const char *why);
+int es_hook_stale_clear(const char *name);
+int es_hook_stale_check(char err[ES_ERR_MAX]);
 /* Detach all (shutdown, tests). */
 void es_hook_del_all(void);
 /* The attached entries (n), in point, dir, order order. */

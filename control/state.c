@@ -471,6 +471,9 @@ int es_state_restore(es_state_apply_fn apply, char err[ES_ERR_MAX])
 			}
 		}
 	}
+	/* an attach whose object changed, not replaced or deleted later */
+	if (es_hook_stale_check(err) != 0)
+		goto out;
 	/* compact: the restored state becomes the next generation's snapshot */
 	rc = es_state_snapshot(err);
 out:

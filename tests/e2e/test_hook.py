@@ -89,6 +89,32 @@ class Hooks(h.TestCase):
         es = self.daemon()
         self.assertEqual(es.ok("hook show"), before)
         es.ok("hook del mark")
+        # rebuilt in place and attached again; another attached, then
+        # deleted, then its file changed: the journal's history replays
+        re_obj, gone_obj = os.path.join(self.d, "re.o"), os.path.join(self.d, "gone.o")
+        shutil.copy(self.ok_obj, re_obj)
+        shutil.copy(self.ok_obj, gone_obj)
+        es.ok(f"hook attach re at before-tx obj {re_obj}")
+        es.ok(f"hook attach gone at before-tx obj {gone_obj}")
+        h1 = es.ok("hook show re", json_out=True)["hooks"][0]["hash"]
+        with open(re_obj, "ab") as f:
+            f.write(b"rebuilt")
+        es.ok(f"hook attach re at before-tx obj {re_obj}")
+        h2 = es.ok("hook show re", json_out=True)["hooks"][0]["hash"]
+        self.assertNotEqual(h1, h2)
+        es.ok("hook del gone")
+        with open(gone_obj, "ab") as f:
+            f.write(b"changed")
+        # a batch that replaces re and then fails puts the running one back,
+        # though its file no longer holds the section it was loaded from
+        with open(re_obj, "wb") as f:
+            f.write(open(self.bad_obj, "rb").read())
+        r = es.ctl(batch=f"hook attach re at before-tx obj {self.ok_obj} sec unrolled\n"
+                         f"hook attach zz at before-tx obj {self.bad_obj} sec oob\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(es.ok("hook show re", json_out=True)["hooks"][0]["hash"], h2)
+        self.assertEqual(es.ok("hook show re", json_out=True)["hooks"][0]["sec"], "hook")
+        es.ok("hook del re")
         es.kill()
         es = self.daemon()
         self.assertEqual([x["name"] for x in es.ok("hook show", json_out=True)["hooks"]], ["steer"])

@@ -296,7 +296,7 @@ static void hook__a_changed_object_is_refused_at_restore(void **state)
 	es_hook_del_all();
 	wrong = h ^ 1;
 	assert_int_equal(es_hook_attach("r", ES_HOOK_AFTER_CLASSIFY, ES_HOOK_UL, OK_OBJ,
-					NULL, 0, &wrong, err), -1);
+					NULL, 0, &wrong, err), ES_HOOK_E_CHANGED);
 	printf("  refused: %s\n", err);
 	assert_non_null(strstr(err, "changed since it was attached"));
 	assert_nothing_attached();
