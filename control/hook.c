@@ -227,8 +227,10 @@ static int ro_check(const struct ebpf_insn *ins, uint32_t n, const char *sec,
 		uint32_t next = pc + 1, tgt = UINT32_MAX;
 		int fall = 1;
 
+		/* reached by no jump this pass follows (dead code, or a jump
+		 * class it does not know): the stack pointer alone is known */
 		if (!seen[pc])
-			continue;               /* dead code */
+			in[pc] = 1u << EBPF_REG_10;
 		s = in[pc];
 		switch (cls) {
 		case BPF_ST:
