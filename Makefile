@@ -26,7 +26,7 @@ DP_SRC  := dataplane/port.c \
            dataplane/counters.c dataplane/latency.c dataplane/tables.c dataplane/mem.c \
            control/main.c control/config.c control/entries.c control/ctl.c control/obuf.c control/state.c \
            control/rules.c control/rules_ovl.c control/telemetry.c \
-           control/cmd.c
+           control/cmd.c control/hook.c dataplane/hook.c
 DP_OBJ  := $(DP_SRC:%.c=$(BUILD)/%.o)
 
 # objects without DPDK, for the pure unit tests
@@ -36,7 +36,7 @@ PURE_OBJ := $(BUILD)/dataplane/parse.o $(BUILD)/dataplane/counters.o \
 LIB_OBJ := $(filter-out $(BUILD)/control/main.o,$(DP_OBJ))
 
 UNIT_PURE := parse cmd latency
-UNIT_DPDK := classify encap session rules rules_ovl mem frag worker
+UNIT_DPDK := classify encap session rules rules_ovl mem frag worker hook
 UNIT_BIN  := $(UNIT_PURE:%=$(BUILD)/tests/test_%) $(UNIT_DPDK:%=$(BUILD)/tests/test_%)
 # the pure suites again under AddressSanitizer + UndefinedBehaviorSanitizer
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -58,28 +58,42 @@ PROBES    := es-jitter es-memlat es-coreprobe
 # suites run: all, the fuzzers and the rules/acl benches' smoke runs).
 BENCH_BIN := $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES:%=$(BUILD)/%)
 
-.PHONY: all bench bench-test deps test demo perf perf-report perf-ctl soak restart-bench clean
-all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/es-xdp $(UNIT_BIN) $(SAN_BIN)
+.PHONY: all bench bench-test deps test demo perf perf-report perf-ctl soak restart-bench clean bpf
+all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/es-xdp $(UNIT_BIN) $(SAN_BIN) bpf
 bench: $(BENCH_BIN)
 .PHONY: fuzz fuzz-long fuzz-cov
+
+# eBPF programs (docs/ebpf.md): clang -O2 -target bpf, objects under
+# $(BUILD)/bpf/. `make bpf` builds every BPF_OBJ; add objects with
+# `BPF_OBJ +=` lines.
+BPF_CC     ?= clang
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I/usr/include/x86_64-linux-gnu -Iebpf
+BPF_OBJ    += $(patsubst %.c,$(BUILD)/bpf/%.o,$(notdir $(wildcard ebpf/samples/*.c)))
+BPF_OBJ    += $(patsubst tests/bpf/%.c,$(BUILD)/bpf/tests/%.o,$(wildcard tests/bpf/*.c))
+BPF_TEST_OBJ := $(BUILD)/bpf/tests/hook_ok.o $(BUILD)/bpf/tests/hook_bad.o \
+                $(patsubst %.c,$(BUILD)/bpf/%.o,$(notdir $(wildcard ebpf/samples/*.c)))
+
+$(BUILD)/bpf/%.o: ebpf/samples/%.c ebpf/es_hook.h
+	@mkdir -p $(dir $@)
+	@echo "  BPF   $<"
+	$(Q)$(BPF_CC) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bpf/tests/%.o: tests/bpf/%.c ebpf/es_hook.h
+	@mkdir -p $(dir $@)
+	@echo "  BPF   $<"
+	$(Q)$(BPF_CC) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) $(DPDK_CFLAGS) -c $< -o $@
 
-# eBPF objects (clang -target bpf) under $(BUILD)/ebpf/: `make bpf`.
-# BPF_OBJ lists them; add to it (BPF_OBJ += ...) for more programs.
-BPF_CLANG  ?= clang
-BPF_CFLAGS ?= -O2 -g -Wall -Werror
+# The XDP front end's objects under $(BUILD)/ebpf/ (docs/ebpf.md, "XDP
+# front end"), with the hooks' BPF_CC and BPF_CFLAGS above.
 BPF_OBJ    += $(patsubst ebpf/xdp/%.bpf.c,$(BUILD)/ebpf/%.bpf.o,$(wildcard ebpf/xdp/*.bpf.c))
-.PHONY: bpf
-bpf: $(BPF_OBJ)
 $(BUILD)/ebpf/%.bpf.o: ebpf/xdp/%.bpf.c ebpf/xdp/es_xdp.h
 	@mkdir -p $(dir $@)
 	@echo "  BPF   $<"
-	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -target bpf -I/usr/include/$(shell $(CC) -dumpmachine) \
-		-Iebpf/xdp -c $< -o $@
+	$(Q)$(BPF_CC) $(BPF_CFLAGS) -Iebpf/xdp -c $< -o $@
 
 # es-xdp: loads, fills, attaches and test-runs the XDP front end (libbpf)
 $(BUILD)/es-xdp: ebpf/xdp/es_xdp_load.c ebpf/xdp/es_xdp.h
@@ -133,6 +147,11 @@ $(BUILD)/tests/test_latency: $(BUILD)/tests/unit/test_latency.o $(PURE_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -lm
 # the classifier's test reference, shared by two suites
 $(BUILD)/tests/test_classify $(BUILD)/tests/test_rules $(BUILD)/tests/test_rules_ovl: $(BUILD)/tests/unit/rule_ref.o
+# the hook suite loads the BPF test objects
+$(BUILD)/tests/unit/test_hook.o: CFLAGS += -DES_BPF_DIR='"$(abspath $(BUILD))/bpf"'
+$(BUILD)/tests/test_hook: | $(BPF_TEST_OBJ)
+$(BUILD)/san/tests/unit/test_hook.o: CFLAGS += -DES_BPF_DIR='"$(abspath $(BUILD))/bpf"'
+$(BUILD)/tests-san/test_hook: | $(BPF_TEST_OBJ)
 # the worker suite makes ring ports (rte_eth_from_rings)
 $(BUILD)/tests/test_worker: TEST_LIBS := -lrte_net_ring
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJ)
@@ -282,5 +301,8 @@ demo: deps
 
 clean:
 	rm -rf $(BUILD)
+
+# last, so that every 'BPF_OBJ +=' line above counts
+bpf: $(BPF_OBJ)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -14,10 +14,13 @@ const char *const es_act_names[6] = { "none", "local", "cloud", "drop",
 				      "forward", "mirror" };
 const char *const es_obj_names[ES_OBJ_COUNT] = {
 	"set", "port", "neigh", "app", "session", "rule", "counters", "state",
-	"latency",
+	"latency", "hook",
+};
+const char *const es_hook_point_words[3] = {
+	"after-parse", "after-classify", "before-tx",
 };
 const char *const es_verb_names[ES_VERB_COUNT] = {
-	"add", "set", "change", "del", "show",
+	"add", "set", "change", "del", "show", "attach", "trace",
 };
 
 static const struct { const char *name; uint8_t num; } proto_names[] = {
@@ -754,6 +757,103 @@ static int parse_counters(struct words *ws, struct es_cmd *c)
 	return no_more(ws, c);
 }
 
+/* a file path: printable ASCII but blanks and '#' (split and comment
+ * already), '"' and '\\' (it is quoted in JSON as it is), shorter than max */
+static int word_path(struct words *ws, const char *key, char *out, size_t max)
+{
+	const char *v;
+	if (need_value(ws, key, &v))
+		return -1;
+	if (strlen(v) >= max)
+		return fail(ws, "'%s' for '%s' is longer than %zu characters", v, key, max - 1);
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f ||
+		    *c == '"' || *c == '\\')
+			return fail(ws, "bad character in '%s'", v);
+	memset(out, 0, max);
+	memcpy(out, v, strlen(v));
+	return 0;
+}
+
+static int parse_hook(struct words *ws, struct es_cmd *c)
+{
+	struct es_cmd_hook *h = &c->u.hook;
+	const char *w;
+	char l[32];
+	int r, have_at = 0, have_obj = 0;
+	if (c->verb == ES_VERB_TRACE && ws->i >= ws->n)
+		return 0;     /* every hook's records */
+	if ((r = key_present(ws, c, "a NAME")) <= 0)
+		return r;
+	if (word_name(ws, label(c, l, sizeof(l)), h->name, sizeof(h->name)))
+		return -1;
+	if (c->verb != ES_VERB_ATTACH) {
+		c->has_key = 1;
+		return no_more(ws, c);
+	}
+	memcpy(h->sec, "hook", 5);
+	while ((w = next_word(ws)) != NULL) {
+		if (!strcmp(w, "at")) {
+			const char *v;
+			unsigned int k;
+			if (need_value(ws, w, &v))
+				return -1;
+			for (k = 0; k < 3 && strcmp(v, es_hook_point_words[k]); k++)
+				;
+			if (k == 3)
+				return fail(ws, "bad hook point '%s' (after-parse, after-classify, before-tx)", v);
+			h->point = (uint8_t)k;
+			have_at = 1;
+		} else if (!strcmp(w, "dir")) {
+			const char *v;
+			if (need_value(ws, w, &v))
+				return -1;
+			if (!strcmp(v, "ul"))
+				h->dir = 0;
+			else if (!strcmp(v, "dl"))
+				h->dir = 1;
+			else
+				return fail(ws, "bad dir '%s' (ul or dl)", v);
+		} else if (!strcmp(w, "obj")) {
+			if (word_path(ws, w, h->obj, sizeof(h->obj)))
+				return -1;
+			have_obj = 1;
+		} else if (!strcmp(w, "sec")) {
+			if (word_name(ws, w, h->sec, sizeof(h->sec)))
+				return -1;
+		} else if (!strcmp(w, "order")) {
+			if (word_u32(ws, w, UINT32_MAX, &h->order))
+				return -1;
+		} else if (!strcmp(w, "hash")) {
+			const char *v;
+			uint64_t x = 0;
+			size_t n;
+			if (need_value(ws, w, &v))
+				return -1;
+			n = strlen(v);
+			if (n == 0 || n > 16)
+				return fail(ws, "bad hash '%s' (1 to 16 hex digits)", v);
+			for (size_t i = 0; i < n; i++) {
+				int d = hexval(v[i]);
+				if (d < 0)
+					return fail(ws, "bad hash '%s' (1 to 16 hex digits)", v);
+				x = x << 4 | (uint64_t)d;
+			}
+			h->hash = x;
+			h->has_hash = 1;
+		} else {
+			return unknown(ws, "hook", w);
+		}
+	}
+	if (!have_at)
+		return fail(ws, "hook '%s' needs 'at POINT' (after-parse, after-classify, before-tx)",
+			    h->name);
+	if (!have_obj)
+		return fail(ws, "hook '%s' needs 'obj FILE' (an eBPF object built with clang -target bpf)",
+			    h->name);
+	return 0;
+}
+
 static int parse_nothing_more(struct words *ws, struct es_cmd *c)
 {
 	return no_more(ws, c);
@@ -774,6 +874,7 @@ static const struct {
 	{ ES_OBJ_COUNTERS, VB(SHOW), parse_counters },
 	{ ES_OBJ_STATE, VB(SHOW), parse_nothing_more },
 	{ ES_OBJ_LATENCY, VB(SHOW), parse_nothing_more },
+	{ ES_OBJ_HOOK, VB(ATTACH) | VB(DEL) | VB(SHOW) | VB(TRACE), parse_hook },
 };
 #define N_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
@@ -804,10 +905,10 @@ static int dispatch(struct words *ws, struct es_cmd *c)
 	int k, v;
 	if (strcmp(ws->w[0], "show") == 0) {
 		if (ws->n < 2)
-			return fail(ws, "'show' needs an OBJECT (port, neigh, app, session, rule, counters, state, latency)");
+			return fail(ws, "'show' needs an OBJECT (port, neigh, app, session, rule, counters, state, latency, hook)");
 		k = find_object(ws->w[1]);
 		if (k < 0 || !(objects[k].verbs & VB(SHOW)))
-			return fail(ws, "unknown object '%s' for 'show' (port, neigh, app, session, rule, counters, state, latency)",
+			return fail(ws, "unknown object '%s' for 'show' (port, neigh, app, session, rule, counters, state, latency, hook)",
 				    ws->w[1]);
 		c->obj = objects[k].obj;
 		c->verb = ES_VERB_SHOW;
@@ -816,7 +917,7 @@ static int dispatch(struct words *ws, struct es_cmd *c)
 	}
 	k = find_object(ws->w[0]);
 	if (k < 0)
-		return fail(ws, "unknown object '%s' (set, port, neigh, app, session, rule, counters, state, latency, show)",
+		return fail(ws, "unknown object '%s' (set, port, neigh, app, session, rule, counters, state, latency, hook, show)",
 			    ws->w[0]);
 	c->obj = objects[k].obj;
 	if (c->obj == ES_OBJ_SET) {
@@ -1073,6 +1174,32 @@ static int fields_rule(const struct es_cmd *c, es_field_fn emit, void *arg)
 	return 0;
 }
 
+static int fields_hook(const struct es_cmd *c, es_field_fn emit, void *arg)
+{
+	const struct es_cmd_hook *h = &c->u.hook;
+	char v[ES_CMD_PATH_MAX + 8];
+	if ((c->verb == ES_VERB_SHOW || c->verb == ES_VERB_TRACE) && !c->has_key)
+		return 0;
+	EMIT("name", name_str(h->name, sizeof(h->name), v, sizeof(v)), ES_FIELD_POS);
+	if (c->verb != ES_VERB_ATTACH)
+		return 0;
+	if (h->point > 2 || h->dir > 1)
+		return -1;
+	EMIT("at", es_hook_point_words[h->point], 0);
+	if (h->dir)
+		EMIT("dir", "dl", 0);
+	EMIT("obj", name_str(h->obj, sizeof(h->obj), v, sizeof(v)), 0);
+	if (strncmp(h->sec, "hook", sizeof(h->sec)) != 0)
+		EMIT("sec", name_str(h->sec, sizeof(h->sec), v, sizeof(v)), 0);
+	if (h->order)
+		EMIT("order", u64_str(h->order, v, sizeof(v)), ES_FIELD_NUM);
+	if (h->has_hash) {
+		snprintf(v, sizeof(v), "%016llx", (unsigned long long)h->hash);
+		EMIT("hash", v, 0);
+	}
+	return 0;
+}
+
 int es_cmd_fields(const struct es_cmd *c, es_field_fn emit, void *arg)
 {
 	char v[96];
@@ -1100,6 +1227,8 @@ int es_cmd_fields(const struct es_cmd *c, es_field_fn emit, void *arg)
 			EMIT("name", name_str(c->u.set.key, sizeof(c->u.set.key),
 					      v, sizeof(v)), ES_FIELD_POS);
 		return 0;
+	case ES_OBJ_HOOK:
+		return fields_hook(c, emit, arg);
 	default:       /* state, latency: no fields */
 		return 0;
 	}

@@ -34,6 +34,11 @@
  *   counters show [NAME]
  *   state show
  *   latency show
+ *   hook attach NAME at after-parse|after-classify|before-tx [dir ul|dl]
+ *            obj FILE [sec SECTION] [order N] [hash HEX]
+ *   hook del NAME
+ *   hook show [NAME]
+ *   hook trace [NAME]
  *
  * Parsing only checks words and values; references between objects (an
  * app named by a rule, a port named by a neighbour) and whether the object
@@ -100,20 +105,39 @@ struct es_cmd_session {
 
 /* struct es_cmd_rule, a rule as written: es_types.h */
 
+/* hook attach NAME at POINT [dir ul|dl] obj FILE [sec SECTION] [order N]
+ *             [hash HEX]
+ * point: 0 after-parse, 1 after-classify, 2 before-tx (ES_HOOK_* of
+ * ebpf/es_hook.h); dir 0 ul, 1 dl. sec defaults to "hook". hash (16 hex
+ * digits, the object file's FNV-1a 64) is what the state journal writes:
+ * given, the object must still have it. */
+#define ES_CMD_PATH_MAX 256
+#define ES_CMD_SEC_MAX  64
+struct es_cmd_hook {
+	char name[ES_NAME_MAX];
+	char obj[ES_CMD_PATH_MAX];
+	char sec[ES_CMD_SEC_MAX];
+	uint8_t point, dir;
+	uint8_t has_hash;
+	uint32_t order;
+	uint64_t hash;
+};
+extern const char *const es_hook_point_words[3];
+
 /* Objects and verbs: append only, the numbers are kept. */
 enum es_obj { ES_OBJ_SET, ES_OBJ_PORT, ES_OBJ_NEIGH, ES_OBJ_APP,
 	      ES_OBJ_SESSION, ES_OBJ_RULE, ES_OBJ_COUNTERS, ES_OBJ_STATE,
-	      ES_OBJ_LATENCY };
+	      ES_OBJ_LATENCY, ES_OBJ_HOOK };
 enum es_verb { ES_VERB_ADD, ES_VERB_SET, ES_VERB_CHANGE, ES_VERB_DEL,
-	       ES_VERB_SHOW };
-#define ES_OBJ_COUNT  9
-#define ES_VERB_COUNT 5
+	       ES_VERB_SHOW, ES_VERB_ATTACH, ES_VERB_TRACE };
+#define ES_OBJ_COUNT  10
+#define ES_VERB_COUNT 7
 
 /*
  * One parsed command. has_key: 1 for del and change, and for a show that
  * names one object; the key is then in the object's own field: rule
  * u.rule.prio, app u.app.name, session u.session.id, port u.port.name,
- * counters u.set.key. 0 for add, set and a show of everything. 'rule
+ * counters u.set.key, hook u.hook.name. 0 for add, set and a show of everything. 'rule
  * change' fills u.rule exactly as 'rule add' does.
  */
 struct es_cmd {
@@ -127,6 +151,7 @@ struct es_cmd {
 		struct es_cmd_app app;
 		struct es_cmd_session session;
 		struct es_cmd_rule rule;
+		struct es_cmd_hook hook;
 	} u;
 };
 

@@ -4,7 +4,8 @@
  * asks for. Runs on the main lcore only.
  *
  * A batch applies in dependency order, each stage live before the next:
- * neighbours, apps added or changed, sessions, rules, apps deleted. Any
+ * neighbours, apps added or changed, sessions, rules, apps deleted,
+ * hooks (eBPF programs: loaded, validated and swapped in). Any
  * failure undoes the stages already applied, so a batch is all or
  * nothing; the state journal is written last, and a failure there undoes
  * the batch too. A command returns only after an RCU grace period: no
@@ -32,6 +33,7 @@
 #include "classify.h"
 #include "ctl.h"
 #include "encap.h"
+#include "hook.h"
 #include "parse.h"
 #include "rules.h"
 #include "state.h"
@@ -467,11 +469,43 @@ static int show_state(struct pr *p)
 	return 0;
 }
 
+/* hook show [NAME] (text or JSON, control/hook.c) and hook trace [NAME] */
+static int show_hooks(struct pr *p, const struct es_cmd *q, char err[ES_ERR_MAX])
+{
+	const char *name = q->has_key ? q->u.hook.name : NULL;
+	int n;
+	char *buf;
+
+	if (name != NULL && es_hook_find(name) == NULL) {
+		snprintf(err, ES_ERR_MAX, "no hook %s", name);
+		return -1;
+	}
+	/* the trace is consumed as it is read: read it once, into room
+	 * for a full ring per slot */
+	if (q->verb == ES_VERB_TRACE)
+		n = ES_HOOK_TRACE_N * ES_HOOK_MAX_SLOTS * 128;
+	else
+		n = es_hook_show(NULL, 0, name, p->json);
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL) {
+		snprintf(err, ES_ERR_MAX, "out of memory");
+		return -1;
+	}
+	if (q->verb == ES_VERB_TRACE)
+		es_hook_trace_show(buf, (size_t)n + 1, name);
+	else
+		es_hook_show(buf, (size_t)n + 1, name, p->json);
+	es_ob_printf(p->o, "%s", buf);
+	free(buf);
+	return 0;
+}
+
 static int do_show(const struct es_cmd *q, bool json, struct es_obuf *out,
 		   char err[ES_ERR_MAX])
 {
 	struct pr p = { .o = out, .json = json };
 	switch (q->obj) {
+	case ES_OBJ_HOOK:     return show_hooks(&p, q, err);
 	case ES_OBJ_RULE:     return show_rules(&p, q, err);
 	case ES_OBJ_APP:      return show_apps(&p, q, err);
 	case ES_OBJ_SESSION:  return show_sessions(&p, q, err);
@@ -541,7 +575,21 @@ struct batch {
 	unsigned int n_ru;
 	struct em *em;
 	unsigned int n_em;
+	struct hook_undo *hu;           /* hooks undo */
+	unsigned int n_hu;
 	unsigned int failed;            /* index of the failing command */
+};
+
+/* es_ctl_replay is running: the state's restore */
+static bool replaying;
+
+/* A hook command applied: what was attached under its name before, its
+ * program kept alive until the batch stands (freed) or is undone (put
+ * back as it was: no reload from a file that may have changed). */
+struct hook_undo {
+	char name[ES_NAME_MAX];
+	bool had;
+	struct es_hook_ent old;         /* old.prog: the program kept */
 };
 
 static int publish_apps(struct es_app *apps, uint16_t n)
@@ -925,10 +973,79 @@ fail:
 	fprintf(stderr, "edgesteer: undoing a failed batch's rules failed: %s\n", err);
 }
 
+/* hooks: attach and del in batch order, each live at once (a swap and
+ * a grace period); undone in reverse by putting back the program that
+ * was there, or detaching */
+static int stage_hooks(struct batch *b, char err[ES_ERR_MAX])
+{
+	for (unsigned int i = 0; i < b->n; i++) {
+		const struct es_cmd *c = b->c[i];
+		const struct es_cmd_hook *h = &c->u.hook;
+		const struct es_hook_ent *e;
+		struct hook_undo *u;
+		int rc;
+		if (c->obj != ES_OBJ_HOOK)
+			continue;
+		b->failed = i;
+		e = es_hook_find(h->name);
+		u = &b->hu[b->n_hu];
+		memset(u, 0, sizeof(*u));
+		snprintf(u->name, sizeof(u->name), "%s", h->name);
+		if (e != NULL) {
+			u->had = true;
+			u->old = *e;
+		}
+		/* restoring: a later line may replace or delete an attach
+		 * whose object changed (or went) since: set aside until the
+		 * end of the restore (es_hook_stale_add) */
+		if (replaying && es_hook_stale_clear(h->name) && c->verb == ES_VERB_DEL &&
+		    e == NULL)
+			continue;
+		if (c->verb == ES_VERB_DEL)
+			rc = es_hook_del_kept(h->name, &u->old.prog, err);
+		else
+			rc = es_hook_attach_kept(h->name, h->point, h->dir, h->obj, h->sec,
+						 h->order, h->has_hash ? &h->hash : NULL,
+						 &u->old.prog, err);
+		if (rc != 0 && replaying && c->verb == ES_VERB_ATTACH && h->has_hash) {
+			if (es_hook_stale_add(h->name, err) != 0)
+				return -1;
+			/* what the name held is replaced by what cannot load now */
+			rc = e != NULL ? es_hook_del_kept(h->name, &u->old.prog, err) : 0;
+			if (rc == 0 && e == NULL)
+				continue;
+		}
+		if (rc != 0)
+			return -1;
+		b->n_hu++;
+	}
+	return 0;
+}
+
+static void undo_hooks(struct batch *b)
+{
+	char err[ES_ERR_MAX];
+	while (b->n_hu) {
+		struct hook_undo *u = &b->hu[--b->n_hu];
+		int rc = 0;
+		if (u->had) {
+			if (es_hook_reinstate(&u->old) != 0)
+				snprintf(err, ES_ERR_MAX, "out of memory"), rc = -1;
+			else
+				u->old.prog = NULL;     /* live again */
+		} else if (es_hook_find(u->name) != NULL) {
+			rc = es_hook_del(u->name, err);
+		}
+		if (rc)
+			fprintf(stderr, "edgesteer: undo of hook %s failed: %s\n", u->name, err);
+	}
+}
+
 static void undo(struct batch *b)
 {
 	struct es_tables *t = es_tables_live;
 	char err[ES_ERR_MAX];
+	undo_hooks(b);
 	if (b->n_ru)
 		undo_rules(b);
 	while (b->n_us) {
@@ -974,7 +1091,8 @@ static int refuse_static(struct batch *b, char err[ES_ERR_MAX])
 			return -1;
 		}
 		if (c->obj == ES_OBJ_COUNTERS || c->obj == ES_OBJ_STATE ||
-		    c->obj == ES_OBJ_LATENCY || c->verb == ES_VERB_SHOW) {
+		    c->obj == ES_OBJ_LATENCY || c->verb == ES_VERB_SHOW ||
+		    c->verb == ES_VERB_TRACE) {
 			snprintf(err, ES_ERR_MAX, "'show' cannot be part of a batch of changes");
 			return -1;
 		}
@@ -991,14 +1109,15 @@ static int apply_batch(struct batch *b, char err[ES_ERR_MAX])
 	b->old_n_apps = t->n_apps;
 	b->us = malloc((b->n + 1) * sizeof(*b->us));
 	b->em = malloc((b->n + 1) * sizeof(*b->em));
-	if (!b->us || !b->em) {
+	b->hu = malloc((b->n + 1) * sizeof(*b->hu));
+	if (!b->us || !b->em || !b->hu) {
 		snprintf(err, ES_ERR_MAX, "out of memory for a batch of %u commands", b->n);
 		goto out;
 	}
 	if (refuse_static(b, err))
 		goto out;
 	if (stage_neigh(b, err) || stage_apps(b, err) || stage_sessions(b, err) ||
-	    stage_rules(b, err) || stage_app_del(b, err)) {
+	    stage_rules(b, err) || stage_app_del(b, err) || stage_hooks(b, err)) {
 		undo(b);
 		goto sync;
 	}
@@ -1029,9 +1148,14 @@ static void batch_done(struct batch *b, bool ok)
 			send_end_marker(b->em[i].peer, b->em[i].teid);
 		}
 	}
+	/* the programs the batch replaced or detached: no longer live once
+	 * it stands; put back (NULL) when it was undone */
+	for (unsigned int i = 0; b->hu != NULL && i < b->n_hu; i++)
+		es_hook_prog_free(b->hu[i].old.prog);
 	free(b->us);
 	free(b->em);
 	free(b->ru);
+	free(b->hu);
 }
 
 int es_ctl_apply(const struct es_cmd *const *c, unsigned int n,
@@ -1058,7 +1182,11 @@ struct pline {
 
 int es_ctl_replay(const char *text, size_t len, char err[ES_ERR_MAX])
 {
-	return es_ctl_exec(text, len, false, false, NULL, err);
+	int rc;
+	replaying = true;
+	rc = es_ctl_exec(text, len, false, false, NULL, err);
+	replaying = false;
+	return rc;
 }
 
 int es_ctl_exec(const char *text, size_t len, bool json, bool journal,
@@ -1114,7 +1242,7 @@ int es_ctl_exec(const char *text, size_t len, bool json, bool journal,
 		rc = 0;
 		goto out;
 	}
-	if (n == 1 && pl[0].c.verb == ES_VERB_SHOW) {
+	if (n == 1 && (pl[0].c.verb == ES_VERB_SHOW || pl[0].c.verb == ES_VERB_TRACE)) {
 		rc = do_show(&pl[0].c, json, out, err);
 		goto out;
 	}
@@ -1139,7 +1267,19 @@ int es_ctl_exec(const char *text, size_t len, bool json, bool journal,
 		struct es_obuf j = { 0 };
 		for (unsigned int i = 0; i < n; i++) {
 			char l[ES_LINE_MAX + 1];
-			es_cmd_format(cp[i], l, sizeof(l));
+			struct es_cmd hc;
+			const struct es_hook_ent *he;
+			/* a hook's line carries its object's hash: a restore
+			 * refuses the object if it changed */
+			if (cp[i]->obj == ES_OBJ_HOOK && cp[i]->verb == ES_VERB_ATTACH &&
+			    (he = es_hook_find(cp[i]->u.hook.name)) != NULL) {
+				hc = *cp[i];
+				hc.u.hook.has_hash = 1;
+				hc.u.hook.hash = he->hash;
+				es_cmd_format(&hc, l, sizeof(l));
+			} else {
+				es_cmd_format(cp[i], l, sizeof(l));
+			}
 			es_ob_printf(&j, "%s\n", l);
 		}
 		if (j.oom || es_state_journal(j.p, j.len, e) != 0) {

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "entries.h"
+#include "hook.h"
 #include "rules.h"
 #include "state.h"
 
@@ -108,6 +109,29 @@ static int sess_collect(void *arg, const struct es_session *s)
 	return 0;
 }
 
+/* the attached hooks, each with its object's hash (a restore refuses
+ * an object that changed) */
+static void hook_lines(struct es_obuf *o)
+{
+	unsigned int n;
+	const struct es_hook_ent *e = es_hook_list(&n);
+	for (unsigned int i = 0; i < n; i++) {
+		struct es_cmd c;
+		memset(&c, 0, sizeof(c));
+		c.obj = ES_OBJ_HOOK;
+		c.verb = ES_VERB_ATTACH;
+		snprintf(c.u.hook.name, sizeof(c.u.hook.name), "%s", e[i].name);
+		snprintf(c.u.hook.obj, sizeof(c.u.hook.obj), "%s", e[i].path);
+		snprintf(c.u.hook.sec, sizeof(c.u.hook.sec), "%s", e[i].sec);
+		c.u.hook.point = e[i].point;
+		c.u.hook.dir = e[i].dir;
+		c.u.hook.order = e[i].order;
+		c.u.hook.has_hash = 1;
+		c.u.hook.hash = e[i].hash;
+		line(o, &c);
+	}
+}
+
 int es_state_lines(struct es_obuf *o)
 {
 	const struct es_tables *t = es_tables_live;
@@ -141,6 +165,7 @@ int es_state_lines(struct es_obuf *o)
 	}
 	free(v);
 	es_rules_foreach(rule_line, o);
+	hook_lines(o);
 	return o->oom ? -1 : 0;
 }
 
@@ -446,6 +471,9 @@ int es_state_restore(es_state_apply_fn apply, char err[ES_ERR_MAX])
 			}
 		}
 	}
+	/* an attach whose object changed, not replaced or deleted later */
+	if (es_hook_stale_check(err) != 0)
+		goto out;
 	/* compact: the restored state becomes the next generation's snapshot */
 	rc = es_state_snapshot(err);
 out:

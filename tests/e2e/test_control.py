@@ -1180,7 +1180,7 @@ class ControlLimits(Quiet):
              "steerctl: bad character '\\x01' in 'x\\x01y'\n"),
             ([b"rlue\x7f\xc3\xa9", b"add"],
              "steerctl: unknown object 'rlue\\x7f\\xc3\\xa9' (set, port, neigh, app, session, rule, "
-             "counters, state, latency, show)\n"),
+             "counters, state, latency, hook, show)\n"),
         ]
         for words, want in cases:
             with self.subTest(words=words):

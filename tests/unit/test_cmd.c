@@ -785,7 +785,7 @@ T(cmd__errors_quote_control_bytes_escaped)
 	assert_int_equal(es_cmd_parse("app add x\x01y via 10.0.0.1", &c, err), -1);
 	assert_string_equal(err, "bad character '\\x01' in 'x\\x01y'");
 	assert_int_equal(es_cmd_parse("rlue\x7f\xff add", &c, err), -1);
-	assert_string_equal(err, "unknown object 'rlue\\x7f\\xff' (set, port, neigh, app, session, rule, counters, state, latency, show)");
+	assert_string_equal(err, "unknown object 'rlue\\x7f\\xff' (set, port, neigh, app, session, rule, counters, state, latency, hook, show)");
 	/* printable ASCII, the backslash included, is kept */
 	assert_int_equal(es_cmd_parse("rule del a\\b~", &c, err), -1);
 	assert_string_equal(err, "bad value 'a\\b~' for 'rule del' (a number 0..536870910)");
