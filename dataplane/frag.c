@@ -49,6 +49,9 @@ int es_frag_init(struct es_frag *f, uint32_t entries, uint32_t max,
 
 void es_frag_fini(struct es_frag *f)
 {
+	if (f->out.n)
+		rte_pktmbuf_free_bulk(f->out.m, f->out.n);
+	f->out.n = 0;
 	if (f->tbl != NULL)
 		rte_ip_frag_table_destroy(f->tbl);
 	f->tbl = NULL;
@@ -73,18 +76,28 @@ static inline uint32_t src_bucket(const uint8_t *ip, bool v6)
 	return (h ^ (h >> 16)) & SRC_MASK;
 }
 
-/* Take what the library put on the death row off the counts, count its
- * fragments under 'why' and free it. */
-static void drain(struct es_frag *f, uint64_t cnt[ES_CNT_MAX], enum es_cnt why)
+/* m leaves reassembly dropped: to the exit, under 'why', adding 'add'. */
+static inline void out(struct es_frag *f, struct rte_mbuf *m, enum es_cnt why,
+		       uint16_t add)
+{
+	struct es_frag_out *o = &f->out;
+	o->m[o->n] = m;
+	o->why[o->n] = (uint16_t)why;
+	o->add[o->n] = add;
+	o->n++;
+}
+
+/* Take what the library put on the death row off the counts and hand it
+ * to the exit, its fragments under 'why'. */
+static void drain(struct es_frag *f, enum es_cnt why)
 {
 	uint32_t n = f->dr.cnt;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct rte_mbuf *d = f->dr.row[i];
+		struct rte_mbuf *d = f->dr.row[i];
 		f->held -= d->nb_segs;
 		f->src[d->hash.usr & SRC_MASK] -= d->nb_segs;
-		cnt[why] += d->nb_segs;
+		out(f, d, why, d->nb_segs);   /* (a whole chain) */
 	}
-	rte_pktmbuf_free_bulk(f->dr.row, n);   /* (whole chains) */
 	f->dr.cnt = 0;
 }
 
@@ -102,21 +115,18 @@ struct rte_mbuf *es_frag_in(struct es_frag *f, struct rte_mbuf *m,
 		fh = rte_ipv6_frag_get_ipv6_fragment_header((struct rte_ipv6_hdr *)ip);
 		if (fh == NULL) {
 			/* a fragment header after other extension headers */
-			cnt[ES_CNT_FRAG_FAIL]++;
-			rte_pktmbuf_free(m);
+			out(f, m, ES_CNT_FRAG_FAIL, 1);
 			return NULL;
 		}
 	}
 	/* the budget, before the table sees the fragment */
 	if (unlikely(f->held + m->nb_segs > f->max)) {
-		cnt[ES_CNT_FRAG_POOL_SHARE]++;
-		rte_pktmbuf_free(m);
+		out(f, m, ES_CNT_FRAG_POOL_SHARE, 1);
 		return NULL;
 	}
 	b = src_bucket(ip, o->v6);
 	if (unlikely(f->src[b] + m->nb_segs > f->src_max)) {
-		cnt[ES_CNT_FRAG_SRC_SHARE]++;
-		rte_pktmbuf_free(m);
+		out(f, m, ES_CNT_FRAG_SRC_SHARE, 1);
 		return NULL;
 	}
 	m->hash.usr = b;
@@ -138,7 +148,7 @@ struct rte_mbuf *es_frag_in(struct es_frag *f, struct rte_mbuf *m,
 			(struct rte_ipv4_hdr *)ip);
 	}
 	if (f->dr.cnt)
-		drain(f, cnt, ES_CNT_FRAG_FAIL);
+		drain(f, ES_CNT_FRAG_FAIL);
 	if (r == NULL)
 		return NULL;
 	/* complete: its fragments leave the table */
@@ -147,19 +157,20 @@ struct rte_mbuf *es_frag_in(struct es_frag *f, struct rte_mbuf *m,
 	cnt[ES_CNT_FRAG_MERGED] += r->nb_segs;
 	cnt[ES_CNT_FRAG_DONE]++;
 	if (r->nb_segs > 1 && rte_pktmbuf_linearize(r) != 0) {
-		cnt[ES_CNT_FRAG_BIG]++;
-		rte_pktmbuf_free(r);
+		out(f, r, ES_CNT_FRAG_BIG, 1);
 		return NULL;
 	}
 	return r;
 }
 
-void es_frag_expire(struct es_frag *f, uint64_t tsc, uint64_t cnt[ES_CNT_MAX])
+void es_frag_expire(struct es_frag *f, uint64_t tsc)
 {
 	for (int pass = 0; pass < ES_FRAG_EXPIRE_PASSES; pass++) {
+		if (f->out.n + RTE_IP_FRAG_DEATH_ROW_MBUF_LEN > ES_FRAG_OUT_MAX)
+			return;
 		rte_ip_frag_table_del_expired_entries(f->tbl, &f->dr, tsc);
 		if (f->dr.cnt == 0)
 			return;
-		drain(f, cnt, ES_CNT_FRAG_TIMEOUT);
+		drain(f, ES_CNT_FRAG_TIMEOUT);
 	}
 }

@@ -42,6 +42,29 @@ struct es_outer;
 #define ES_FRAG_MBUFS_MIN    RTE_LIBRTE_IP_FRAG_MAX_FRAG
 #define ES_FRAG_SRC_BUCKETS  1024   /* a power of 2 */
 
+/*
+ * What reassembly drops, handed to the exit: reassembly counts the
+ * fragments it takes in (frag_rx) and those it merges (frag_merged,
+ * frag_reassembled), but it frees nothing and raises no drop counter.
+ * Every mbuf it drops in a call of es_frag_in or es_frag_expire (the
+ * fragment it refuses, the chains of fragments the library gives up on,
+ * a reassembled packet too big for one segment) is appended here with
+ * its counter and what it adds to it (the fragments of a chain, or 1 for
+ * the too-big packet); the caller hands the list to the exit (tx.h,
+ * es_exit_frags), which counts and frees it and empties the list. Room
+ * for every pass of es_frag_expire and for one es_frag_in.
+ */
+#define ES_FRAG_EXPIRE_PASSES 8
+#define ES_FRAG_OUT_MAX (RTE_IP_FRAG_DEATH_ROW_MBUF_LEN * ES_FRAG_EXPIRE_PASSES)
+_Static_assert(ES_FRAG_OUT_MAX >= RTE_IP_FRAG_DEATH_ROW_MBUF_LEN + 2,
+	       "one es_frag_in: the death row, the fragment and a too-big packet");
+struct es_frag_out {
+	uint32_t n;
+	uint16_t why[ES_FRAG_OUT_MAX];   /* enum es_cnt */
+	uint16_t add[ES_FRAG_OUT_MAX];   /* added to it */
+	struct rte_mbuf *m[ES_FRAG_OUT_MAX];
+};
+
 struct es_frag {
 	struct rte_ip_frag_tbl *tbl;
 	uint32_t held;         /* mbufs the table holds now */
@@ -49,6 +72,7 @@ struct es_frag {
 	uint32_t src_max;      /* at most this many per source bucket */
 	struct rte_ip_frag_death_row dr;        /* empty between calls */
 	uint32_t src[ES_FRAG_SRC_BUCKETS];      /* mbufs held per source bucket */
+	struct es_frag_out out;                 /* dropped, for the exit */
 };
 
 /**
@@ -69,24 +93,27 @@ int es_frag_init(struct es_frag *f, uint32_t entries, uint32_t max,
 		 uint64_t timeout, int socket);
 
 /**
- * Free f's table and every mbuf it holds (held becomes 0, nothing counted).
+ * Free f's table, every mbuf it holds and any left in f->out (held
+ * becomes 0, nothing counted).
  * Thread safety: the owner, or any thread once the owner has stopped.
  */
 void es_frag_fini(struct es_frag *f);
 
 /**
  * Hand fragment m (o: its outer headers, parsed; one segment) to the table
- * at time tsc (TSC). Counts frag_rx, and exactly one of: held (no counter
- * until it leaves), drop_frag_pool_share, drop_frag_source_share,
- * drop_frag_failed (refused by the table; also what that refusal freed
- * with it), or completed: frag_reassembled once, frag_merged by its
- * fragments, and drop_frag_too_big when it cannot be made one segment.
- * Fragments of other packets that the table reclaims on the way (timed
- * out) are counted under drop_frag_failed.
+ * at time tsc (TSC). Counts frag_rx, and m's fate is exactly one of: held
+ * (no counter until it leaves), dropped into f->out under
+ * drop_frag_pool_share, drop_frag_source_share or drop_frag_failed
+ * (refused by the table; also what that refusal gave up with it), or
+ * completed: frag_reassembled once, frag_merged by its fragments, and the
+ * packet into f->out under drop_frag_too_big when it cannot be made one
+ * segment. Fragments of other packets that the table reclaims on the way
+ * (timed out) go into f->out under drop_frag_failed. The caller hands
+ * f->out to the exit after the call.
  *
  * @param cnt the worker's counters (enum es_cnt)
  * @return the reassembled packet (one segment, its outer header rewritten
- *   by the library), or NULL when m was held or dropped (freed).
+ *   by the library), or NULL when m was held or dropped (into f->out).
  * Thread safety: the owner only.
  */
 struct rte_mbuf *es_frag_in(struct es_frag *f, struct rte_mbuf *m,
@@ -94,14 +121,14 @@ struct rte_mbuf *es_frag_in(struct es_frag *f, struct rte_mbuf *m,
 			    uint64_t cnt[ES_CNT_MAX]) __rte_cold;
 
 /**
- * Free the packets whose first fragment came more than the timeout before
- * tsc, counting their fragments under drop_frag_timeout. Does at most
- * ES_FRAG_EXPIRE_PASSES rounds of the library's expiry (each frees up to
- * its death row's size, RTE_IP_FRAG_DEATH_ROW_MBUF_LEN mbufs); the rest
- * waits for the next call.
+ * Give up on the packets whose first fragment came more than the timeout
+ * before tsc: their fragments go into f->out under drop_frag_timeout, for
+ * the caller to hand to the exit. Does at most ES_FRAG_EXPIRE_PASSES
+ * rounds of the library's expiry (each takes up to its death row's size,
+ * RTE_IP_FRAG_DEATH_ROW_MBUF_LEN mbufs), and none that f->out has no
+ * room for; the rest waits for the next call.
  * Thread safety: the owner only.
  */
-#define ES_FRAG_EXPIRE_PASSES 8
-void es_frag_expire(struct es_frag *f, uint64_t tsc, uint64_t cnt[ES_CNT_MAX]);
+void es_frag_expire(struct es_frag *f, uint64_t tsc);
 
 #endif

@@ -19,6 +19,7 @@
 #include "frag.h"
 #include "pipeline.h"
 #include "lcore.h"
+#include "tx.h"
 
 /*
  * Phase 1 prefetches every mbuf header of the burst first, then each
@@ -61,8 +62,8 @@ outer_dst_local(const uint8_t *b, const struct es_outer *o, uint8_t port)
 /*
  * Ingress for one packet (c->m). Returns ES_NEXT_ON when c holds a packet
  * for session lookup, else its verdict: a reply's tx port (path
- * management, act_path.c), ES_NEXT_HELD (reassembly holds it or dropped
- * it, counted, frag.h), or ES_NEXT_DROP(c). On return c->m is the packet
+ * management, act_path.c), ES_NEXT_HELD (reassembly holds it, or dropped
+ * it through es_exit_frags, tx.h), or ES_NEXT_DROP(c). On return c->m is the packet
  * the verdict is for (reassembly may have replaced it).
  */
 static inline es_next_t es_ingress(struct es_worker *w, uint8_t in_port,
@@ -109,8 +110,9 @@ again:
 			break;  /* a fragmented IP packet toward a UE */
 		if (!outer_dst_local(b, &c->o, in_port))
 			return ES_NEXT_DROP(ES_CNT_NOT_LOCAL);
-		/* held, dropped (counted), or the whole packet */
+		/* held, dropped (to the exit), or the whole packet */
 		m = es_frag_in(&w->frag, m, &c->o, tsc, w->cnt);
+		es_exit_frags(w, &w->frag.out);
 		if (m == NULL)
 			return ES_NEXT_HELD;
 		c->m = m;

@@ -8,7 +8,8 @@
  * (es_tx: counts tx; what a full queue refuses moves to drop_tx_full);
  * ES_NEXT_DROP(c) counts c and keeps the packet in d, which
  * es_exit_burst_end() frees in one bulk free; ES_NEXT_HELD leaves it to
- * reassembly. The burst loop (pipeline.c) calls it as each verdict is
+ * reassembly, whose drops (a fragment refused, fragments given up on,
+ * now or at expiry) come back through es_exit_frags(). The burst loop (pipeline.c) calls it as each verdict is
  * given, so packets leave in the order the stages finish with them (a
  * path management reply of stage 1 before the actions of stage 4, a
  * mirror copy just before its packet). Per worker, no lock; static
@@ -31,6 +32,19 @@ static inline void es_exit(struct es_worker *w, struct es_drops *d,
 		w->cnt[next & (es_next_t)~ES_NEXT_DROP_BIT]++;
 		d->m[d->n++] = m;
 	}
+}
+
+/* What reassembly dropped (frag.h, struct es_frag_out): each mbuf counted
+ * under its reason (a chain of fragments: one per fragment) and freed,
+ * together; the list emptied. After every es_frag_in and es_frag_expire. */
+static inline void es_exit_frags(struct es_worker *w, struct es_frag_out *o)
+{
+	if (likely(o->n == 0))
+		return;
+	for (uint32_t i = 0; i < o->n; i++)
+		w->cnt[o->why[i]] += o->add[i];
+	rte_pktmbuf_free_bulk(o->m, o->n);   /* (whole chains) */
+	o->n = 0;
 }
 
 /* The end of a burst: free its drops together. */

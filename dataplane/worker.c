@@ -16,6 +16,7 @@
 #include <rte_ring.h>
 #include "port.h"
 #include "worker.h"
+#include "tx.h"
 #include "mem.h"
 
 
@@ -149,7 +150,8 @@ int es_worker_main(void *arg)
 					es_lat_add(&w->lat, tsc - t_rx[b], n_tx[b]);
 		}
 		if (tsc >= next_expire) {
-			es_frag_expire(&w->frag, tsc, w->cnt);
+			es_frag_expire(&w->frag, tsc);
+			es_exit_frags(w, &w->frag.out);
 			next_expire = tsc + expire_period;
 		}
 		rte_rcu_qsbr_quiescent(es_rcu, w->rcu_id);

@@ -66,6 +66,7 @@
 #include "es.h"
 #include "frag.h"
 #include "parse.h"
+#include "tx.h"
 #include "worker.h"
 
 #define CHECK(cond, ...) do {                                           \
@@ -359,7 +360,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	      pool_in_use(), (unsigned long)held);
 
 	/* what reassembly holds times out: dropped, and every mbuf back */
-	es_frag_expire(&w->frag, w->last_rx_tsc + (rte_get_tsc_hz() << 12), w->cnt);
+	es_frag_expire(&w->frag, w->last_rx_tsc + (rte_get_tsc_hz() << 12));
+	es_exit_frags(w, &w->frag.out);
 	for (int i = 0; i < ES_CNT_MAX; i++)
 		d[i] = w->cnt[i] - before[i];
 	sides(d, &in, &out);
