@@ -641,6 +641,62 @@ def loadgen_trial(d, cfg, pcaps, rate, seconds, churn_args=None, tag="peak"):
     return r
 
 
+WORKER_CPU = 1  # EAL -l 0,1 (suite.EAL_NOHUGE): lcore 1, the worker, runs on CPU 1
+WQ_MASK = "/sys/devices/virtual/workqueue/cpumask"
+
+
+def isolate_cpu(cpu):
+    """What a deployment does with isolcpus or `tuna --isolate`, at run
+    time: every thread that may run on cpu and elsewhere too (this
+    machine's own services, the kernel's unbound threads, whatever runs
+    the test) is moved off cpu, and unbound workqueues with it, so that
+    only the worker and the kernel's per-CPU work run there. Threads
+    bound to cpu alone and those the kernel keeps are left. Returns what
+    restore_cpu() puts back; needs root (else moves what it may)."""
+    saved = {"threads": {}, "workqueue": None}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            t = int(tid)
+            try:
+                cur = os.sched_getaffinity(t)
+                if cpu not in cur or len(cur) == 1:
+                    continue
+                os.sched_setaffinity(t, cur - {cpu})
+                saved["threads"][t] = cur
+            except OSError:
+                pass
+    try:
+        old = open(WQ_MASK).read().strip()
+        mask = int(old, 16) & ~(1 << cpu)
+        if mask:
+            with open(WQ_MASK, "w") as f:
+                f.write("%x\n" % mask)
+            saved["workqueue"] = old
+    except (OSError, ValueError):
+        pass
+    return saved
+
+
+def restore_cpu(saved):
+    for t, cpus in saved["threads"].items():
+        try:
+            os.sched_setaffinity(t, cpus)
+        except OSError:
+            pass   # gone
+    if saved["workqueue"]:
+        try:
+            with open(WQ_MASK, "w") as f:
+                f.write(saved["workqueue"] + "\n")
+        except OSError:
+            pass
+
+
 def measure_peak(d, cfg, pcaps, seconds, churn_args=None):
     """The worker's rate on the mix, offered as fast as it takes it, for
     seconds after a 2-s warm-up. With churn_args the changes run through
@@ -663,7 +719,7 @@ def measure_throughput(d, cfg, pcaps, peak_pps, trial_s, churn_args=None, resolu
     for i in range(max_trials):
         r = loadgen_trial(d, cfg, pcaps, rate, trial_s, churn_args, f"trial{i}")
         refused = r["input_ring_full"]
-        trials.append({"asked_pps": rate, "offered_pps": r["enqueued"] / r["seconds"],
+        trials.append({"asked_pps": rate, "offered_pps": (r["generated"] - r["input_ring_full"]) / r["seconds"],
                        "refused": refused, "changes": r["changes"], "seconds": r["seconds"]})
         print(f"soak: trial {i + 1}: {rate / 1e6:.3f} Mpps asked, {trials[-1]['offered_pps'] / 1e6:.3f} offered, "
               f"{refused:,} refused by a full input ring ({r['changes']} changes): "
@@ -874,6 +930,9 @@ def main():
                          "maximum forwarding rate (offered as fast as the worker takes it)")
     ap.add_argument("--trial-seconds", type=float, default=30.0,
                     help="length of each throughput trial (default 30)")
+    ap.add_argument("--isolate", action=argparse.BooleanOptionalAction, default=None,
+                    help="move every other thread and unbound workqueues off the worker's CPU for "
+                         "the run, as isolcpus would (default: as root, except --quick)")
     ap.add_argument("--quick", action="store_true", help="what make test runs")
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--plots-to", help="also write the plots to this directory as soak_*.png")
@@ -937,6 +996,24 @@ def main():
             res["platform_noise"].append(j)
             print(f"soak: platform noise, CPU {j['cpu']} ({when}): {j['gaps_per_s']:.0f} gaps a second, "
                   f"{j['lost_pct']:.2f} % of the time lost, longest {j['longest_us']:.0f} us", flush=True)
+    if a.isolate is None:
+        a.isolate = os.geteuid() == 0 and not q
+    iso = isolate_cpu(WORKER_CPU) if a.isolate else None
+    if iso is not None:
+        res["isolation"] = {"cpu": WORKER_CPU, "threads_moved": len(iso["threads"]),
+                            "workqueue_mask_was": iso["workqueue"]}
+        print(f"soak: CPU {WORKER_CPU} isolated for the worker: {len(iso['threads'])} threads moved off it"
+              + (f", unbound workqueues too (mask was {iso['workqueue']})" if iso["workqueue"] else ""),
+              flush=True)
+    try:
+        return run(a, q, res, prefix, kinds, t_start, noise)
+    finally:
+        if iso is not None:
+            restore_cpu(iso)
+            print(f"soak: CPU {WORKER_CPU}'s threads and workqueues put back", flush=True)
+
+
+def run(a, q, res, prefix, kinds, t_start, noise):
     noise("before")
     with tempfile.TemporaryDirectory(prefix="es-soak-") as d:
         print(f"soak: building the mix ({a.sessions} sessions) ...", flush=True)
