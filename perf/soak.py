@@ -48,6 +48,7 @@ import json
 import os
 import platform
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -998,6 +999,8 @@ def main():
                   f"{j['lost_pct']:.2f} % of the time lost, longest {j['longest_us']:.0f} us", flush=True)
     if a.isolate is None:
         a.isolate = os.geteuid() == 0 and not q
+    # a SIGTERM still puts the CPU's threads back (the finally below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     iso = isolate_cpu(WORKER_CPU) if a.isolate else None
     if iso is not None:
         res["isolation"] = {"cpu": WORKER_CPU, "threads_moved": len(iso["threads"]),
