@@ -103,7 +103,7 @@ static void hook__the_interpreter_can_be_chosen_for_a_load(void **state)
 	es_hook_use_jit(0);
 	assert_int_equal(es_hook_load(OK_OBJ, "hook", &l, err), 0);
 	assert_null(l.jit);
-	assert_int_equal(es_hook_jit_state(), 1);    /* DPDK's JIT still works */
+	assert_int_not_equal(es_hook_jit_state(), 0); /* not taken for a JIT failure */
 	ctx_init(&c, 46);
 	assert_int_equal(rte_bpf_exec(l.bpf, &c), ES_HOOK_RET(ES_HOOK_STEER_APP, 7));
 	es_hook_unload(&l);
