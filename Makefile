@@ -55,8 +55,9 @@ PROBES    := es-jitter es-memlat es-coreprobe
 
 # `make` (all): the product and its tests. The benchmarks and the platform
 # probes: make bench; the fuzzers: make fuzz (make test builds what its
-# suites run: all, the fuzzers and the rules/acl benches' smoke runs).
-BENCH_BIN := $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(PROBES:%=$(BUILD)/%)
+# suites run: all, the fuzzers and the rules/acl/hook benches' smoke runs).
+BENCH_BIN := $(BUILD)/rules-bench $(BUILD)/ovl-bench $(BUILD)/acl-bench $(BUILD)/hook-bench \
+             $(PROBES:%=$(BUILD)/%)
 
 .PHONY: all bench bench-test deps test demo perf perf-report perf-ctl soak restart-bench clean bpf
 all: $(BUILD)/edgesteer $(BUILD)/es-loadgen $(BUILD)/steerctl $(BUILD)/es-xdp $(UNIT_BIN) $(SAN_BIN) bpf
@@ -120,6 +121,15 @@ $(BUILD)/rules-bench: $(BUILD)/perf/rules_update.o $(BUILD)/perf/mec_rules.o $(L
 # rte_acl's cost per key group its rules use (perf/acl_steps.c): the
 # measurement behind classify.c's layout; rte_acl alone, no data plane
 $(BUILD)/acl-bench: $(BUILD)/perf/acl_steps.o
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
+
+# the eBPF hooks' cost per packet (perf/hook_bench.c, docs/ebpf.md "Cost"):
+# es_hook_run with nothing, an empty program, each sample attached, JIT
+# against interpreter; it loads the objects of make bpf from $(BUILD)/bpf
+HOOK_BENCH_OBJ := $(BUILD)/bpf/tests/hook_bench.o \
+                  $(patsubst %.c,$(BUILD)/bpf/%.o,$(notdir $(wildcard ebpf/samples/*.c)))
+$(BUILD)/perf/hook_bench.o: CFLAGS += -DES_BPF_DIR='"$(abspath $(BUILD))/bpf"'
+$(BUILD)/hook-bench: $(BUILD)/perf/hook_bench.o $(LIB_OBJ) | $(HOOK_BENCH_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
 
 # The platform probes, plain C without DPDK (perf/plat.h), that make perf
@@ -243,7 +253,8 @@ deps:
 # One summary line over every suite: "N passed, N failed". The platform
 # probes are not among them (make bench-test).
 test: deps
-	@$(MAKE) --no-print-directory all bpf fuzz $(BUILD)/rules-bench $(BUILD)/acl-bench
+	@$(MAKE) --no-print-directory all bpf fuzz $(BUILD)/rules-bench $(BUILD)/acl-bench \
+		$(BUILD)/hook-bench
 	@tests/run_all.sh $(BUILD)
 
 # the platform probes' and the report's own checks (perf/test_probes.py)

@@ -37,10 +37,16 @@
 #endif
 
 static int jit_state = -1;
+static int jit_wanted = 1;
 
 int es_hook_jit_state(void)
 {
 	return jit_state;
+}
+
+void es_hook_use_jit(int on)
+{
+	jit_wanted = on != 0;
 }
 
 static const char *const point_names[ES_HOOK_N_POINTS] = {
@@ -426,7 +432,10 @@ int es_hook_load(const char *path, const char *sec, struct es_hook_loaded *out,
 		goto fail;
 	}
 	out->bpf = bpf;
-	if (rte_bpf_get_jit(bpf, &jit) == 0 && jit.func != NULL) {
+	if (!jit_wanted) {
+		/* the interpreter by choice (es_hook_use_jit): jit_state
+		 * still says what DPDK's JIT did last */
+	} else if (rte_bpf_get_jit(bpf, &jit) == 0 && jit.func != NULL) {
 		out->jit = jit.func;
 		out->jit_size = jit.sz;
 		jit_state = 1;

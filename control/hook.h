@@ -113,4 +113,10 @@ int es_hook_trace_show(char *buf, size_t cap, const char *name);
  * that fell back to the interpreter, -1 before any load. */
 int es_hook_jit_state(void);
 
+/* 0: the loads after this leave their programs to the interpreter
+ * (rte_bpf_exec), though DPDK JIT-compiled them; 1 (the default, and
+ * the daemon's): the JIT-ed code where there is one. For measuring one
+ * against the other (perf/hook_bench.c). */
+void es_hook_use_jit(int on);
+
 #endif

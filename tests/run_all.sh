@@ -95,6 +95,29 @@ if [ -x "$BUILD/acl-bench" ]; then
 	fi
 fi
 
+# the eBPF hooks' cost (perf/hook_bench.c): a tiny smoke run that must
+# print every row and write its JSON with the same rows; speed not judged
+if [ -x "$BUILD/hook-bench" ]; then
+	echo "== hook-bench (smoke)"
+	rows="base off other empty empty/interp dscp_steer dscp_steer/interp drop_ports
+	      drop_ports/interp qfi_bytes qfi_bytes/interp qfi_dscp qfi_dscp/interp
+	      pkt_read pkt_read/interp empty_x4 samples_x4"
+	ok=1
+	timeout 120 "$BUILD/hook-bench" --no-huge -m 256 --no-shconf --no-pci \
+		--log-level=error -l 0 -- --iters 2000 --rounds 3 \
+		--json "$LOG/hook.json" > "$LOG/out" 2>&1 || ok=0
+	n=0
+	for r in $rows; do
+		n=$((n + 1))
+		grep -qE "^$r +.* [0-9]+\.[0-9] " "$LOG/out" || { echo "row $r missing"; ok=0; }
+	done
+	grep -qx "rows: $n" "$LOG/out" || ok=0
+	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if len(d["rows"]) == int(sys.argv[2]) and all(r["runs"] > 0 for r in d["rows"] if r["programs"] and r["id"] != "other") else 1)' \
+		"$LOG/hook.json" "$n" || { echo "hook.json: rows or runs wrong"; ok=0; }
+	cat "$LOG/out"
+	if [ "$ok" = 1 ]; then add hook-bench 1 0; else add hook-bench 0 1; status=1; fi
+fi
+
 # the tree's layout (scripts/check_layout.py): dataplane/ includes nothing
 # from control/, no import cycle between .c files; one suite
 echo "== layout"

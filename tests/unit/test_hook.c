@@ -90,6 +90,35 @@ static void hook__a_valid_program_loads_jits_and_returns_its_verdict(void **stat
 	es_hook_unload(&l);
 }
 
+/* es_hook_use_jit(0) (perf/hook_bench.c's interpreter rows): a load
+ * keeps the interpreter and attaches it, with the same verdict; 1 (the
+ * default) gives the JIT back */
+static void hook__the_interpreter_can_be_chosen_for_a_load(void **state)
+{
+	struct es_hook_loaded l;
+	struct es_hook_ctx c;
+	char err[ES_ERR_MAX] = "";
+
+	(void)state;
+	es_hook_use_jit(0);
+	assert_int_equal(es_hook_load(OK_OBJ, "hook", &l, err), 0);
+	assert_null(l.jit);
+	assert_int_not_equal(es_hook_jit_state(), 0); /* not taken for a JIT failure */
+	ctx_init(&c, 46);
+	assert_int_equal(rte_bpf_exec(l.bpf, &c), ES_HOOK_RET(ES_HOOK_STEER_APP, 7));
+	es_hook_unload(&l);
+	assert_int_equal(es_hook_attach("interp", ES_HOOK_AFTER_PARSE, ES_HOOK_UL, OK_OBJ,
+					"hook", 0, NULL, err), 0);
+	assert_int_equal(es_hook_find("interp")->jit_size, 0);
+	assert_null(es_hook_find("interp")->prog->jit);
+	es_hook_use_jit(1);
+	assert_int_equal(es_hook_attach("jit", ES_HOOK_AFTER_PARSE, ES_HOOK_UL, OK_OBJ,
+					"hook", 1, NULL, err), 0);
+	assert_non_null(es_hook_find("jit")->prog->jit);
+	es_hook_del_all();
+	assert_nothing_attached();
+}
+
 static void hook__a_bounded_loop_unrolled_by_clang_is_accepted(void **state)
 {
 	struct es_hook_loaded l;
@@ -452,6 +481,7 @@ int main(int argc, char **argv)
 			"--no-pci", "--log-level=error", "-l", "0", NULL };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hook__a_valid_program_loads_jits_and_returns_its_verdict),
+		cmocka_unit_test(hook__the_interpreter_can_be_chosen_for_a_load),
 		cmocka_unit_test(hook__a_bounded_loop_unrolled_by_clang_is_accepted),
 		cmocka_unit_test(hook__stores_to_the_stack_are_accepted),
 		cmocka_unit_test(hook__random_bytes_are_refused),
