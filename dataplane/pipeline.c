@@ -13,7 +13,7 @@
  *
  * The stages are static inline and compile into this one unit: no call
  * and no function pointer per packet between them. Hook points
- * (pipeline.h): after parse, after classify, before tx.
+ * (hook_points.h): after parse, after classify, before tx.
  */
 #include <rte_cycles.h>
 #include <rte_hash.h>
@@ -26,6 +26,7 @@
 #include "act_uplink.h"
 #include "act_downlink.h"
 #include "tx.h"
+#include "hook_points.h"
 
 void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		      uint8_t in_port, struct rte_mbuf **pkts, uint16_t n)
@@ -41,6 +42,7 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 	/* the burst's rx time, read by the worker as the burst returned: one
 	 * TSC read less a burst (a read costs ~25-40 cycles here) */
 	uint64_t tsc = w->last_rx_tsc, t1 = 0, t2 = 0;
+	uint8_t hk_init = 0;       /* a hook ran: c[].hk_act valid */
 
 	d.n = 0;
 	for (int k = 0; k < KS_MAX; k++)
@@ -60,9 +62,9 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			pkt_prefetch(pkts[i + ES_PF_DATA]);
 		c[nc].m = pkts[i];
 		next = es_ingress(w, in_port, &c[nc], tsc);
-		/* HOOK 1: after parse (pipeline.h) */
+		/* HOOK 1: after parse (hook_points.h) */
 		if (next == ES_NEXT_ON)
-			next = es_hook_parsed(&c[nc]);
+			next = es_hook_parsed(w, t, c, &c[nc], &hk_init);
 		if (next != ES_NEXT_ON) {
 			es_exit(w, &d, c[nc].m, next);
 			continue;
@@ -122,17 +124,19 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		struct es_pkt *p = &c[i];
 		const struct es_session *s;
 		const struct es_rule *r;
+		struct es_rule hr;
 		if (p->next != ES_NEXT_ON)
 			continue;
-		/* HOOK 2: after classify, before the action (pipeline.h) */
-		p->next = es_hook_classified(p);
+		/* a table result is bounded before it indexes */
+		r = p->rule && p->rule <= t->n_slots ? &t->rules[p->rule - 1] : NULL;
+		/* HOOK 2: after classify, before the action (hook_points.h);
+		 * a program's STEER_APP / TO_CLOUD replaces r */
+		p->next = es_hook_classified(w, t, c, p, &hk_init, &r, &hr);
 		if (unlikely(p->next != ES_NEXT_ON)) {
 			es_exit(w, &d, p->m, p->next);
 			continue;
 		}
 		s = &t->sessions[p->sess];
-		/* a table result is bounded before it indexes */
-		r = p->rule && p->rule <= t->n_slots ? &t->rules[p->rule - 1] : NULL;
 		switch (p->path) {
 		case ES_P_UL:
 			p->next = act_uplink(w, &d, t, p, s, r);
@@ -144,6 +148,8 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			p->next = act_downlink(w, t, p, s, r);
 			break;
 		}
+		/* HOOK 3: before tx (hook_points.h) */
+		p->next = es_hook_tx(w, t, p);
 		es_exit(w, &d, p->m, p->next);
 	}
 	es_exit_burst_end(&d);
