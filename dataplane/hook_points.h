@@ -22,7 +22,8 @@
  * Verdicts: DROP at any point: dropped under drop_hook. STEER_APP and
  * TO_CLOUD on the uplink at points 1 and 2: the action becomes local
  * breakout to app arg (decapsulated and routed as a 'local' rule does;
- * an app index past the apps is a drop_hook) or the relay to the cloud
+ * an index that names no app, past the apps or a deleted one's slot, is
+ * a drop_hook) or the relay to the cloud
  * UPF (as a 'cloud' rule), whatever rule matched; elsewhere (downlink,
  * point 3) they change nothing. SET_DSCP rewrites the inner IP header's
  * DSCP in place (IPv4 with its header checksum updated, RFC 1624; IPv6
@@ -190,7 +191,8 @@ hk_point(struct es_worker *w, const struct es_tables *t, struct es_pkt *p,
 	case ES_HOOK_STEER_APP:
 		if (dir != ES_HOOK_UL)
 			break;
-		if (res.app >= t->n_apps)
+		/* an index past the apps, or a deleted app's slot */
+		if (res.app >= t->n_apps || t->apps[res.app].name[0] == '\0')
 			return ES_NEXT_DROP(ES_CNT_DROP_HOOK);
 		p->hk_act = ES_ACT_LOCAL;
 		p->hk_app = (uint16_t)res.app;

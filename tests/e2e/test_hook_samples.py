@@ -1,0 +1,160 @@
+"""The sample hook programs (ebpf/samples/, built by make bpf) on real
+packets through the real edgesteer: each attached with steerctl as its
+file says, packets in, packets out compared field by field with scapy,
+and the counter that moved.
+
+A program is attached on a running daemon with --state, which journals
+it; the daemon is then started again on the same state with the test's
+packets in its rx pcap, so every packet meets the restored program (the
+restore happens before the workers start).
+"""
+import os
+import shutil
+import tempfile
+import time
+
+from scapy.all import IP, TCP, UDP, Ether, Raw, wrpcap
+from scapy.contrib.gtp import GTP_U_Header, GTPPDUSessionContainer
+
+import esharness as h
+from esharness import (MAC_MIRROR, MAC_LAN, MAC_N9, MAC_UPF, N9_4,
+                       UPF_4, gtpu_ul, routed, session)
+
+SAMPLES = os.path.join(h.BUILD, "bpf")
+UE, UE_OUT = "10.45.0.2", "10.46.0.2"      # in and out of drop_ports' /24
+SESS = session(1, UE, 0x100) + session(2, UE_OUT, 0x101)
+CONFIG = h.BASE_CONFIG + SESS
+WAIT_S = 30
+
+
+def inner4(dst="8.8.8.8", src=UE, dport=2000, tos=0, proto="udp", payload=b"x" * 24):
+    l4 = UDP(sport=1000, dport=dport) if proto == "udp" else TCP(sport=1000, dport=dport, flags="S")
+    return IP(src=src, dst=dst, tos=tos, ttl=64, id=7) / l4 / Raw(payload)
+
+
+class Samples(h.TestCase):
+    def hooked(self, attaches, inputs, config=CONFIG):
+        """Attach (steerctl words, one string each) on a daemon with a
+        state journal, restart it on that state with inputs (port ->
+        packets) in its rx pcaps; once every packet has its fate, return
+        (outputs per port, counters, hook show JSON)."""
+        d = tempfile.mkdtemp(prefix="es-hooksample-")
+        self.addCleanup(shutil.rmtree, d, True)
+        state = os.path.join(d, "state")
+        es = h.Daemon(config, d, state=state)
+        self.addCleanup(es.kill)
+        es.start()
+        for a in attaches:
+            es.ok(a)
+        self.assertEqual(es.stop(), 0)
+        for p, pkts in inputs.items():
+            wrpcap(os.path.join(d, f"in_{p}.pcap"), pkts)
+        n = sum(len(v) for v in inputs.values())
+        es = h.Daemon(config, d, state=state)
+        self.addCleanup(es.kill)
+        es.start()
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            c = es.counters()
+            drops = sum(v for k, v in c.items() if k.startswith("drop_"))
+            if c["rx"] >= n and c["tx"] + drops >= n:
+                break
+            self.assertLess(time.monotonic(), deadline, f"packets not all handled: {c}")
+            time.sleep(0.05)
+        hooks = es.ok("hook show", json_out=True)
+        # the apps by the index a program's STEER_APP names
+        self.apps = es.ok("app show", json_out=True)["apps"]
+        self.assertEqual(es.stop(), 0)
+        out = {p: es.outputs(p) for p in h.PORTS}
+        # the accounting identity: every packet sent or dropped once
+        self.assertEqual(c["rx"], c["tx"] + drops, c)
+        return out, c, hooks
+
+    def test_dscp_steer_sends_ef_uplink_to_the_app_decapsulated(self):
+        ef = inner4(tos=46 << 2 | 1)            # EF, ECN bits kept
+        be = inner4(dport=2001)
+        out, c, hooks = self.hooked(
+            [f"hook attach ef-steer at after-classify dir ul obj {SAMPLES}/dscp_steer.o"],
+            {"n3": [gtpu_ul(ef, 0x100, qfi=1), gtpu_ul(be, 0x100, qfi=1)]})
+        # EF: to app 0 (the sample's APP; after a restart on --state the
+        # apps have their indexes in name order: tap) decapsulated and
+        # routed, as a local rule to it does
+        self.assertEqual(len(out["lan"]), 1)
+        self.assertEqual([a["name"] for a in self.apps if a["index"] == 0], ["tap"])
+        got = out["lan"][0]
+        self.assertEqual((got[Ether].src, got[Ether].dst), (MAC_LAN, MAC_MIRROR))
+        self.assertEqual(got[IP].tos, 46 << 2 | 1)
+        self.assertEqual(got[IP].ttl, 63)
+        self.assertEqual((got[IP].src, got[IP].dst, got[UDP].dport), (UE, "8.8.8.8", 2000))
+        self.assertSameBytes(got, Ether(src=MAC_LAN, dst=MAC_MIRROR) / IP(routed(bytes(ef))))
+        # best effort: no rule, relayed to the cloud as ever
+        self.assertEqual(len(out["n9"]), 1)
+        self.assertEqual(out["n9"][0][IP].dst, UPF_4)
+        self.assertEqual(out["n9"][0][GTP_U_Header].teid, 0x100 + 0x2000)
+        self.assertEqual(bytes(out["n9"][0][GTP_U_Header].payload)[-len(bytes(be)):], bytes(be))
+        self.assertEqual((c["ul_local"], c["ul_cloud"]), (1, 1))
+        self.assertEqual(c["drop_hook"], 0)
+        hk = hooks["hooks"][0]
+        self.assertEqual((hk["name"], hk["runs"]), ("ef-steer", 2))
+
+    def test_drop_ports_drops_the_range_for_the_prefix_only(self):
+        blocked = [inner4(dport=6881), inner4(dport=6889, proto="tcp")]
+        passed = [inner4(dport=6880), inner4(dport=6890), inner4(src=UE_OUT, dport=6885)]
+        pkts = ([gtpu_ul(i, 0x100) for i in blocked + passed[:2]] +
+                [gtpu_ul(passed[2], 0x101)])
+        out, c, hooks = self.hooked(
+            [f"hook attach p2p-block at after-parse dir ul obj {SAMPLES}/drop_ports.o"],
+            {"n3": pkts})
+        self.assertEqual(c["drop_hook"], 2)
+        self.assertDrops(h.Result({}, c, {}, "", "", 0), {"drop_hook": 2})
+        self.assertEqual(c["ul_cloud"], 3)
+        got = sorted(bytes(p[GTP_U_Header].payload)[-len(bytes(passed[0])):] for p in out["n9"])
+        self.assertEqual(got, sorted(bytes(i) for i in passed))
+        hk = hooks["hooks"][0]
+        self.assertEqual((hk["runs"], hk["drops"]), (5, 2))
+        # its counter 0: the bytes it dropped, frames as received
+        self.assertEqual(hk["counters"][0], sum(len(bytes(p)) for p in pkts[:2]))
+
+    def test_qfi_bytes_counts_the_bytes_of_each_qfi(self):
+        sizes = {1: [10, 200, 700], 5: [40], 9: [1, 300]}
+        pkts = [gtpu_ul(inner4(payload=b"q" * n), 0x100, qfi=q)
+                for q, ns in sizes.items() for n in ns]
+        pkts.append(gtpu_ul(inner4(), 0x100, psc=False))      # no container: NONE8 -> 15
+        out, c, hooks = self.hooked(
+            [f"hook attach qfi-bytes at after-parse dir ul obj {SAMPLES}/qfi_bytes.o"],
+            {"n3": pkts})
+        want = [0] * 16
+        for p in pkts:
+            q = p[GTPPDUSessionContainer].QFI if GTPPDUSessionContainer in p else 15
+            want[q] += len(bytes(p))
+        self.assertEqual(hooks["hooks"][0]["counters"], want)
+        self.assertEqual(c["ul_cloud"], len(pkts))
+        self.assertEqual(len(out["n9"]), len(pkts))
+
+    def test_qfi_dscp_marks_the_relay_by_qfi_with_the_checksum_right(self):
+        rule = "rule add 40 dst 8.8.0.0/16 action cloud\n"
+        sent = {1: inner4(tos=1), 2: inner4(dport=2001), 5: inner4(dport=2002), 9: inner4(dport=2003, tos=8 << 2)}
+        out, c, hooks = self.hooked(
+            [f"hook attach qfi-dscp at after-classify dir ul obj {SAMPLES}/qfi_dscp.o"],
+            {"n3": [gtpu_ul(i, 0x100, qfi=q) for q, i in sent.items()]}, config=CONFIG + rule)
+        self.assertEqual(len(out["n9"]), 4)
+        want_dscp = {1: 46, 2: 34, 5: 26, 9: 8}
+        for p in out["n9"]:
+            self.assertEqual((p[Ether].src, p[Ether].dst, p[IP].src, p[IP].dst),
+                             (MAC_N9, MAC_UPF, N9_4, UPF_4))
+            q = p[GTPPDUSessionContainer].QFI
+            inner = IP(bytes(p[GTPPDUSessionContainer].payload))
+            self.assertEqual(inner.tos >> 2, want_dscp[q], q)
+            self.assertEqual(inner.tos & 3, sent[q].tos & 3, q)
+            # the header checksum as scapy computes it for the new tos
+            ref = IP(bytes(sent[q]))
+            ref.tos = inner.tos
+            del ref.chksum
+            self.assertSameBytes(inner, IP(bytes(ref)))
+        self.assertEqual(c["ul_cloud"], 4)
+        self.assertEqual(hooks["hooks"][0]["runs"], 4)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
