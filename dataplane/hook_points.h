@@ -16,8 +16,11 @@
  * Uplink (ES_P_UL) and downlink (ES_P_DL_APP, ES_P_DL_CLOUD); an End
  * Marker has no T-PDU and runs no hook.
  *
- * Cost with nothing attached: each point is one load of es_hook_live and
- * one branch in the burst loop (pipeline.c); the rest is out of line.
+ * Cost with nothing attached: es_process_burst (pipeline.c) loads
+ * es_hook_live once a burst and, NULL, runs the pipeline compiled
+ * without the hook points; a burst that meets programs runs the one
+ * compiled with them, the set it loaded for the whole burst (the worker
+ * reports its quiescent state between bursts).
  *
  * Verdicts: DROP at any point: dropped under drop_hook. STEER_APP and
  * TO_CLOUD on the uplink at points 1 and 2: the action becomes local
@@ -166,7 +169,7 @@ static inline void hk_burst_init(struct es_pkt *c, uint8_t *init)
 /* Points 1 and 2, out of line: run s's programs at point on p. Returns
  * p's next (ES_NEXT_ON to go on); records a STEER_APP / TO_CLOUD of the
  * uplink in p->hk_act, p->hk_app. */
-static __attribute__((noinline)) es_next_t
+static es_next_t
 hk_point(struct es_worker *w, const struct es_tables *t, struct es_pkt *p,
 	 const struct es_hook_set *s, unsigned int point)
 {
@@ -208,51 +211,51 @@ hk_point(struct es_worker *w, const struct es_tables *t, struct es_pkt *p,
 }
 
 /* HOOK 1, after parse, before the session lookup and classify (p->o,
- * p->g, p->in, p->path known; no session, no rule). Returns p's next. */
-static inline es_next_t es_hook_parsed(struct es_worker *w, const struct es_tables *t,
-				       struct es_pkt *c, struct es_pkt *p, uint8_t *init)
+ * p->g, p->in, p->path known; no session, no rule), out of line: the
+ * burst loop calls it when hs (es_hook_live as the burst began) is not
+ * NULL. Returns p's next. */
+static __attribute__((noinline, cold)) es_next_t
+es_hook_parsed(struct es_worker *w, const struct es_tables *t,
+	       const struct es_hook_set *hs, struct es_pkt *c, struct es_pkt *p,
+	       uint8_t *init)
 {
-	const struct es_hook_set *s = __atomic_load_n(&es_hook_live, __ATOMIC_ACQUIRE);
-	if (likely(s == NULL))
-		return ES_NEXT_ON;
 	hk_burst_init(c, init);
 	p->hk_act = 0;
-	return hk_point(w, t, p, s, ES_HOOK_AFTER_PARSE);
+	return hk_point(w, t, p, hs, ES_HOOK_AFTER_PARSE);
 }
 
-/* HOOK 2, after classify, before the action (p->sess, p->rule known).
- * Returns p's next; *r becomes the rule a program's STEER_APP / TO_CLOUD
- * (here or at point 1) stands for, in *hr. */
-static inline es_next_t es_hook_classified(struct es_worker *w, const struct es_tables *t,
-					   struct es_pkt *c, struct es_pkt *p, uint8_t *init,
-					   const struct es_rule **r, struct es_rule *hr)
+/* HOOK 2, after classify, before the action (p->sess, p->rule known),
+ * out of line as HOOK 1. Sets p->next; returns the rule the action is to
+ * follow: r, or the one a program's STEER_APP / TO_CLOUD (here or at
+ * HOOK 1) stands for, in *hr. */
+static __attribute__((noinline, cold)) const struct es_rule *
+es_hook_classified(struct es_worker *w, const struct es_tables *t,
+		   const struct es_hook_set *hs, struct es_pkt *c, struct es_pkt *p,
+		   uint8_t *init, const struct es_rule *r, struct es_rule *hr)
 {
-	const struct es_hook_set *s = __atomic_load_n(&es_hook_live, __ATOMIC_ACQUIRE);
-	es_next_t next;
-	if (likely(s == NULL))
-		return ES_NEXT_ON;
 	hk_burst_init(c, init);
-	next = hk_point(w, t, p, s, ES_HOOK_AFTER_CLASSIFY);
-	if (next == ES_NEXT_ON && p->hk_act) {
+	p->next = hk_point(w, t, p, hs, ES_HOOK_AFTER_CLASSIFY);
+	if (p->next == ES_NEXT_ON && p->hk_act) {
 		/* as a rule of that action would: a local app that is down
 		 * falls back to the cloud (ul_fallback) */
-		hr->prio = *r ? (*r)->prio : 0;
+		hr->prio = r ? r->prio : 0;
 		hr->action = p->hk_act;
 		hr->then_action = ES_ACT_NONE;
 		hr->fallback = ES_ACT_CLOUD;
 		hr->app = p->hk_app;
 		hr->then_app = 0;
-		*r = hr;
+		return hr;
 	}
-	return next;
+	return r;
 }
 
-/* Point 3, out of line: p has been through its action and its next is a
- * tx port; m's data is the frame as it will leave, its inner packet the
- * last in.ip_len bytes (decapsulated, relayed or encapsulated alike). */
-static __attribute__((noinline)) es_next_t
-hk_point_tx(struct es_worker *w, const struct es_tables *t, struct es_pkt *p,
-	    const struct es_hook_set *s)
+/* HOOK 3, before tx, out of line as HOOK 1: p has been through its
+ * action; when its next is a tx port, m's data is the frame as it will
+ * leave, its inner packet the last in.ip_len bytes (decapsulated,
+ * relayed or encapsulated alike). Returns p's next: a drop, or as it was. */
+static __attribute__((noinline, cold)) es_next_t
+es_hook_tx(struct es_worker *w, const struct es_tables *t,
+	   const struct es_hook_set *s, struct es_pkt *p)
 {
 	struct es_hook_ctx x;
 	struct es_hook_res res;
@@ -261,7 +264,7 @@ hk_point_tx(struct es_worker *w, const struct es_tables *t, struct es_pkt *p,
 	uint32_t code, off;
 	const uint8_t *ip;
 
-	if (p->path == ES_P_END_MARKER)
+	if (!ES_NEXT_IS_TX(p->next) || p->path == ES_P_END_MARKER)
 		return p->next;
 	dir = p->path == ES_P_UL ? ES_HOOK_UL : ES_HOOK_DL;
 	if (s->n[ES_HOOK_BEFORE_TX][dir] == 0)
@@ -287,17 +290,6 @@ hk_point_tx(struct es_worker *w, const struct es_tables *t, struct es_pkt *p,
 	if (code == ES_HOOK_DROP)
 		return ES_NEXT_DROP(ES_CNT_DROP_HOOK);
 	return p->next;
-}
-
-/* HOOK 3, before tx: for a packet the action gives a tx port. Returns
- * p's next (a drop, or the same port). */
-static inline es_next_t es_hook_tx(struct es_worker *w, const struct es_tables *t,
-				   struct es_pkt *p)
-{
-	const struct es_hook_set *s = __atomic_load_n(&es_hook_live, __ATOMIC_ACQUIRE);
-	if (likely(s == NULL) || !ES_NEXT_IS_TX(p->next))
-		return p->next;
-	return hk_point_tx(w, t, p, s);
 }
 
 #endif

@@ -17,7 +17,7 @@ from scapy.all import IP, TCP, UDP, Ether, Raw, wrpcap
 from scapy.contrib.gtp import GTP_U_Header, GTPPDUSessionContainer
 
 import esharness as h
-from esharness import (MAC_MIRROR, MAC_LAN, MAC_N9, MAC_UPF, N9_4,
+from esharness import (GNB_4, MAC_MIRROR, MAC_LAN, MAC_N9, MAC_UPF, N9_4,
                        UPF_4, gtpu_ul, routed, session)
 
 SAMPLES = os.path.join(h.BUILD, "bpf")
@@ -32,7 +32,7 @@ def inner4(dst="8.8.8.8", src=UE, dport=2000, tos=0, proto="udp", payload=b"x" *
     return IP(src=src, dst=dst, tos=tos, ttl=64, id=7) / l4 / Raw(payload)
 
 
-class Samples(h.TestCase):
+class HookRun(h.TestCase):
     def hooked(self, attaches, inputs, config=CONFIG):
         """Attach (steerctl words, one string each) on a daemon with a
         state journal, restart it on that state with inputs (port ->
@@ -70,6 +70,8 @@ class Samples(h.TestCase):
         self.assertEqual(c["rx"], c["tx"] + drops, c)
         return out, c, hooks
 
+
+class Samples(HookRun):
     def test_dscp_steer_sends_ef_uplink_to_the_app_decapsulated(self):
         ef = inner4(tos=46 << 2 | 1)            # EF, ECN bits kept
         be = inner4(dport=2001)
@@ -153,6 +155,107 @@ class Samples(h.TestCase):
             self.assertSameBytes(inner, IP(bytes(ref)))
         self.assertEqual(c["ul_cloud"], 4)
         self.assertEqual(hooks["hooks"][0]["runs"], 4)
+
+
+VERDICTS = os.path.join(h.BUILD, "bpf", "tests", "hook_verdicts.o")
+RULES = ("rule add 10 dst 10.200.0.0/16 action local xr\n"
+         "rule add 20 dst 8.8.0.0/16 action drop\n")
+
+
+def from_app(dport, tos=0):
+    """A downlink packet from an app to the UE."""
+    return (Ether(src=h.MAC_APP, dst=h.MAC_LAN) /
+            IP(src="10.100.0.20", dst=UE, tos=tos, ttl=64, id=9) / UDP(sport=80, dport=dport) / Raw(b"d" * 20))
+
+
+def with_tos(pkt_ip, tos, ttl_less=0):
+    """pkt_ip (an inner IP packet) with tos, TTL lowered, checksum as
+    scapy computes it."""
+    p = IP(bytes(pkt_ip))
+    p.tos = tos
+    p.ttl -= ttl_less
+    del p.chksum
+    return IP(bytes(p))
+
+
+class Verdicts(HookRun):
+    """Each verdict at each point (tests/bpf/hook_verdicts.c), uplink and
+    downlink, and the context a program sees at each point."""
+
+    def test_uplink_verdicts_after_parse_override_the_rules(self):
+        a = inner4(dport=7001)                      # rule 20 drops; steered to app 1
+        b = inner4(dport=7099)                      # app 99: none
+        c = inner4(dst="10.200.1.1", dport=7100)    # rule 10 local; to the cloud
+        d = inner4(dst="10.200.1.1", dport=7300, tos=2)   # DSCP 10, ECN kept, then rule 10
+        e = inner4(dst="10.200.1.1", dport=7200)    # dropped
+        out, c_, hooks = self.hooked(
+            [f"hook attach v at after-parse dir ul obj {VERDICTS} sec by_port"],
+            {"n3": [gtpu_ul(x, 0x100) for x in (a, b, c, d, e)]}, config=CONFIG + RULES)
+        idx = {x["name"]: x["index"] for x in self.apps}
+        self.assertEqual(idx["xr"], 1)
+        self.assertDrops(h.Result({}, c_, {}, "", "", 0), {"drop_hook": 2})
+        self.assertEqual((c_["ul_local"], c_["ul_cloud"]), (2, 1))
+        self.assertEqual(len(out["lan"]), 2)
+        lan = {p[UDP].dport: p for p in out["lan"]}
+        self.assertSameBytes(lan[7001], Ether(src=MAC_LAN, dst=h.MAC_APP) / IP(routed(bytes(a))))
+        self.assertSameBytes(lan[7300], Ether(src=MAC_LAN, dst=h.MAC_APP) / with_tos(d, 10 << 2 | 2, 1))
+        self.assertEqual(len(out["n9"]), 1)
+        self.assertEqual(bytes(out["n9"][0][GTPPDUSessionContainer].payload), bytes(c))
+        self.assertEqual(out["n9"][0][GTP_U_Header].teid, 0x2100)
+        v = hooks["hooks"][0]["verdicts"]
+        self.assertEqual((v["steer-app"], v["to-cloud"], v["drop"], v["set-dscp"]), (2, 1, 1, 1), v)
+
+    def test_before_tx_drops_and_marks_the_packet_as_it_leaves(self):
+        local = inner4(dst="10.200.1.1", dport=7300)
+        relay = inner4(dst="9.9.9.9", dport=7300, tos=1)
+        gone = inner4(dst="10.200.1.1", dport=7200)
+        out, c, hooks = self.hooked(
+            [f"hook attach v at before-tx dir ul obj {VERDICTS} sec by_port"],
+            {"n3": [gtpu_ul(x, 0x100) for x in (local, relay, gone)]}, config=CONFIG + RULES)
+        self.assertDrops(h.Result({}, c, {}, "", "", 0), {"drop_hook": 1})
+        # the action was done before the hook dropped it
+        self.assertEqual((c["ul_local"], c["ul_cloud"], c["tx"]), (2, 1, 2))
+        self.assertEqual(len(out["lan"]), 1)
+        self.assertSameBytes(out["lan"][0], Ether(src=MAC_LAN, dst=h.MAC_APP) / with_tos(local, 10 << 2, 1))
+        self.assertEqual(len(out["n9"]), 1)
+        self.assertSameBytes(out["n9"][0][GTPPDUSessionContainer].payload, with_tos(relay, 10 << 2 | 1))
+
+    def test_downlink_verdicts(self):
+        out, c, hooks = self.hooked(
+            [f"hook attach v at after-classify dir dl obj {VERDICTS} sec by_port"],
+            {"lan": [from_app(7300, tos=3), from_app(7200), from_app(7001), from_app(7100)]})
+        self.assertDrops(h.Result({}, c, {}, "", "", 0), {"drop_hook": 1})
+        # STEER_APP and TO_CLOUD change nothing on the downlink
+        self.assertEqual(c["dl_encap"], 3)
+        self.assertEqual(len(out["n3"]), 3)
+        n3 = {IP(bytes(p[GTPPDUSessionContainer].payload))[UDP].dport: p for p in out["n3"]}
+        self.assertEqual(sorted(n3), [7001, 7100, 7300])
+        for p in out["n3"]:
+            self.assertEqual((p[IP].dst, p[GTP_U_Header].teid), (GNB_4, 0x1100))
+        got = IP(bytes(n3[7300][GTPPDUSessionContainer].payload))
+        self.assertSameBytes(got, with_tos(from_app(7300, tos=3)[IP], 10 << 2 | 3, 1))
+        self.assertEqual(hooks["hooks"][0]["runs"], 4)
+
+    def test_the_context_at_each_point(self):
+        inner = inner4(dst="10.200.1.1", tos=4 << 2)
+        frame = gtpu_ul(inner, 0x100, qfi=1)
+        out, c, hooks = self.hooked(
+            [f"hook attach p{pt} at {w} dir ul obj {VERDICTS} sec ctx"
+             for pt, w in enumerate(("after-parse", "after-classify", "before-tx"))],
+            {"n3": [frame]}, config=CONFIG + RULES)
+        got = {x["name"]: x["counters"] for x in hooks["hooks"]}
+        ue = int.from_bytes(bytes(map(int, UE.split("."))), "little")
+        n32 = 0xffffffff
+        idx = {x["name"]: x["index"] for x in self.apps}
+        inner_off = 14 + 20 + 8 + 16
+        #        point dir in out  teid   sess qfi dscp ue  dport prio action app       off        wire          byte0
+        want = {
+            "p0": [0, 0, 0, 255, 0x100, n32, 1, 4, ue, 2000, n32, 0, n32, inner_off, len(frame), 0x45],
+            "p1": [1, 0, 0, 255, 0x100, 1, 1, 4, ue, 2000, 10, 1, idx["xr"], inner_off, len(frame), 0x45],
+            "p2": [2, 0, 0, 2, 0x100, 1, 1, 4, ue, 2000, 10, 1, idx["xr"], 14, 14 + len(inner), 0x45],
+        }
+        self.assertEqual(got, want)
+        self.assertEqual(len(out["lan"]), 1)
 
 
 if __name__ == "__main__":
