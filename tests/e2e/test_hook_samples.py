@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import time
 
-from scapy.all import IP, TCP, UDP, Ether, Raw, wrpcap
+from scapy.all import IP, IPv6, TCP, UDP, Ether, Raw, wrpcap
 from scapy.contrib.gtp import GTP_U_Header, GTPPDUSessionContainer
 
 import esharness as h
@@ -235,6 +235,21 @@ class Verdicts(HookRun):
         got = IP(bytes(n3[7300][GTPPDUSessionContainer].payload))
         self.assertSameBytes(got, with_tos(from_app(7300, tos=3)[IP], 10 << 2 | 3, 1))
         self.assertEqual(hooks["hooks"][0]["runs"], 4)
+
+    def test_set_dscp_on_an_ipv6_inner_packet_keeps_the_ecn_bits(self):
+        ue6 = "2001:db8:45:1::"
+        inner = (IPv6(src=ue6 + "5", dst="2001:db8:99::1", tc=2, fl=0x12345) /
+                 UDP(sport=1000, dport=7300) / Raw(b"6" * 20))
+        out, c, hooks = self.hooked(
+            [f"hook attach v at after-parse dir ul obj {VERDICTS} sec by_port"],
+            {"n3": [gtpu_ul(inner, 0x102)]},
+            config=CONFIG + session(3, None, 0x102, ue6=ue6 + "/64"))
+        self.assertEqual(c["ul_cloud"], 1)
+        got = IPv6(bytes(out["n9"][0][GTPPDUSessionContainer].payload))
+        want = IPv6(bytes(inner))
+        want.tc = 10 << 2 | 2
+        self.assertSameBytes(got, IPv6(bytes(want)))
+        self.assertEqual(got.fl, 0x12345)
 
     def test_the_context_at_each_point(self):
         inner = inner4(dst="10.200.1.1", tos=4 << 2)
