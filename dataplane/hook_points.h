@@ -155,17 +155,6 @@ static inline void hk_apply(struct es_pkt *p, const struct es_hook_res *res,
 	}
 }
 
-/* No override yet for any packet of the burst (p->hk_act of all of c):
- * done once per burst, the first time a point runs programs. */
-static inline void hk_burst_init(struct es_pkt *c, uint8_t *init)
-{
-	if (*init)
-		return;
-	for (unsigned int k = 0; k < ES_BURST; k++)
-		c[k].hk_act = 0;
-	*init = 1;
-}
-
 /* Points 1 and 2, out of line: run s's programs at point on p. Returns
  * p's next (ES_NEXT_ON to go on); records a STEER_APP / TO_CLOUD of the
  * uplink in p->hk_act, p->hk_app. */
@@ -216,10 +205,10 @@ hk_point(struct es_worker *w, const struct es_tables *t, struct es_pkt *p,
  * NULL. Returns p's next. */
 static __attribute__((noinline, cold)) es_next_t
 es_hook_parsed(struct es_worker *w, const struct es_tables *t,
-	       const struct es_hook_set *hs, struct es_pkt *c, struct es_pkt *p,
-	       uint8_t *init)
+	       const struct es_hook_set *hs, struct es_pkt *p)
 {
-	hk_burst_init(c, init);
+	/* every packet of a burst with hooks passes here: hk_act is set
+	 * for all that reach the action */
 	p->hk_act = 0;
 	return hk_point(w, t, p, hs, ES_HOOK_AFTER_PARSE);
 }
@@ -230,10 +219,9 @@ es_hook_parsed(struct es_worker *w, const struct es_tables *t,
  * HOOK 1) stands for, in *hr. */
 static __attribute__((noinline, cold)) const struct es_rule *
 es_hook_classified(struct es_worker *w, const struct es_tables *t,
-		   const struct es_hook_set *hs, struct es_pkt *c, struct es_pkt *p,
-		   uint8_t *init, const struct es_rule *r, struct es_rule *hr)
+		   const struct es_hook_set *hs, struct es_pkt *p,
+		   const struct es_rule *r, struct es_rule *hr)
 {
-	hk_burst_init(c, init);
 	p->next = hk_point(w, t, p, hs, ES_HOOK_AFTER_CLASSIFY);
 	if (p->next == ES_NEXT_ON && p->hk_act) {
 		/* as a rule of that action would: a local app that is down

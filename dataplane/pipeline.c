@@ -51,7 +51,6 @@ process_burst(struct es_worker *w, const struct es_tables *t, uint8_t in_port,
 	/* the burst's rx time, read by the worker as the burst returned: one
 	 * TSC read less a burst (a read costs ~25-40 cycles here) */
 	uint64_t tsc = w->last_rx_tsc, t1 = 0, t2 = 0;
-	uint8_t hk_init = 0;       /* a hook ran: c[].hk_act valid */
 
 	d.n = 0;
 	for (int k = 0; k < KS_MAX; k++)
@@ -73,7 +72,7 @@ process_burst(struct es_worker *w, const struct es_tables *t, uint8_t in_port,
 		next = es_ingress(w, in_port, &c[nc], tsc);
 		/* HOOK 1: after parse (hook_points.h) */
 		if (unlikely(hs != NULL) && next == ES_NEXT_ON)
-			next = es_hook_parsed(w, t, hs, c, &c[nc], &hk_init);
+			next = es_hook_parsed(w, t, hs, &c[nc]);
 		if (next != ES_NEXT_ON) {
 			es_exit(w, &d, c[nc].m, next);
 			continue;
@@ -141,7 +140,7 @@ process_burst(struct es_worker *w, const struct es_tables *t, uint8_t in_port,
 		/* HOOK 2: after classify, before the action (hook_points.h);
 		 * a program's STEER_APP / TO_CLOUD replaces r */
 		if (unlikely(hs != NULL)) {
-			r = es_hook_classified(w, t, hs, c, p, &hk_init, r, &hr);
+			r = es_hook_classified(w, t, hs, p, r, &hr);
 			if (p->next != ES_NEXT_ON) {
 				es_exit(w, &d, p->m, p->next);
 				continue;

@@ -67,8 +67,8 @@ struct es_pkt {
 	uint8_t path;         /* enum es_path */
 	uint8_t in_port;
 	uint8_t hk_act;       /* hook_points.h: 0, or the action (enum es_act)
-			       * a hook's STEER_APP / TO_CLOUD chose; valid
-			       * once the burst ran a program */
+			       * a hook's STEER_APP / TO_CLOUD chose; set in a
+			       * burst with hooks only */
 	uint32_t sess;
 	uint32_t rule;        /* rule slot + 1, 0: none */
 	union {
@@ -90,8 +90,9 @@ struct es_drops {
  * Hook points: the stage boundaries where eBPF programs attached with
  * `steerctl hook attach` run (hook_points.h, docs/ebpf.md "Where the
  * hooks run"): es_hook_parsed after parse, es_hook_classified before the
- * action, es_hook_tx before tx. Each is one load and one branch when no
- * program is attached; a program's verdict becomes the packet's next.
+ * action, es_hook_tx before tx; a program's verdict becomes the
+ * packet's next. With no program attached they are compiled out of the
+ * burst's pipeline (pipeline.c: one load and one branch a burst).
  */
 
 /* Helpers the stages share. */
