@@ -159,12 +159,15 @@ static int show_rules(struct pr *p, const struct es_cmd *q, char err[ES_ERR_MAX]
 static void show_app_one(struct pr *p, const struct es_app *a)
 {
 	struct es_cmd c;
-	char extra[160], mac[RTE_ETHER_ADDR_FMT_SIZE];
+	char extra[192], mac[RTE_ETHER_ADDR_FMT_SIZE];
 	es_app_to_cmd(a, &c);
 	rte_ether_format_addr(mac, sizeof(mac), &a->hop.mac);
-	snprintf(extra, sizeof(extra), "\"port\": \"%s\", \"lladdr\": \"%s\", \"rules\": %s",
+	/* index: the app's slot, what a hook program's STEER_APP names
+	 * (docs/ebpf.md) */
+	snprintf(extra, sizeof(extra), "\"port\": \"%s\", \"lladdr\": \"%s\", \"rules\": %s, \"index\": %u",
 		 es_ports[a->hop.port].name, mac,
-		 es_rules_use_app((uint16_t)(a - es_tables_live->apps)) ? "true" : "false");
+		 es_rules_use_app((uint16_t)(a - es_tables_live->apps)) ? "true" : "false",
+		 (unsigned int)(a - es_tables_live->apps));
 	pr_cmd(p, &c, extra);
 }
 

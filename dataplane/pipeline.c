@@ -13,7 +13,7 @@
  *
  * The stages are static inline and compile into this one unit: no call
  * and no function pointer per packet between them. Hook points
- * (pipeline.h): after parse, after classify, before tx.
+ * (hook_points.h): after parse, after classify, before tx.
  */
 #include <rte_cycles.h>
 #include <rte_hash.h>
@@ -26,9 +26,19 @@
 #include "act_uplink.h"
 #include "act_downlink.h"
 #include "tx.h"
+#include "hook_points.h"
 
-void es_process_burst(struct es_worker *w, const struct es_tables *t,
-		      uint8_t in_port, struct rte_mbuf **pkts, uint16_t n)
+/*
+ * The burst through the stages, with the hook programs of hs at the hook
+ * points (hook_points.h), or none for hs NULL. Compiled twice: inlined
+ * into es_process_burst with hs a constant NULL, where the compiler
+ * leaves the hook points out altogether, and as burst_hooked for a burst
+ * that meets attached programs. Cost with nothing attached: one load and
+ * one branch a burst.
+ */
+static inline __attribute__((always_inline)) void
+process_burst(struct es_worker *w, const struct es_tables *t, uint8_t in_port,
+	      struct rte_mbuf **pkts, uint16_t n, const struct es_hook_set *hs)
 {
 	struct es_pkt c[ES_BURST];
 	struct es_drops d;
@@ -60,9 +70,9 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			pkt_prefetch(pkts[i + ES_PF_DATA]);
 		c[nc].m = pkts[i];
 		next = es_ingress(w, in_port, &c[nc], tsc);
-		/* HOOK 1: after parse (pipeline.h) */
-		if (next == ES_NEXT_ON)
-			next = es_hook_parsed(&c[nc]);
+		/* HOOK 1: after parse (hook_points.h) */
+		if (unlikely(hs != NULL) && next == ES_NEXT_ON)
+			next = es_hook_parsed(w, t, hs, &c[nc]);
 		if (next != ES_NEXT_ON) {
 			es_exit(w, &d, c[nc].m, next);
 			continue;
@@ -122,17 +132,21 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		struct es_pkt *p = &c[i];
 		const struct es_session *s;
 		const struct es_rule *r;
+		struct es_rule hr;
 		if (p->next != ES_NEXT_ON)
 			continue;
-		/* HOOK 2: after classify, before the action (pipeline.h) */
-		p->next = es_hook_classified(p);
-		if (unlikely(p->next != ES_NEXT_ON)) {
-			es_exit(w, &d, p->m, p->next);
-			continue;
-		}
-		s = &t->sessions[p->sess];
 		/* a table result is bounded before it indexes */
 		r = p->rule && p->rule <= t->n_slots ? &t->rules[p->rule - 1] : NULL;
+		/* HOOK 2: after classify, before the action (hook_points.h);
+		 * a program's STEER_APP / TO_CLOUD replaces r */
+		if (unlikely(hs != NULL)) {
+			r = es_hook_classified(w, t, hs, p, r, &hr);
+			if (p->next != ES_NEXT_ON) {
+				es_exit(w, &d, p->m, p->next);
+				continue;
+			}
+		}
+		s = &t->sessions[p->sess];
 		switch (p->path) {
 		case ES_P_UL:
 			p->next = act_uplink(w, &d, t, p, s, r);
@@ -144,6 +158,9 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 			p->next = act_downlink(w, t, p, s, r);
 			break;
 		}
+		/* HOOK 3: before tx (hook_points.h) */
+		if (unlikely(hs != NULL))
+			p->next = es_hook_tx(w, t, hs, p);
 		es_exit(w, &d, p->m, p->next);
 	}
 	es_exit_burst_end(&d);
@@ -153,4 +170,28 @@ void es_process_burst(struct es_worker *w, const struct es_tables *t,
 		w->stage[ES_ST_CLASSIFY] += t2 - t1;
 		w->stage[ES_ST_ACTION] += t3 - t2;
 	}
+}
+
+static __attribute__((noinline)) void
+burst_hooked(struct es_worker *w, const struct es_tables *t, uint8_t in_port,
+	     struct rte_mbuf **pkts, uint16_t n, const struct es_hook_set *hs)
+{
+	process_burst(w, t, in_port, pkts, n, hs);
+}
+
+/* flatten: the stages inline here as they did with one copy of the
+ * pipeline (with two, GCC's inliner would call some of them) */
+__attribute__((flatten))
+void es_process_burst(struct es_worker *w, const struct es_tables *t,
+		      uint8_t in_port, struct rte_mbuf **pkts, uint16_t n)
+{
+	/* the hook programs for the whole burst (hook.h: the worker's
+	 * quiescent state comes between bursts, so the set stays valid) */
+	const struct es_hook_set *hs = __atomic_load_n(&es_hook_live, __ATOMIC_ACQUIRE);
+
+	if (unlikely(hs != NULL)) {
+		burst_hooked(w, t, in_port, pkts, n, hs);
+		return;
+	}
+	process_burst(w, t, in_port, pkts, n, NULL);
 }

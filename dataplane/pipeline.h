@@ -62,9 +62,13 @@ struct es_pkt {
 	struct es_gtpu g;
 	struct es_inner in;
 	uint16_t inner_off;   /* from the frame start */
+	uint16_t hk_app;      /* hook_points.h: the app of a hook's STEER_APP */
 	es_next_t next;       /* ES_NEXT_ON until a stage gives a verdict */
 	uint8_t path;         /* enum es_path */
 	uint8_t in_port;
+	uint8_t hk_act;       /* hook_points.h: 0, or the action (enum es_act)
+			       * a hook's STEER_APP / TO_CLOUD chose; set in a
+			       * burst with hooks only */
 	uint32_t sess;
 	uint32_t rule;        /* rule slot + 1, 0: none */
 	union {
@@ -83,21 +87,13 @@ struct es_drops {
 };
 
 /*
- * Hook points: the stage boundaries where the next capability (an eBPF
- * program, per-session counters) plugs in. Each sees one packet with
- * its context and may set p->next (a drop with its counter, or a tx
- * port); today they are empty and compile to nothing.
+ * Hook points: the stage boundaries where eBPF programs attached with
+ * `steerctl hook attach` run (hook_points.h, docs/ebpf.md "Where the
+ * hooks run"): es_hook_parsed after parse, es_hook_classified before the
+ * action, es_hook_tx before tx; a program's verdict becomes the
+ * packet's next. With no program attached they are compiled out of the
+ * burst's pipeline (pipeline.c: one load and one branch a burst).
  */
-/* HOOK 1, after parse, before session lookup and classify: outer,
- * GTP-U and inner headers are parsed (p->o, p->g, p->in, p->path).
- * Returns the packet's next: ES_NEXT_ON to go on. */
-static inline es_next_t es_hook_parsed(struct es_pkt *p) { (void)p; return ES_NEXT_ON; }
-/* HOOK 2, after classify, before the action: p->sess and p->rule are
- * known. Returns the packet's next: ES_NEXT_ON to go on. */
-static inline es_next_t es_hook_classified(struct es_pkt *p) { (void)p; return ES_NEXT_ON; }
-/* HOOK 3, before tx: the packet is rewritten and has its tx port
- * (next); called by the exit for every packet to be sent. */
-static inline void es_hook_tx(struct rte_mbuf *m, es_next_t next) { (void)m; (void)next; }
 
 /* Helpers the stages share. */
 

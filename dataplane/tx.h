@@ -25,8 +25,6 @@ static inline void es_exit(struct es_worker *w, struct es_drops *d,
 			   struct rte_mbuf *m, es_next_t next)
 {
 	if (likely(ES_NEXT_IS_TX(next))) {
-		/* HOOK 3: before tx (pipeline.h) */
-		es_hook_tx(m, next);
 		es_tx(w, (uint8_t)next, m);
 	} else if (next != ES_NEXT_HELD) {
 		w->cnt[next & (es_next_t)~ES_NEXT_DROP_BIT]++;

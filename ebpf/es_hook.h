@@ -135,7 +135,7 @@ struct es_hook_ctx {
  * the program's "bad verdict" count. */
 enum es_hook_verdict {
 	ES_HOOK_CONTINUE  = 0, /* go on (next program, then the pipeline) */
-	ES_HOOK_DROP      = 1, /* terminal: drop (counted hook_drop) */
+	ES_HOOK_DROP      = 1, /* terminal: drop (counted drop_hook) */
 	ES_HOOK_STEER_APP = 2, /* terminal: steer to the app of index arg */
 	ES_HOOK_TO_CLOUD  = 3, /* terminal: relay to the cloud UPF (N9) */
 	ES_HOOK_SET_DSCP  = 4, /* set the inner DSCP to arg (0..63), go on */

@@ -68,7 +68,7 @@ def main():
     for fn in FUNCS:
         own, calls = None, 0
         for line in ann.splitlines():
-            m = re.match(r"\s*([\d,]+)\s+\([^)]*\)\s+(=>\s+)?\S*:" + re.escape(fn) + r"(\.[\w.]+)?(\s|$)", line)
+            m = re.match(r"\s*([\d,]+)\s+\([^)]*\)\s+(=>\s+)?\S*:" + re.escape(fn) + r"(\.[\w.]+)?(?:\s|$)", line)
             if not m:
                 continue
             v = int(m.group(1).replace(",", ""))

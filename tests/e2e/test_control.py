@@ -780,7 +780,7 @@ class Show(Quiet):
                                         "qfi": QFI}]})
         self.assertEqual(es.ok("app show xr", json_out=True),
                          {"apps": [{"name": "xr", "via": APP_4, "state": "up", "port": "lan",
-                                    "lladdr": MAC_APP, "rules": True}]})
+                                    "lladdr": MAC_APP, "rules": True, "index": 0}]})
         self.assertEqual(es.ok("port show n3", json_out=True)["ports"][0]["addr"],
                          ["192.0.2.1/24", "2001:db8:3::1/64"])
         c = es.ok("counters show", json_out=True)["counters"]

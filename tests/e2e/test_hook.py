@@ -4,8 +4,8 @@ hook attach / show / del / trace, refusals with the loader's reason and
 nothing attached, a batch that fails undoing its hook, and the state
 journal: a restart restores the attached programs, and refuses to start
 when an object changed since it was attached. The BPF objects are built
-by make (build/bpf/tests/). The hooks are not yet called by the pipeline,
-so no packet runs here: the counters stay at zero.
+by make (build/bpf/tests/). No packet runs here: the counters stay at
+zero (packets through hooks: test_hook_samples.py, test_hook_live.py).
 """
 import os
 import shutil
