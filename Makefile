@@ -130,7 +130,7 @@ HOOK_BENCH_OBJ := $(BUILD)/bpf/tests/hook_bench.o \
                   $(patsubst %.c,$(BUILD)/bpf/%.o,$(notdir $(wildcard ebpf/samples/*.c)))
 $(BUILD)/perf/hook_bench.o: CFLAGS += -DES_BPF_DIR='"$(abspath $(BUILD))/bpf"'
 $(BUILD)/hook-bench: $(BUILD)/perf/hook_bench.o $(LIB_OBJ) | $(HOOK_BENCH_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lm
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lrte_net_ring -lm
 
 # The platform probes, plain C without DPDK (perf/plat.h), that make perf
 # runs on the worker's CPU: es-jitter, the platform's interruptions of a

@@ -50,7 +50,18 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
+#include <unistd.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
 #include "es.h"
+#include "counters.h"
+#include "parse.h"
+#include "pipeline.h"
+#include "worker.h"
+#include "../control/config.h"
 #include "../control/hook.h"
 
 #ifndef ES_BPF_DIR
@@ -189,9 +200,6 @@ struct bcase {
 	uint8_t n;
 	struct bprog p[MAXP];
 	double goal;            /* cycles added; < 0: none */
-	/* results */
-	double *cyc, *add;
-	uint64_t verdict[ES_HOOK_N_VERDICTS], runs;
 };
 
 #define AP ES_HOOK_AFTER_PARSE
@@ -200,27 +208,33 @@ struct bcase {
 #define DL ES_HOOK_DL
 
 static struct bcase cases[] = {
-	{ "base", "no hook call (the baseline)", C_NONE, AP, AP, UL, 1, 0, { { 0 } }, -1, 0, 0, { 0 }, 0 },
-	{ "off", "es_hook_run, nothing attached", C_RUN, AP, AP, UL, 1, 0, { { 0 } }, 1, 0, 0, { 0 }, 0 },
-	{ "other", "a program at another point only", C_RUN, AP, AC, DL, 1, 1, { P_EMPTY }, -1, 0, 0, { 0 }, 0 },
-	{ "empty", "empty program, JIT", C_RUN, AP, AP, UL, 1, 1, { P_EMPTY }, 5, 0, 0, { 0 }, 0 },
-	{ "empty/interp", "empty program, interpreter", C_RUN, AP, AP, UL, 0, 1, { P_EMPTY }, -1, 0, 0, { 0 }, 0 },
-	{ "dscp_steer", "sample dscp_steer, JIT", C_RUN, AC, AC, UL, 1, 1, { P_STEER }, 30, 0, 0, { 0 }, 0 },
-	{ "dscp_steer/interp", "sample dscp_steer, interpreter", C_RUN, AC, AC, UL, 0, 1, { P_STEER }, -1, 0, 0, { 0 }, 0 },
-	{ "drop_ports", "sample drop_ports, JIT", C_RUN, AP, AP, UL, 1, 1, { P_PORTS }, 30, 0, 0, { 0 }, 0 },
-	{ "drop_ports/interp", "sample drop_ports, interpreter", C_RUN, AP, AP, UL, 0, 1, { P_PORTS }, -1, 0, 0, { 0 }, 0 },
-	{ "qfi_bytes", "sample qfi_bytes, JIT", C_RUN, AP, AP, UL, 1, 1, { P_QBYTES }, 30, 0, 0, { 0 }, 0 },
-	{ "qfi_bytes/interp", "sample qfi_bytes, interpreter", C_RUN, AP, AP, UL, 0, 1, { P_QBYTES }, -1, 0, 0, { 0 }, 0 },
-	{ "qfi_dscp", "sample qfi_dscp, JIT", C_RUN, AC, AC, UL, 1, 1, { P_QDSCP }, 30, 0, 0, { 0 }, 0 },
-	{ "qfi_dscp/interp", "sample qfi_dscp, interpreter", C_RUN, AC, AC, UL, 0, 1, { P_QDSCP }, -1, 0, 0, { 0 }, 0 },
-	{ "pkt_read", "one es_pkt_load, JIT", C_RUN, AP, AP, UL, 1, 1, { P_PKT_READ }, -1, 0, 0, { 0 }, 0 },
-	{ "pkt_read/interp", "one es_pkt_load, interpreter", C_RUN, AP, AP, UL, 0, 1, { P_PKT_READ }, -1, 0, 0, { 0 }, 0 },
+	{ "base", "no hook call (the baseline)", C_NONE, AP, AP, UL, 1, 0, { { 0 } }, -1 },
+	{ "off", "es_hook_run, nothing attached", C_RUN, AP, AP, UL, 1, 0, { { 0 } }, 1 },
+	{ "other", "a program at another point only", C_RUN, AP, AC, DL, 1, 1, { P_EMPTY }, -1 },
+	{ "empty", "empty program, JIT", C_RUN, AP, AP, UL, 1, 1, { P_EMPTY }, 5 },
+	{ "empty/interp", "empty program, interpreter", C_RUN, AP, AP, UL, 0, 1, { P_EMPTY }, -1 },
+	{ "dscp_steer", "sample dscp_steer, JIT", C_RUN, AC, AC, UL, 1, 1, { P_STEER }, 30 },
+	{ "dscp_steer/interp", "sample dscp_steer, interpreter", C_RUN, AC, AC, UL, 0, 1, { P_STEER }, -1 },
+	{ "drop_ports", "sample drop_ports, JIT", C_RUN, AP, AP, UL, 1, 1, { P_PORTS }, 30 },
+	{ "drop_ports/interp", "sample drop_ports, interpreter", C_RUN, AP, AP, UL, 0, 1, { P_PORTS }, -1 },
+	{ "qfi_bytes", "sample qfi_bytes, JIT", C_RUN, AP, AP, UL, 1, 1, { P_QBYTES }, 30 },
+	{ "qfi_bytes/interp", "sample qfi_bytes, interpreter", C_RUN, AP, AP, UL, 0, 1, { P_QBYTES }, -1 },
+	{ "qfi_dscp", "sample qfi_dscp, JIT", C_RUN, AC, AC, UL, 1, 1, { P_QDSCP }, 30 },
+	{ "qfi_dscp/interp", "sample qfi_dscp, interpreter", C_RUN, AC, AC, UL, 0, 1, { P_QDSCP }, -1 },
+	{ "pkt_read", "one es_pkt_load, JIT", C_RUN, AP, AP, UL, 1, 1, { P_PKT_READ }, -1 },
+	{ "pkt_read/interp", "one es_pkt_load, interpreter", C_RUN, AP, AP, UL, 0, 1, { P_PKT_READ }, -1 },
 	{ "empty_x4", "4 empty programs at one point, JIT", C_RUN, AP, AP, UL, 1, 4,
-	  { P_EMPTY, P_EMPTY, P_EMPTY, P_EMPTY }, -1, 0, 0, { 0 }, 0 },
+	  { P_EMPTY, P_EMPTY, P_EMPTY, P_EMPTY }, -1 },
 	{ "samples_x4", "the 4 samples at one point, JIT", C_RUN, AC, AC, UL, 1, 4,
-	  { P_PORTS, P_QBYTES, P_QDSCP, P_STEER }, -1, 0, 0, { 0 }, 0 },
+	  { P_PORTS, P_QBYTES, P_QDSCP, P_STEER }, -1 },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+/* A case's results under one driver. */
+struct bres {
+	double *cyc, *add;
+	uint64_t verdict[ES_HOOK_N_VERDICTS], runs;
+};
 
 static const char *bpf_dir = ES_BPF_DIR;
 
@@ -252,7 +266,7 @@ static int setup(const struct bcase *c)
 
 /* The runs and verdicts of the case's programs (their first program's
  * verdicts; every program's runs). */
-static void collect(struct bcase *c)
+static void collect(const struct bcase *c, struct bres *res)
 {
 	struct es_hook_sum s;
 	char name[16];
@@ -265,10 +279,10 @@ static void collect(struct bcase *c)
 		if (e == NULL)
 			continue;
 		es_hook_stats(e, &s);
-		c->runs += s.runs;
+		res->runs += s.runs;
 		if (i == 0)
 			for (unsigned int v = 0; v < ES_HOOK_N_VERDICTS; v++)
-				c->verdict[v] += s.verdict[v];
+				res->verdict[v] += s.verdict[v];
 	}
 }
 
@@ -318,14 +332,163 @@ static double direct_round(const struct bcase *c, uint32_t iters)
 	return (double)(t1 - t0) / iters;
 }
 
+
+/* ---- the pipeline driver: es_process_burst on ring ports ---- */
+
+/*
+ * The data plane as tests/unit/test_worker.c runs it: a config loaded as
+ * the daemon loads it (ring ports n3, n9, lan; NPKT sessions, one per
+ * packet, each with a cloud F-TEID; an app; a few uplink rules, the one
+ * that matches sending 198.51.100.0/26 to the app, so about a quarter of
+ * the packets break out locally and the rest are relayed on N9), the
+ * worker on this thread (slot SLOT), and the same 256 G-PDUs, their UE
+ * the session's so that anti-spoofing passes. A burst of ES_BURST
+ * copies is made, timed through es_process_burst alone, then flushed and
+ * drained untimed.
+ */
+enum { RP_N3, RP_N9, RP_LAN, RP_N };
+static const char *const rp_name[RP_N] = { "n3", "n9", "lan" };
+static struct rte_ring *rp_rx[RP_N], *rp_tx[RP_N];
+static struct es_tables *pl_tables;
+static struct es_worker *pl_w;
+
+static double pipeline_round(const struct bcase *c, uint32_t iters);
+
+static uint32_t pl_ue(uint32_t k) { return 0x0a2d0000u | ((k / 250) << 8) | (1 + k % 250); }
+
+static int pipeline_init(void)
+{
+	char path[] = "/tmp/hook_bench_XXXXXX";
+	FILE *f;
+	int fd;
+
+	for (int i = 0; i < RP_N; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "hb_%s_rx", rp_name[i]);
+		rp_rx[i] = rte_ring_create(name, 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "hb_%s_tx", rp_name[i]);
+		rp_tx[i] = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (rp_rx[i] == NULL || rp_tx[i] == NULL ||
+		    rte_eth_from_rings(rp_name[i], &rp_rx[i], 1, &rp_tx[i], 1, SOCKET_ID_ANY) < 0) {
+			fprintf(stderr, "hook-bench: ring port %s: %s\n", rp_name[i],
+				rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	fd = mkstemp(path);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (f == NULL) {
+		perror(path);
+		return -1;
+	}
+	fprintf(f, "set sessions-max 1024\nset rules-max 64\nset mbufs 4095\n"
+		"port add n3 dev net_ring_n3 role access addr 192.0.2.2/24 mac 02:02:02:02:02:02\n"
+		"port add n9 dev net_ring_n9 role core addr 203.0.113.1/24 mac 02:00:00:00:09:01\n"
+		"port add lan dev net_ring_lan role local addr 10.100.0.1/24 mac 02:00:00:00:0a:01\n"
+		"neigh add 192.0.2.1 lladdr 02:00:00:00:00:10 port n3\n"
+		"neigh add 203.0.113.7 lladdr 02:00:00:00:00:07 port n9\n"
+		"neigh add 10.100.0.20 lladdr 02:00:00:00:00:20 port lan\n"
+		"app add app4 via 10.100.0.20\n"
+		"rule add 10 dir ul dst 192.51.0.0/16 action drop\n"
+		"rule add 20 dir ul dst 10.200.0.0/16 proto udp dport 5000-5100 action local app4\n"
+		"rule add 30 dir ul dst 198.51.100.0/26 action local app4\n"
+		"rule add 40 dir ul dst 198.51.101.0/24 action mirror app4 then cloud\n");
+	for (uint32_t k = 0; k < NPKT; k++)
+		fprintf(f, "session add %u ul-teid 0x%x gnb 192.0.2.1 gnb-teid 0x%x "
+			"ue 10.45.%u.%u cloud 203.0.113.7 cloud-teid 0x%x n9-teid 0x%x qfi 9\n",
+			k + 1, 0x100 + k, 0x1100 + k, pl_ue(k) >> 8 & 255, pl_ue(k) & 255,
+			0x2000 + k, 0x3000 + k);
+	if (fclose(f) != 0 || es_config_load(path, &pl_tables) != 0) {
+		fprintf(stderr, "hook-bench: the pipeline's config did not load\n");
+		unlink(path);
+		return -1;
+	}
+	unlink(path);
+	es_tables_live = pl_tables;
+	es_n_workers = 1;
+	es_dataplane_setup();
+	pl_w = &es_workers[0];
+	if (es_worker_init(pl_w, rte_lcore_id(), SLOT) != 0)
+		return -1;
+	es_hook_del_all();
+	/* the frames as the pipeline wants them: the session's UE, header
+	 * checksums, a TCP header with its data offset */
+	for (uint32_t k = 0; k < NPKT; k++) {
+		uint8_t *fr = pkts[k].frame, *in = fr + 58;
+
+		put32(in + 12, pl_ue(k));
+		if (in[9] == 6)
+			in[20 + 12] = 0x50;
+		es_put_be16(in + 10, 0);
+		es_put_be16(in + 10, es_ip4_hdr_cksum(in, 20));
+		es_put_be16(fr + 24, 0);
+		es_put_be16(fr + 24, es_ip4_hdr_cksum(fr + 14, 20));
+	}
+	/* every packet of a round takes the path meant: local or relayed */
+	memset(pl_w->cnt, 0, sizeof(pl_w->cnt));
+	pipeline_round(NULL, NPKT);
+	if (pl_w->cnt[ES_CNT_UL_LOCAL] + pl_w->cnt[ES_CNT_UL_CLOUD] != NPKT ||
+	    pl_w->cnt[ES_CNT_UL_LOCAL] == 0 || pl_w->cnt[ES_CNT_UL_CLOUD] == 0) {
+		fprintf(stderr, "hook-bench: the pipeline's mix went astray: %" PRIu64
+			" local, %" PRIu64 " relayed of %d\n", pl_w->cnt[ES_CNT_UL_LOCAL],
+			pl_w->cnt[ES_CNT_UL_CLOUD], NPKT);
+		for (unsigned int k = 1; k < ES_CNT_MAX; k++)
+			if (pl_w->cnt[k])
+				fprintf(stderr, "  %s %" PRIu64 "\n", es_cnt_desc[k].name,
+					pl_w->cnt[k]);
+		return -1;
+	}
+	printf("pipeline: %" PRIu64 " of %d packets a round local, %" PRIu64 " relayed\n",
+	       pl_w->cnt[ES_CNT_UL_LOCAL], NPKT, pl_w->cnt[ES_CNT_UL_CLOUD]);
+	return 0;
+}
+
+static void pipeline_drain(void)
+{
+	struct rte_mbuf *o[64];
+	unsigned int n;
+
+	es_worker_flush(pl_w);
+	for (int p = 0; p < RP_N; p++)
+		while ((n = rte_ring_dequeue_burst(rp_tx[p], (void **)o, RTE_DIM(o), NULL)) > 0)
+			rte_pktmbuf_free_bulk(o, n);
+}
+
+static double pipeline_round(const struct bcase *c, uint32_t iters)
+{
+	struct rte_mbuf *m[ES_BURST];
+	uint32_t bursts = (iters + ES_BURST - 1) / ES_BURST, k = 0;
+	uint64_t cyc = 0;
+
+	(void)c;
+	for (uint32_t b = 0; b < bursts; b++) {
+		uint64_t t0;
+
+		if (rte_pktmbuf_alloc_bulk(es_pool, m, ES_BURST) != 0) {
+			fprintf(stderr, "hook-bench: out of mbufs\n");
+			exit(1);
+		}
+		for (unsigned int i = 0; i < ES_BURST; i++, k = (k + 1) & (NPKT - 1))
+			memcpy(rte_pktmbuf_append(m[i], (uint16_t)pkts[k].len), pkts[k].frame,
+			       pkts[k].len);
+		t0 = rte_rdtsc();
+		es_process_burst(pl_w, pl_tables, RP_N3, m, ES_BURST);
+		cyc += rte_rdtsc() - t0;
+		pipeline_drain();
+	}
+	return (double)cyc / ((double)bursts * ES_BURST);
+}
+
 struct driver {
 	const char *name;
+	int (*init)(void);      /* once, before its first round; may be NULL */
 	double (*round)(const struct bcase *c, uint32_t iters);
 };
 
 static const struct driver drivers[] = {
-	{ "direct", direct_round },
-	/* { "pipeline", pipeline_round }: es_process_burst on ring ports */
+	{ "direct", NULL, direct_round },
+	{ "pipeline", pipeline_init, pipeline_round },
 };
 
 /* ---- figures ---- */
@@ -357,6 +520,11 @@ static const char *met(const struct bcase *c, struct fig a)
 		return "-";
 	return a.med <= c->goal ? "met" : "not met";
 }
+
+#define ND RTE_DIM(drivers)
+
+static struct bres results[ND][NCASES];
+static int ran[ND];             /* the drivers this run ran */
 
 static void cpu_model(char *out, size_t cap)
 {
@@ -391,31 +559,24 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static int write_json(const char *path, const struct driver *d, uint32_t iters,
-		      unsigned int rounds, const char *cpu)
+static const char *what(unsigned int d, unsigned int i);
+
+static void json_rows(FILE *f, unsigned int d, const struct bres *res, unsigned int rounds)
 {
 	static const char *const vn[ES_HOOK_N_VERDICTS] = {
 		"continue", "drop", "steer-app", "to-cloud", "set-dscp", "set-mark",
 	};
-	FILE *f = fopen(path, "w");
 
-	if (f == NULL) {
-		perror(path);
-		return -1;
-	}
-	fprintf(f, "{\"tool\":\"hook-bench\",\"mode\":\"%s\",\"iters\":%u,\"rounds\":%u,"
-		"\"packets\":%d,\"tsc_hz\":%" PRIu64 ",\"cpu\":", d->name, iters, rounds,
-		NPKT, rte_get_tsc_hz());
-	json_str(f, cpu);
-	fprintf(f, ",\"rows\":[");
+	fprintf(f, "[");
 	for (unsigned int i = 0; i < NCASES; i++) {
 		const struct bcase *c = &cases[i];
-		struct fig y = figure(c->cyc, rounds), a = figure(c->add, rounds);
+		const struct bres *r = &res[i];
+		struct fig y = figure(r->cyc, rounds), a = figure(r->add, rounds);
 
 		fprintf(f, "%s\n{\"id\":", i ? "," : "");
 		json_str(f, c->id);
 		fprintf(f, ",\"what\":");
-		json_str(f, c->what);
+		json_str(f, what(d, i));
 		fprintf(f, ",\"programs\":%u,\"jit\":%s,\"cycles\":{\"median\":%.2f,\"min\":%.2f,"
 			"\"max\":%.2f},\"added\":{\"median\":%.2f,\"min\":%.2f,\"max\":%.2f},",
 			c->n, c->jit ? "true" : "false", y.med, y.min, y.max, a.med, a.min, a.max);
@@ -424,13 +585,90 @@ static int write_json(const char *path, const struct driver *d, uint32_t iters,
 				a.med <= c->goal ? "true" : "false");
 		else
 			fprintf(f, "\"goal\":null,\"met\":null,");
-		fprintf(f, "\"runs\":%" PRIu64 ",\"verdicts\":{", c->runs);
+		fprintf(f, "\"runs\":%" PRIu64 ",\"verdicts\":{", r->runs);
 		for (unsigned int v = 0; v < ES_HOOK_N_VERDICTS; v++)
-			fprintf(f, "%s\"%s\":%" PRIu64, v ? "," : "", vn[v], c->verdict[v]);
+			fprintf(f, "%s\"%s\":%" PRIu64, v ? "," : "", vn[v], r->verdict[v]);
 		fprintf(f, "}}");
 	}
-	fprintf(f, "\n]}\n");
+	fprintf(f, "\n]");
+}
+
+/* {"rows": the first driver's rows, "mode": its name, "tables": every
+ * driver that ran, {"mode", "rows"}} */
+static int write_json(const char *path, uint32_t iters, unsigned int rounds, const char *cpu)
+{
+	FILE *f = fopen(path, "w");
+	int first = -1, k = 0;
+
+	if (f == NULL) {
+		perror(path);
+		return -1;
+	}
+	for (unsigned int d = 0; d < ND; d++)
+		if (ran[d] && first < 0)
+			first = (int)d;
+	fprintf(f, "{\"tool\":\"hook-bench\",\"mode\":\"%s\",\"iters\":%u,\"rounds\":%u,"
+		"\"packets\":%d,\"tsc_hz\":%" PRIu64 ",\"cpu\":", drivers[first].name, iters,
+		rounds, NPKT, rte_get_tsc_hz());
+	json_str(f, cpu);
+	fprintf(f, ",\"rows\":");
+	json_rows(f, (unsigned int)first, results[first], rounds);
+	fprintf(f, ",\"tables\":[");
+	for (unsigned int d = 0; d < ND; d++) {
+		if (!ran[d])
+			continue;
+		fprintf(f, "%s{\"mode\":\"%s\",\"rows\":", k++ ? "," : "", drivers[d].name);
+		json_rows(f, d, results[d], rounds);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]}\n");
 	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* A row's description: the pipeline has no separate hook call to leave
+ * out, so its first two rows are both nothing attached (the second one
+ * is the run-to-run noise of the first). */
+static const char *what(unsigned int d, unsigned int i)
+{
+	if (strcmp(drivers[d].name, "pipeline") == 0 && i < 2)
+		return i == 0 ? "nothing attached (the baseline)" :
+				"nothing attached, again (the noise)";
+	return cases[i].what;
+}
+
+static void print_table(unsigned int d, uint32_t iters, unsigned int rounds, const char *cpu)
+{
+	static const char *const how[ND] = {
+		"es_hook_run in a loop at one stage boundary",
+		"es_process_burst on ring ports, uplink bursts of 32",
+	};
+
+	printf("hook cost, mode %s (%s): cycles per packet, median of %u rounds of %u "
+	       "packets [fastest-slowest round]\n", drivers[d].name, how[d], rounds, iters);
+	printf("%s, TSC %.2f GHz, lcore %u; added = the case less the baseline, same round\n",
+	       cpu, rte_get_tsc_hz() / 1e9, rte_lcore_id());
+	printf("%-18s %-36s %8s %-15s %7s %-15s %5s %-7s\n", "id", "what", "cyc/pkt",
+	       "[spread]", "added", "[spread]", "goal", "met");
+	for (unsigned int i = 0; i < NCASES; i++) {
+		const struct bcase *c = &cases[i];
+		const struct bres *r = &results[d][i];
+		struct fig y = figure(r->cyc, rounds), a = figure(r->add, rounds);
+		char ys[32], as[32], g[8];
+
+		snprintf(ys, sizeof(ys), "[%.1f-%.1f]", y.min, y.max);
+		snprintf(as, sizeof(as), "[%.1f-%.1f]", a.min, a.max);
+		if (c->goal >= 0)
+			snprintf(g, sizeof(g), "<=%.0f", c->goal);
+		else
+			snprintf(g, sizeof(g), "-");
+		if (i == 0)
+			printf("%-18s %-36s %8.1f %-15s %7s %-15s %5s %-7s\n", c->id, what(d, i),
+			       y.med, ys, "-", "", g, met(c, a));
+		else
+			printf("%-18s %-36s %8.1f %-15s %7.1f %-15s %5s %-7s\n", c->id, what(d, i),
+			       y.med, ys, a.med, as, g, met(c, a));
+	}
+	printf("rows: %zu\n", NCASES);
 }
 
 int main(int argc, char **argv)
@@ -443,7 +681,7 @@ int main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct driver *d = &drivers[0];
+	int only = -1;             /* --mode: that driver alone; else all */
 	const char *json = NULL;
 	uint32_t iters = 1u << 20;
 	unsigned int rounds = 11;
@@ -472,18 +710,18 @@ int main(int argc, char **argv)
 			json = optarg;
 			break;
 		case 'm':
-			d = NULL;
-			for (size_t k = 0; k < RTE_DIM(drivers); k++)
+			for (size_t k = 0; k < ND; k++)
 				if (strcmp(optarg, drivers[k].name) == 0)
-					d = &drivers[k];
-			if (d == NULL) {
-				fprintf(stderr, "hook-bench: no mode %s (modes: direct)\n", optarg);
+					only = (int)k;
+			if (only < 0) {
+				fprintf(stderr, "hook-bench: no mode %s (modes: direct, "
+					"pipeline)\n", optarg);
 				return 2;
 			}
 			break;
 		default:
 			fprintf(stderr, "usage: hook-bench [EAL options] -- [--iters N] "
-				"[--rounds N] [--bpf-dir DIR] [--json FILE] [--mode direct]\n");
+				"[--rounds N] [--bpf-dir DIR] [--json FILE] [--mode direct|pipeline]\n");
 			return 2;
 		}
 	}
@@ -493,63 +731,56 @@ int main(int argc, char **argv)
 	}
 	for (uint32_t k = 0; k < NPKT; k++)
 		pkt_make(&pkts[k], k);
-	for (unsigned int i = 0; i < NCASES; i++) {
-		cases[i].cyc = calloc(rounds, sizeof(double));
-		cases[i].add = calloc(rounds, sizeof(double));
-		if (cases[i].cyc == NULL || cases[i].add == NULL) {
-			fprintf(stderr, "hook-bench: out of memory\n");
-			return 1;
-		}
-	}
-
-	for (unsigned int r = 0; r < rounds; r++) {
+	for (unsigned int d = 0; d < ND; d++)
 		for (unsigned int i = 0; i < NCASES; i++) {
-			struct bcase *c = &cases[i];
-
-			if (setup(c) != 0)
+			results[d][i].cyc = calloc(rounds, sizeof(double));
+			results[d][i].add = calloc(rounds, sizeof(double));
+			if (results[d][i].cyc == NULL || results[d][i].add == NULL) {
+				fprintf(stderr, "hook-bench: out of memory\n");
 				return 1;
-			d->round(c, iters / 8 + 1);      /* warm-up, untimed */
-			c->cyc[r] = d->round(c, iters);
-			c->add[r] = c->cyc[r] - cases[0].cyc[r];
-			collect(c);
+			}
 		}
+
+	/* the drivers in turn (direct first: the pipeline's setup rewrites
+	 * the frames), each all its rounds */
+	for (unsigned int d = 0; d < ND; d++) {
+		if (only >= 0 && (unsigned int)only != d)
+			continue;
+		if (drivers[d].init != NULL && drivers[d].init() != 0)
+			return 1;
+		ran[d] = 1;
+		for (unsigned int r = 0; r < rounds; r++) {
+			for (unsigned int i = 0; i < NCASES; i++) {
+				struct bcase *c = &cases[i];
+				struct bres *res = &results[d][i];
+
+				if (setup(c) != 0)
+					return 1;
+				drivers[d].round(c, iters / 8 + 1);      /* warm-up, untimed */
+				res->cyc[r] = drivers[d].round(c, iters);
+				res->add[r] = res->cyc[r] - results[d][0].cyc[r];
+				collect(c, res);
+			}
+		}
+		es_hook_del_all();
 	}
-	es_hook_del_all();
 
 	cpu_model(cpu, sizeof(cpu));
-	printf("hook cost, mode %s: cycles per packet, median of %u rounds of %u packets "
-	       "[fastest-slowest round]\n", d->name, rounds, iters);
-	printf("%s, TSC %.2f GHz, lcore %u; added = the case less the baseline, same round\n",
-	       cpu, rte_get_tsc_hz() / 1e9, rte_lcore_id());
-	printf("%-18s %-36s %8s %-15s %7s %-15s %5s %-7s\n", "id", "what", "cyc/pkt",
-	       "[spread]", "added", "[spread]", "goal", "met");
-	for (unsigned int i = 0; i < NCASES; i++) {
-		const struct bcase *c = &cases[i];
-		struct fig y = figure(c->cyc, rounds), a = figure(c->add, rounds);
-		char ys[32], as[32], g[8];
-
-		snprintf(ys, sizeof(ys), "[%.1f-%.1f]", y.min, y.max);
-		snprintf(as, sizeof(as), "[%.1f-%.1f]", a.min, a.max);
-		if (c->goal >= 0)
-			snprintf(g, sizeof(g), "<=%.0f", c->goal);
-		else
-			snprintf(g, sizeof(g), "-");
-		if (i == 0)
-			printf("%-18s %-36s %8.1f %-15s %7s %-15s %5s %-7s\n", c->id, c->what,
-			       y.med, ys, "-", "", g, met(c, a));
-		else
-			printf("%-18s %-36s %8.1f %-15s %7.1f %-15s %5s %-7s\n", c->id, c->what,
-			       y.med, ys, a.med, as, g, met(c, a));
-	}
-	printf("rows: %zu\n", NCASES);
-	if (json != NULL && write_json(json, d, iters, rounds, cpu) != 0) {
+	for (unsigned int d = 0, k = 0; d < ND; d++)
+		if (ran[d]) {
+			if (k++)
+				printf("\n");
+			print_table(d, iters, rounds, cpu);
+		}
+	if (json != NULL && write_json(json, iters, rounds, cpu) != 0) {
 		fprintf(stderr, "hook-bench: cannot write %s\n", json);
 		return 1;
 	}
-	for (unsigned int i = 0; i < NCASES; i++) {
-		free(cases[i].cyc);
-		free(cases[i].add);
-	}
+	for (unsigned int d = 0; d < ND; d++)
+		for (unsigned int i = 0; i < NCASES; i++) {
+			free(results[d][i].cyc);
+			free(results[d][i].add);
+		}
 	rte_eal_cleanup();
 	return 0;
 }

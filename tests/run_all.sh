@@ -96,7 +96,8 @@ if [ -x "$BUILD/acl-bench" ]; then
 fi
 
 # the eBPF hooks' cost (perf/hook_bench.c): a tiny smoke run that must
-# print every row and write its JSON with the same rows; speed not judged
+# print every row of both tables (direct, pipeline) and write its JSON
+# with the same rows; speed not judged
 if [ -x "$BUILD/hook-bench" ]; then
 	echo "== hook-bench (smoke)"
 	rows="base off other empty empty/interp dscp_steer dscp_steer/interp drop_ports
@@ -109,10 +110,11 @@ if [ -x "$BUILD/hook-bench" ]; then
 	n=0
 	for r in $rows; do
 		n=$((n + 1))
-		grep -qE "^$r +.* [0-9]+\.[0-9] " "$LOG/out" || { echo "row $r missing"; ok=0; }
+		[ "$(grep -cE "^$r +.* [0-9]+\.[0-9] " "$LOG/out")" = 2 ] || { echo "row $r missing"; ok=0; }
 	done
-	grep -qx "rows: $n" "$LOG/out" || ok=0
-	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if len(d["rows"]) == int(sys.argv[2]) and all(r["runs"] > 0 for r in d["rows"] if r["programs"] and r["id"] != "other") else 1)' \
+	[ "$(grep -cx "rows: $n" "$LOG/out")" = 2 ] || ok=0
+	grep -q "^hook cost, mode pipeline" "$LOG/out" || { echo "no pipeline table"; ok=0; }
+	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=int(sys.argv[2]); t=d["tables"]; sys.exit(0 if len(d["rows"]) == n and [x["mode"] for x in t] == ["direct", "pipeline"] and all(len(x["rows"]) == n and all(r["runs"] > 0 for r in x["rows"] if r["programs"] and r["id"] != "other") for x in t) else 1)' \
 		"$LOG/hook.json" "$n" || { echo "hook.json: rows or runs wrong"; ok=0; }
 	cat "$LOG/out"
 	if [ "$ok" = 1 ]; then add hook-bench 1 0; else add hook-bench 0 1; status=1; fi
