@@ -32,15 +32,21 @@
  * nothing attached costs nothing measurable (read as <= 1 cycle), an
  * empty attached program <= 5, a sample <= 30, JIT-compiled.
  *
- * Modes. A driver runs one case's round. The one here, "direct", calls
- * es_hook_run in a loop as a stage would. A "pipeline" driver fits the
- * same table: the setup attaches the same programs through the same
- * control calls, and its round runs es_process_burst on ring ports (as
- * tests/unit/test_worker.c does) once the pipeline's stages call the
- * hooks; base is then the pipeline with nothing attached.
+ * Modes. A driver runs one case's round; both run by default, each all
+ * its rounds, and print a table each (--mode picks one). "direct" calls
+ * es_hook_run in a loop as a stage would. "pipeline" runs
+ * es_process_burst on ring ports (as tests/unit/test_worker.c does):
+ * 256 uplink sessions, one per packet, each with a cloud F-TEID, a few
+ * uplink rules of which one sends a quarter of the packets to an app,
+ * the rest relayed on N9; the cycles are taken around es_process_burst
+ * alone, a burst of 32 at a time (the copies made and the output drained
+ * untimed). Its base is the pipeline with nothing attached, and so is
+ * its "off" row (the difference of the two is the noise); a case with
+ * programs attached runs the pipeline's hooked copy, the contexts filled
+ * at every point, so "added" is what attaching costs whole.
  *
  * Usage: hook-bench [EAL options] -- [--iters N] [--rounds N]
- *                   [--bpf-dir DIR] [--json FILE] [--mode direct]
+ *                   [--bpf-dir DIR] [--json FILE] [--mode direct|pipeline]
  */
 #include <getopt.h>
 #include <inttypes.h>
