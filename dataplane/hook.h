@@ -144,9 +144,9 @@ es_hook_run_set(const struct es_hook_set *s, uint16_t slot, unsigned int point,
 			continue;
 		}
 		st->verdict[code]++;
+		if (likely(code == ES_HOOK_CONTINUE))
+			continue;
 		switch (code) {
-		case ES_HOOK_CONTINUE:
-			break;
 		case ES_HOOK_SET_DSCP:
 			res->dscp = (int16_t)(ES_HOOK_RET_ARG(r) & 63);
 			break;
