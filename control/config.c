@@ -198,6 +198,19 @@ uint64_t es_heap_used(void)
 	return st.heap_allocsz_bytes;
 }
 
+/* The set's own arrays and the set (tables_new's; NULL: nothing). */
+static void tables_free(struct es_tables *t)
+{
+	if (t == NULL)
+		return;
+	rte_free(t->rules);
+	rte_free(t->rule_defs);
+	rte_free(t->apps);
+	rte_free(t->peers);
+	rte_free(t->tpls);
+	rte_free(t);
+}
+
 static struct es_tables *tables_new(char err[ES_ERR_MAX])
 {
 	int socket = (int)rte_socket_id();
@@ -221,14 +234,7 @@ nomem:
 	snprintf(err, ES_ERR_MAX,
 		 "out of memory for %u sessions and %u rules (raise EAL -m, or lower 'set sessions-max'/'set rules-max')",
 		 es_set.sessions_max, es_set.rules_max);
-	if (t) {
-		rte_free(t->rules);
-		rte_free(t->rule_defs);
-		rte_free(t->apps);
-		rte_free(t->peers);
-		rte_free(t->tpls);
-		rte_free(t);
-	}
+	tables_free(t);
 	return NULL;
 }
 
@@ -392,12 +398,7 @@ out:
 	if (t) {
 		es_classify_free(t);
 		es_sessions_free(t);
-		rte_free(t->rules);
-		rte_free(t->rule_defs);
-		rte_free(t->apps);
-		rte_free(t->peers);
-		rte_free(t->tpls);
-		rte_free(t);
+		tables_free(t);
 	}
 	free(cmds);
 	fclose(f);
